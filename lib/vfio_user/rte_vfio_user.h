@@ -1,0 +1,717 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The librte_vfio_user authors
+ */
+
+#ifndef _RTE_VFIO_USER_H_
+#define _RTE_VFIO_USER_H_
+
+/**
+ * @file
+ * RTE vfio-user: PCI devices over a UNIX socket.
+ *
+ * vfio-user (QEMU docs/interop/vfio-user.rst, protocol 0.x) carries the
+ * kernel VFIO device model over a UNIX stream socket: a *server* emulates a
+ * PCI device (config space, BARs, DMA into the client's memory, interrupts)
+ * and a *client* attaches to it and drives it the way it drives a VFIO device.
+ * This library implements both halves.
+ *
+ * Server (device provider) flow:
+ *  -# rte_vfio_user_register() a socket path with its notify ops; it returns
+ *     the device id that every callback and run-time call uses;
+ *  -# rte_vfio_user_set_dev_info(), rte_vfio_user_set_reg_info(),
+ *     rte_vfio_user_set_irq_info() describe the device (copied);
+ *  -# rte_vfio_user_start() binds and listens; one control thread serves the
+ *     sockets of every started device and runs the device callbacks;
+ *  -# at run time the device reads client memory with
+ *     rte_vfio_user_iova_to_vva() or rte_vfio_user_dma_read()/_write(), and
+ *     raises interrupts with rte_vfio_user_irq_trigger().
+ *
+ * Client (device consumer) flow: rte_vfio_user_attach_dev(), then the calls
+ * that mirror the VFIO ioctls: rte_vfio_user_get_dev_info(),
+ * rte_vfio_user_get_reg_info(), rte_vfio_user_get_irq_info(),
+ * rte_vfio_user_dma_map(), rte_vfio_user_set_irqs(),
+ * rte_vfio_user_region_read()/_write(), rte_vfio_user_reset(), and finally
+ * rte_vfio_user_detach_dev().
+ *
+ * Server device ids and client device ids are separate name spaces.
+ * All functions return 0 (or a non-negative count or id) on success and a
+ * negative errno value on failure, and log the reason on the
+ * "lib.vfio_user" log type.
+ *
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/vfio.h>
+
+#include <rte_compat.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Protocol major version spoken by this library. */
+#define RTE_VFIO_USER_VERSION_MAJOR 0
+/** Protocol minor version spoken by this library. */
+#define RTE_VFIO_USER_VERSION_MINOR 2
+
+/** Largest number of server devices registered at once in a process. */
+#define RTE_VFIO_USER_MAX_DEVICES 1024
+/** Largest number of client devices attached at once in a process. */
+#define RTE_VFIO_USER_MAX_CLIENTS 1024
+
+/** Default number of DMA maps a server device accepts (max_dma_maps). */
+#define RTE_VUSER_MAX_DMA 65535
+/** Default largest data transfer per message (max_data_xfer_size). */
+#define RTE_VFIO_USER_DEFAULT_MAX_XFER (1024 * 1024)
+/** Default number of fds per message this library accepts (max_msg_fds). */
+#define RTE_VFIO_USER_DEFAULT_MAX_FDS 16
+/** Default client reply timeout in milliseconds. */
+#define RTE_VFIO_USER_DEFAULT_TIMEOUT_MS 5000
+
+/** Flag of rte_vfio_user_mem_reg::flags: the map comes with an fd. */
+#define RTE_VUSER_MEM_MAPPABLE (1 << 0)
+
+/* ------------------------------------------------------------------ */
+/* Server (device provider) API                                        */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Callbacks of a server device. All run on the library's control thread
+ * (or on the polling lcore, see rte_vfio_user_poll()); any may be NULL.
+ */
+struct rte_vfio_user_notify_ops {
+	/** A client connected and negotiated the protocol version. */
+	int (*new_device)(int dev_id);
+	/**
+	 * The client is gone (disconnect, error or unregister). DMA maps and
+	 * interrupt eventfds are released right after this returns; device
+	 * state (config space, registers) is kept for the next client.
+	 */
+	void (*destroy_device)(int dev_id);
+	/** The DMA map table or the interrupt configuration changed. */
+	int (*update_status)(int dev_id);
+	/**
+	 * Called with lock = 1 before, and lock = 0 after, the library
+	 * changes the DMA table or the interrupt eventfds (DMA_MAP,
+	 * DMA_UNMAP, SET_IRQS, DEVICE_RESET, disconnect). Between the two
+	 * calls the device's data path must not use guest memory pointers
+	 * or eventfds it obtained before.
+	 */
+	int (*lock_dp)(int dev_id, int lock);
+	/** The client asked for DEVICE_RESET. Return 0 or a negative errno. */
+	int (*reset_device)(int dev_id);
+	/** Reserved for future extension, must be NULL. */
+	void *reserved[3];
+};
+
+struct rte_vfio_user_reg_info;
+
+/**
+ * Region access callback.
+ *
+ * @param dev_id
+ *   Server device id.
+ * @param reg
+ *   The library's copy of the region description (reg->index is set).
+ * @param buf
+ *   Data to write, or buffer to fill for a read.
+ * @param count
+ *   Access size in bytes; offset + count never exceeds the region size.
+ * @param pos
+ *   Offset of the access within the region.
+ * @param iswrite
+ *   true for a write.
+ * @return
+ *   Number of bytes handled (count on success), or a negative errno that
+ *   is sent back to the client.
+ */
+typedef ssize_t (*rte_vfio_user_reg_acc_t)(int dev_id,
+		struct rte_vfio_user_reg_info *reg, char *buf, size_t count,
+		uint64_t pos, bool iswrite);
+
+/** One mmappable area of a sparsely mappable region. */
+struct rte_vfio_user_sparse_area {
+	uint64_t offset; /**< Offset within the region, page aligned. */
+	uint64_t size;   /**< Size in bytes, page multiple. */
+};
+
+/** Server description of one device region (BAR, ROM, config, ...). */
+struct rte_vfio_user_reg_info {
+	/** Access callback; NULL means plain memory access to @p base. */
+	rte_vfio_user_reg_acc_t rw;
+	/** Backing memory when @p rw is NULL (NULL: region not accessible). */
+	void *base;
+	/** Region size in bytes; 0 means the region does not exist. */
+	uint64_t size;
+	/** VFIO_REGION_INFO_FLAG_READ / _WRITE / _MMAP. */
+	uint32_t flags;
+	/** Index of the region, filled in by the library in its copy. */
+	uint32_t index;
+	/**
+	 * File descriptor the client may mmap, or -1. The library dup()s it;
+	 * the caller keeps ownership of its own descriptor.
+	 */
+	int fd;
+	/** Offset of the region within @p fd. */
+	uint64_t fd_offset;
+	/** Number of sparse mmap areas (0: whole region mappable if MMAP). */
+	uint32_t nr_areas;
+	/** Sparse mmap areas, copied by rte_vfio_user_set_reg_info(). */
+	const struct rte_vfio_user_sparse_area *areas;
+	/** Device private data for @p rw. */
+	void *priv;
+};
+
+/** Region table of a server device: reg_info[i] describes region i. */
+struct rte_vfio_user_regions {
+	uint32_t reg_num; /**< Number of regions (>= 9 for a PCI device). */
+	struct rte_vfio_user_reg_info reg_info[]; /**< Regions by index. */
+};
+
+/**
+ * Interrupt table of a server device: irq_info[i] describes IRQ index i
+ * (VFIO_PCI_INTX_IRQ_INDEX = 0, MSI = 1, MSI-X = 2, ERR = 3, REQ = 4); its
+ * @c index field is ignored, @c flags and @c count are used.
+ */
+struct rte_vfio_user_irq_info {
+	uint32_t irq_num; /**< Number of IRQ types. */
+	struct vfio_irq_info irq_info[]; /**< IRQ types by index. */
+};
+
+/** One entry of a server device's DMA map table (a copy). */
+struct rte_vfio_user_mtb_entry {
+	uint64_t iova;      /**< Start of the map in the client's IOVA space. */
+	uint64_t size;      /**< Size in bytes. */
+	void *vaddr;        /**< Local address, NULL if mapped without fd. */
+	uint64_t fd_offset; /**< Offset of the map within the client's fd. */
+	uint32_t prot;      /**< PROT_READ / PROT_WRITE granted. */
+	int fd;             /**< The library's fd for the map, or -1. */
+};
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Register a server device on a UNIX socket path.
+ *
+ * The socket is not created until rte_vfio_user_start(). Thread-safe.
+ *
+ * @param sock_addr
+ *   Path of the UNIX socket (shorter than sizeof(sun_path)).
+ * @param ops
+ *   Notify callbacks (copied), or NULL.
+ * @return
+ *   The device id (>= 0) on success; -EINVAL (bad path), -EEXIST (path
+ *   already registered), -ENOSPC (too many devices), -ENOMEM.
+ */
+__rte_experimental
+int
+rte_vfio_user_register(const char *sock_addr,
+		const struct rte_vfio_user_notify_ops *ops);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Unregister a server device: disconnect its client (destroy_device is
+ * called), stop listening, remove the socket file and free everything.
+ * Must not be called from one of the device's own callbacks.
+ *
+ * @param sock_addr
+ *   Path given to rte_vfio_user_register().
+ * @return
+ *   0 on success; -EINVAL, -ENOENT (not registered).
+ */
+__rte_experimental
+int
+rte_vfio_user_unregister(const char *sock_addr);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Start serving a device: create, bind and listen on its socket (a stale
+ * socket file is removed first) and hand it to the control thread, which is
+ * created on the first call. Device, region and IRQ info must be set.
+ *
+ * @param sock_addr
+ *   Path given to rte_vfio_user_register().
+ * @return
+ *   0 on success (or already started); -ENOENT, -EINVAL (info missing),
+ *   or the errno of socket(), bind(), listen() or thread creation.
+ */
+__rte_experimental
+int
+rte_vfio_user_start(const char *sock_addr);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Get the id of a registered server device.
+ *
+ * @param sock_addr
+ *   Path given to rte_vfio_user_register().
+ * @return
+ *   The device id, or -ENOENT.
+ */
+__rte_experimental
+int
+rte_vfio_user_get_dev_id(const char *sock_addr);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Copy the socket path of a server device.
+ *
+ * @param dev_id
+ *   Server device id.
+ * @param buf
+ *   Destination buffer.
+ * @param len
+ *   Size of @p buf.
+ * @return
+ *   0 on success; -EINVAL (bad id or arguments), -ENOSPC (buffer too small).
+ */
+__rte_experimental
+int
+rte_vfio_user_get_sock_addr(int dev_id, char *buf, size_t len);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Set the device information reported by DEVICE_GET_INFO (copied).
+ * Only before rte_vfio_user_start(). num_regions and num_irqs must match
+ * the tables given to rte_vfio_user_set_reg_info() and
+ * rte_vfio_user_set_irq_info(); flags are VFIO_DEVICE_FLAGS_PCI and
+ * VFIO_DEVICE_FLAGS_RESET.
+ *
+ * @return
+ *   0 on success; -EINVAL, -ENOENT, -EBUSY (already started).
+ */
+__rte_experimental
+int
+rte_vfio_user_set_dev_info(const char *sock_addr,
+		const struct vfio_device_info *dev_info);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Set the region table (deep-copied, fds dup()ed). Only before start.
+ * Each region with VFIO_REGION_INFO_FLAG_MMAP needs a valid fd; sparse
+ * areas must lie inside the region.
+ *
+ * @return
+ *   0 on success; -EINVAL, -ENOENT, -EBUSY, -ENOMEM.
+ */
+__rte_experimental
+int
+rte_vfio_user_set_reg_info(const char *sock_addr,
+		const struct rte_vfio_user_regions *reg);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Set the interrupt table (copied). Only before start.
+ *
+ * @return
+ *   0 on success; -EINVAL, -ENOENT, -EBUSY, -ENOMEM.
+ */
+__rte_experimental
+int
+rte_vfio_user_set_irq_info(const char *sock_addr,
+		const struct rte_vfio_user_irq_info *irq);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Attach application data to a server device.
+ *
+ * @return
+ *   0 on success; -EINVAL (bad id).
+ */
+__rte_experimental
+int
+rte_vfio_user_set_priv(int dev_id, void *priv);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * @return
+ *   The data given to rte_vfio_user_set_priv(), NULL if none or bad id.
+ */
+__rte_experimental
+void *
+rte_vfio_user_get_priv(int dev_id);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Copy the DMA map table of a server device, sorted by IOVA.
+ *
+ * @param dev_id
+ *   Server device id.
+ * @param entries
+ *   Array to fill, may be NULL when @p max is 0.
+ * @param max
+ *   Number of entries of @p entries.
+ * @return
+ *   The number of maps the device has (may exceed @p max: only @p max are
+ *   copied); -EINVAL (bad id).
+ */
+__rte_experimental
+int
+rte_vfio_user_get_mem_table(int dev_id,
+		struct rte_vfio_user_mtb_entry *entries, uint32_t max);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Translate a client IOVA to a local address through the fd-backed DMA
+ * maps, in O(log n) of the number of maps. The pointer stays valid until
+ * the map is removed, which the library announces with lock_dp(1).
+ * Safe to call from any thread.
+ *
+ * @param dev_id
+ *   Server device id.
+ * @param iova
+ *   Client IOVA.
+ * @param len
+ *   In: bytes wanted. Out: bytes contiguous from the returned address
+ *   within one map (may be less than asked).
+ * @param prot
+ *   PROT_READ and/or PROT_WRITE the access needs.
+ * @return
+ *   Local address, or NULL (no map, map without fd, or access denied).
+ */
+__rte_experimental
+void *
+rte_vfio_user_iova_to_vva(int dev_id, uint64_t iova, uint64_t *len,
+		int prot);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Read client memory: through the local mapping when the range is
+ * fd-backed, otherwise with DMA_READ messages to the client chunked by the
+ * client's max_data_xfer_size. May be called from a device callback or
+ * from any other thread.
+ *
+ * @return
+ *   0 on success; -EINVAL, -EFAULT (not inside a map or not readable),
+ *   -ENOTCONN (no client), -ETIMEDOUT, or the client's error.
+ */
+__rte_experimental
+int
+rte_vfio_user_dma_read(int dev_id, uint64_t iova, void *buf, size_t len);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Write client memory, like rte_vfio_user_dma_read() in the other
+ * direction (DMA_WRITE messages when the range has no fd).
+ *
+ * @return
+ *   0 on success; negative errno as for rte_vfio_user_dma_read().
+ */
+__rte_experimental
+int
+rte_vfio_user_dma_write(int dev_id, uint64_t iova, const void *buf,
+		size_t len);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Copy the eventfds the client set for IRQ type @p index, vectors
+ * 0..count-1 (-1 where none is set). The descriptors stay owned by the
+ * library and are valid until the next lock_dp(1) notification.
+ *
+ * @return
+ *   0 on success; -EINVAL (bad id, index or count).
+ */
+__rte_experimental
+int
+rte_vfio_user_get_irq(int dev_id, uint32_t index, uint32_t count, int *fds);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Raise interrupt vector @p vector of IRQ type @p index by signalling the
+ * client's eventfd. If the client masked the vector (SET_IRQS ACTION_MASK)
+ * the interrupt is left pending and delivered on unmask. Thread-safe.
+ *
+ * @return
+ *   0 if signalled, 1 if left pending (masked); -EINVAL (bad id, index or
+ *   vector), -ENOENT (no eventfd set for the vector).
+ */
+__rte_experimental
+int
+rte_vfio_user_irq_trigger(int dev_id, uint32_t index, uint32_t vector);
+
+/* ------------------------------------------------------------------ */
+/* Client (device consumer) API                                        */
+/* ------------------------------------------------------------------ */
+
+/** One DMA map requested by a client. */
+struct rte_vfio_user_mem_reg {
+	uint64_t gpa;        /**< Start IOVA (guest physical address). */
+	uint64_t size;       /**< Size in bytes. */
+	uint64_t fd_offset;  /**< Offset of the map within its fd. */
+	uint32_t protection; /**< PROT_READ | PROT_WRITE. */
+	uint32_t flags;      /**< RTE_VUSER_MEM_MAPPABLE if an fd is given. */
+	/**
+	 * Local memory backing the map. Required for a map without fd (the
+	 * library serves the server's DMA_READ / DMA_WRITE from it), optional
+	 * otherwise. Must stay valid until the map is removed.
+	 */
+	void *vaddr;
+};
+
+/** Capabilities the server announced in its VERSION reply. */
+struct rte_vfio_user_caps {
+	uint16_t major;              /**< Negotiated major version. */
+	uint16_t minor;              /**< Negotiated minor version. */
+	uint32_t max_msg_fds;        /**< fds per message the server takes. */
+	uint64_t max_data_xfer_size; /**< Largest data count per message. */
+	uint64_t max_dma_maps;       /**< DMA maps the server accepts. */
+	uint64_t pgsizes;            /**< Supported DMA page sizes. */
+};
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Connect to a vfio-user server and negotiate the protocol version.
+ * A background control thread serves the server's DMA requests while no
+ * call of the application is waiting. Thread-safe.
+ *
+ * @param sock_addr
+ *   Path of the server's UNIX socket.
+ * @return
+ *   Client device id (>= 0); -EINVAL, -ENOSPC (too many devices),
+ *   -ECONNREFUSED / -ENOENT (no server), -EPROTO (negotiation failed),
+ *   -ETIMEDOUT, -ENOMEM.
+ */
+__rte_experimental
+int
+rte_vfio_user_attach_dev(const char *sock_addr);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Disconnect from the server and free the device. Calls of other threads
+ * still waiting on the device return -ENOTCONN.
+ *
+ * @return
+ *   0 on success; -EINVAL (bad id).
+ */
+__rte_experimental
+int
+rte_vfio_user_detach_dev(int dev_id);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Set the time a client call waits for the server's reply.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @param timeout_ms
+ *   Milliseconds; 0 means wait forever.
+ * @return
+ *   0 on success; -EINVAL.
+ */
+__rte_experimental
+int
+rte_vfio_user_set_timeout(int dev_id, uint32_t timeout_ms);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Get what the server announced in its VERSION reply (defaults of the
+ * specification where it was silent).
+ *
+ * @return
+ *   0 on success; -EINVAL.
+ */
+__rte_experimental
+int
+rte_vfio_user_get_caps(int dev_id, struct rte_vfio_user_caps *caps);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * DEVICE_GET_INFO.
+ *
+ * @return
+ *   0 on success; negative errno (server error, -ETIMEDOUT, -ENOTCONN,
+ *   -EPROTO for a malformed reply).
+ */
+__rte_experimental
+int
+rte_vfio_user_get_dev_info(int dev_id, struct vfio_device_info *info);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * DEVICE_GET_REGION_INFO for info->index. info->argsz is the size of the
+ * caller's buffer (at least sizeof(*info)); capabilities are copied after
+ * the structure when they fit. When the reply's argsz is larger than the
+ * buffer, call again with a larger buffer (as with the kernel ioctl).
+ *
+ * @param fd
+ *   If not NULL, receives the region's fd (owned by the caller, to close)
+ *   when the region is mappable and the whole reply fitted, else -1.
+ * @return
+ *   0 on success; negative errno.
+ */
+__rte_experimental
+int
+rte_vfio_user_get_reg_info(int dev_id, struct vfio_region_info *info,
+		int *fd);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * DEVICE_GET_IRQ_INFO for info->index.
+ *
+ * @return
+ *   0 on success; negative errno.
+ */
+__rte_experimental
+int
+rte_vfio_user_get_irq_info(int dev_id, struct vfio_irq_info *info);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Map client memory for DMA: one DMA_MAP per entry, in order. fds[i] is
+ * sent with entry i when it has RTE_VUSER_MEM_MAPPABLE (the caller keeps
+ * its fd). Stops at the first failure.
+ *
+ * @param fds
+ *   fds by entry index (may be NULL if no entry is MAPPABLE).
+ * @param num
+ *   Number of entries.
+ * @return
+ *   0 on success; negative errno of the first entry that failed (entries
+ *   before it stay mapped).
+ */
+__rte_experimental
+int
+rte_vfio_user_dma_map(int dev_id, struct rte_vfio_user_mem_reg *mem,
+		int *fds, uint32_t num);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Remove DMA maps (each matched by exact gpa and size).
+ *
+ * @return
+ *   0 on success; negative errno of the first entry that failed.
+ */
+__rte_experimental
+int
+rte_vfio_user_dma_unmap(int dev_id, struct rte_vfio_user_mem_reg *mem,
+		uint32_t num);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Remove every DMA map (DMA_UNMAP with VFIO_DMA_UNMAP_FLAG_ALL).
+ *
+ * @return
+ *   0 on success; negative errno.
+ */
+__rte_experimental
+int
+rte_vfio_user_dma_unmap_all(int dev_id);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * DEVICE_SET_IRQS with the kernel's struct vfio_irq_set semantics. With
+ * VFIO_IRQ_SET_DATA_EVENTFD, set->data holds count ints (-1 de-assigns);
+ * they are sent as SCM_RIGHTS, in chunks of at most the server's
+ * max_msg_fds. With DATA_BOOL, set->data holds count bytes.
+ *
+ * @return
+ *   0 on success; negative errno.
+ */
+__rte_experimental
+int
+rte_vfio_user_set_irqs(int dev_id, struct vfio_irq_set *set);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * REGION_READ of any size (chunked by the server's max_data_xfer_size).
+ *
+ * @return
+ *   0 on success; negative errno.
+ */
+__rte_experimental
+int
+rte_vfio_user_region_read(int dev_id, uint32_t idx, uint64_t offset,
+		uint32_t size, void *data);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * REGION_WRITE of any size (chunked by the server's max_data_xfer_size).
+ *
+ * @return
+ *   0 on success; negative errno.
+ */
+__rte_experimental
+int
+rte_vfio_user_region_write(int dev_id, uint32_t idx, uint64_t offset,
+		uint32_t size, const void *data);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * DEVICE_RESET.
+ *
+ * @return
+ *   0 on success; negative errno.
+ */
+__rte_experimental
+int
+rte_vfio_user_reset(int dev_id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _RTE_VFIO_USER_H_ */

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The librte_vfio_user authors
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+
+#include "vfio_user_dma.h"
+#include "vfio_user_private.h"
+
+void
+vu_dma_init(struct vu_dma_table *t, uint32_t max)
+{
+	memset(t, 0, sizeof(*t));
+	rte_rwlock_init(&t->lock);
+	t->max = max;
+}
+
+static void
+vu_dma_release(struct vu_dma_map *m)
+{
+	if (m->mmap_addr != NULL)
+		munmap(m->mmap_addr, m->mmap_len);
+	m->mmap_addr = NULL;
+	m->vaddr = NULL;
+	vu_close(&m->fd);
+}
+
+void
+vu_dma_fini(struct vu_dma_table *t)
+{
+	vu_dma_remove_all(t);
+	free(t->maps);
+	t->maps = NULL;
+	t->cap = 0;
+}
+
+/* Index of the first map whose iova is > iova. */
+static uint32_t
+vu_dma_upper(const struct vu_dma_table *t, uint64_t iova)
+{
+	uint32_t lo = 0, hi = t->nr;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (t->maps[mid].iova <= iova)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Map holding iova, or NULL; caller holds the lock. */
+static struct vu_dma_map *
+vu_dma_find(const struct vu_dma_table *t, uint64_t iova)
+{
+	uint32_t i = vu_dma_upper(t, iova);
+	struct vu_dma_map *m;
+
+	if (i == 0)
+		return NULL;
+	m = &t->maps[i - 1];
+	if (iova - m->iova >= m->size)
+		return NULL;
+	return m;
+}
+
+static int
+vu_dma_mmap(struct vu_dma_map *m, int fd, uint64_t offset)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t delta = offset & (uint64_t)(pg - 1);
+	int mprot = PROT_READ;
+	struct stat st;
+	void *p;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode) &&
+			!vu_range_ok(offset, m->size, (uint64_t)st.st_size)) {
+		VU_LOG(ERR, "DMA map [0x%" PRIx64 ", +0x%" PRIx64
+			") beyond its file (size 0x%" PRIx64 ")",
+			offset, m->size, (uint64_t)st.st_size);
+		return -EINVAL;
+	}
+	if (m->prot & PROT_WRITE)
+		mprot |= PROT_WRITE;
+	if (m->size + delta > SIZE_MAX)
+		return -EINVAL;
+	p = mmap(NULL, m->size + delta, mprot, MAP_SHARED, fd,
+		(off_t)(offset - delta));
+	if (p == MAP_FAILED)
+		return -errno;
+	m->mmap_addr = p;
+	m->mmap_len = m->size + delta;
+	m->vaddr = (uint8_t *)p + delta;
+	return 0;
+}
+
+int
+vu_dma_add(struct vu_dma_table *t, uint64_t iova, uint64_t size,
+		int fd, uint64_t offset, uint32_t prot)
+{
+	struct vu_dma_map m = { .iova = iova, .size = size, .fd = fd,
+		.fd_offset = offset, .prot = prot };
+	uint32_t i;
+	int r;
+
+	if (size == 0 || iova + size < iova || (iova | size) % VU_PGSIZE) {
+		r = -EINVAL;
+		goto err;
+	}
+	if (fd >= 0) {
+		r = vu_dma_mmap(&m, fd, offset);
+		if (r < 0)
+			goto err;
+	}
+
+	rte_rwlock_write_lock(&t->lock);
+	i = vu_dma_upper(t, iova);
+	/* overlap with the map before or the map after */
+	if ((i > 0 && iova - t->maps[i - 1].iova < t->maps[i - 1].size) ||
+			(i < t->nr && t->maps[i].iova < iova + size)) {
+		r = -EEXIST;
+		goto err_unlock;
+	}
+	if (t->nr >= t->max) {
+		r = -ENOSPC;
+		goto err_unlock;
+	}
+	if (t->nr == t->cap) {
+		uint32_t ncap = RTE_MIN(t->max, RTE_MAX(16u, t->cap * 2));
+		struct vu_dma_map *n = realloc(t->maps, ncap * sizeof(*n));
+
+		if (n == NULL) {
+			r = -ENOMEM;
+			goto err_unlock;
+		}
+		t->maps = n;
+		t->cap = ncap;
+	}
+	memmove(&t->maps[i + 1], &t->maps[i], (t->nr - i) * sizeof(m));
+	t->maps[i] = m;
+	t->nr++;
+	rte_rwlock_write_unlock(&t->lock);
+	return 0;
+
+err_unlock:
+	rte_rwlock_write_unlock(&t->lock);
+err:
+	vu_dma_release(&m);
+	return r;
+}
+
+int
+vu_dma_remove(struct vu_dma_table *t, uint64_t iova, uint64_t size)
+{
+	struct vu_dma_map m;
+	uint32_t i;
+
+	rte_rwlock_write_lock(&t->lock);
+	i = vu_dma_upper(t, iova);
+	if (i == 0 || t->maps[i - 1].iova != iova ||
+			t->maps[i - 1].size != size) {
+		rte_rwlock_write_unlock(&t->lock);
+		return -ENOENT;
+	}
+	i--;
+	m = t->maps[i];
+	memmove(&t->maps[i], &t->maps[i + 1], (t->nr - i - 1) * sizeof(m));
+	t->nr--;
+	rte_rwlock_write_unlock(&t->lock);
+	vu_dma_release(&m);
+	return 0;
+}
+
+void
+vu_dma_remove_all(struct vu_dma_table *t)
+{
+	uint32_t i;
+
+	rte_rwlock_write_lock(&t->lock);
+	for (i = 0; i < t->nr; i++)
+		vu_dma_release(&t->maps[i]);
+	t->nr = 0;
+	rte_rwlock_write_unlock(&t->lock);
+}
+
+void *
+vu_dma_translate(struct vu_dma_table *t, uint64_t iova, uint64_t *len,
+		uint32_t prot)
+{
+	const struct vu_dma_map *m;
+	void *va = NULL;
+
+	rte_rwlock_read_lock(&t->lock);
+	m = vu_dma_find(t, iova);
+	if (m != NULL && m->vaddr != NULL && (m->prot & prot) == prot) {
+		uint64_t off = iova - m->iova;
+
+		va = m->vaddr + off;
+		*len = RTE_MIN(*len, m->size - off);
+	}
+	rte_rwlock_read_unlock(&t->lock);
+	return va;
+}
+
+int
+vu_dma_lookup(struct vu_dma_table *t, uint64_t iova, struct vu_dma_map *out)
+{
+	const struct vu_dma_map *m;
+	int r = -EFAULT;
+
+	rte_rwlock_read_lock(&t->lock);
+	m = vu_dma_find(t, iova);
+	if (m != NULL) {
+		*out = *m;
+		r = 0;
+	}
+	rte_rwlock_read_unlock(&t->lock);
+	return r;
+}
+
+int
+vu_dma_copy_table(struct vu_dma_table *t, struct rte_vfio_user_mtb_entry *e,
+		uint32_t max)
+{
+	uint32_t i;
+	int n;
+
+	rte_rwlock_read_lock(&t->lock);
+	for (i = 0; i < t->nr && i < max; i++) {
+		const struct vu_dma_map *m = &t->maps[i];
+
+		e[i].iova = m->iova;
+		e[i].size = m->size;
+		e[i].vaddr = m->vaddr;
+		e[i].fd_offset = m->fd_offset;
+		e[i].prot = m->prot;
+		e[i].fd = m->fd;
+	}
+	n = (int)t->nr;
+	rte_rwlock_read_unlock(&t->lock);
+	return n;
+}

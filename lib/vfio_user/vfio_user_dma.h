@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The librte_vfio_user authors
+ */
+
+#ifndef _VFIO_USER_DMA_H_
+#define _VFIO_USER_DMA_H_
+
+#include <stdint.h>
+
+#include <rte_rwlock.h>
+
+#include "rte_vfio_user.h"
+
+/* One DMA map of the client's memory. */
+struct vu_dma_map {
+	uint64_t iova;
+	uint64_t size;
+	uint8_t *vaddr;     /* iova's local address; NULL without fd */
+	void *mmap_addr;    /* what to munmap */
+	size_t mmap_len;
+	uint64_t fd_offset;
+	uint32_t prot;      /* PROT_READ / PROT_WRITE */
+	int fd;
+};
+
+/*
+ * The table: an array sorted by iova, searched by bisection (O(log n)),
+ * read-locked by translations from any thread, write-locked by the
+ * control thread when the client maps or unmaps.
+ */
+struct vu_dma_table {
+	rte_rwlock_t lock;
+	struct vu_dma_map *maps;
+	uint32_t nr;
+	uint32_t cap;
+	uint32_t max;   /* most maps accepted */
+};
+
+void vu_dma_init(struct vu_dma_table *t, uint32_t max);
+void vu_dma_fini(struct vu_dma_table *t);
+/* Takes ownership of fd (closed on failure too). */
+int vu_dma_add(struct vu_dma_table *t, uint64_t iova, uint64_t size,
+		int fd, uint64_t offset, uint32_t prot);
+int vu_dma_remove(struct vu_dma_table *t, uint64_t iova, uint64_t size);
+void vu_dma_remove_all(struct vu_dma_table *t);
+void *vu_dma_translate(struct vu_dma_table *t, uint64_t iova, uint64_t *len,
+		uint32_t prot);
+/* Copy of the map holding iova; -EFAULT if none. */
+int vu_dma_lookup(struct vu_dma_table *t, uint64_t iova,
+		struct vu_dma_map *out);
+int vu_dma_copy_table(struct vu_dma_table *t,
+		struct rte_vfio_user_mtb_entry *e, uint32_t max);
+
+#endif /* _VFIO_USER_DMA_H_ */

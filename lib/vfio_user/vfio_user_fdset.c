@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The librte_vfio_user authors
+ */
+
+/*
+ * The control thread: one epoll loop serving the listening and connected
+ * sockets of every server device and the background side of every client
+ * device. It knows fds and callbacks only, no protocol (like lib/vhost's
+ * fd_man). A callback never frees its own entry: vu_evloop_del() marks it
+ * dead and the loop frees it after the current batch of events, so a stale
+ * event pointer is never followed; from another thread, vu_evloop_del()
+ * also waits until the callback is not running.
+ */
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/queue.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_lcore.h>
+
+#include "vfio_user_private.h"
+
+struct vu_fdent {
+	int fd;
+	vu_fd_cb cb;
+	void *arg;
+	bool busy;  /* callback running */
+	bool dead;  /* deleted, to be freed by the loop */
+	int waiters; /* threads in vu_evloop_del() waiting on busy */
+	LIST_ENTRY(vu_fdent) next;
+};
+
+LIST_HEAD(vu_fdent_list, vu_fdent);
+
+static struct {
+	pthread_mutex_t lock;   /* guards everything below */
+	pthread_cond_t cond;    /* a callback finished */
+	struct vu_fdent_list live;
+	struct vu_fdent_list zombies;
+	int epfd;
+	int wakefd;
+	bool started;
+	pthread_t tid;
+} evl = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+	.epfd = -1,
+	.wakefd = -1,
+};
+
+bool
+vu_evloop_in_thread(void)
+{
+	return evl.started && pthread_equal(pthread_self(), evl.tid);
+}
+
+static void
+vu_evloop_reap_nolock(void)
+{
+	struct vu_fdent *e, *n;
+
+	for (e = LIST_FIRST(&evl.zombies); e != NULL; e = n) {
+		n = LIST_NEXT(e, next);
+		if (e->busy || e->waiters > 0)
+			continue;
+		LIST_REMOVE(e, next);
+		free(e);
+	}
+}
+
+static void *
+vu_evloop_run(void *arg)
+{
+	struct epoll_event ev[32];
+	int n, i;
+
+	RTE_SET_USED(arg);
+	for (;;) {
+		n = epoll_wait(evl.epfd, ev, RTE_DIM(ev), -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			VU_LOG(ERR, "epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			struct vu_fdent *e = ev[i].data.ptr;
+
+			if (e == NULL) {
+				uint64_t v;
+
+				if (read(evl.wakefd, &v, sizeof(v)) < 0)
+					VU_LOG(DEBUG, "wake read");
+				continue;
+			}
+			pthread_mutex_lock(&evl.lock);
+			if (e->dead) {
+				pthread_mutex_unlock(&evl.lock);
+				continue;
+			}
+			e->busy = true;
+			pthread_mutex_unlock(&evl.lock);
+
+			e->cb(e->fd, e->arg, ev[i].events);
+
+			pthread_mutex_lock(&evl.lock);
+			e->busy = false;
+			pthread_cond_broadcast(&evl.cond);
+			pthread_mutex_unlock(&evl.lock);
+		}
+		pthread_mutex_lock(&evl.lock);
+		vu_evloop_reap_nolock();
+		pthread_mutex_unlock(&evl.lock);
+	}
+	return NULL;
+}
+
+static int
+vu_evloop_start_nolock(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	int r;
+
+	if (evl.started)
+		return 0;
+	evl.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (evl.epfd < 0)
+		return -errno;
+	evl.wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (evl.wakefd < 0) {
+		r = -errno;
+		goto err;
+	}
+	if (epoll_ctl(evl.epfd, EPOLL_CTL_ADD, evl.wakefd, &ev) < 0) {
+		r = -errno;
+		goto err;
+	}
+	r = rte_ctrl_thread_create(&evl.tid, "vfio_user-evt", NULL,
+		vu_evloop_run, NULL);
+	if (r != 0) {
+		r = r > 0 ? -r : r;
+		VU_LOG(ERR, "cannot create control thread: %s", strerror(-r));
+		goto err;
+	}
+	evl.started = true;
+	return 0;
+err:
+	vu_close(&evl.wakefd);
+	vu_close(&evl.epfd);
+	return r;
+}
+
+int
+vu_evloop_add(int fd, uint32_t events, vu_fd_cb cb, void *arg)
+{
+	struct epoll_event ev;
+	struct vu_fdent *e;
+	int r;
+
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return -ENOMEM;
+	e->fd = fd;
+	e->cb = cb;
+	e->arg = arg;
+	pthread_mutex_lock(&evl.lock);
+	r = vu_evloop_start_nolock();
+	if (r < 0)
+		goto out;
+	ev.events = events;
+	ev.data.ptr = e;
+	if (epoll_ctl(evl.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		r = -errno;
+		goto out;
+	}
+	LIST_INSERT_HEAD(&evl.live, e, next);
+	e = NULL;
+out:
+	pthread_mutex_unlock(&evl.lock);
+	free(e);
+	return r;
+}
+
+static struct vu_fdent *
+vu_evloop_find_nolock(int fd)
+{
+	struct vu_fdent *e;
+
+	LIST_FOREACH(e, &evl.live, next)
+		if (e->fd == fd)
+			return e;
+	return NULL;
+}
+
+int
+vu_evloop_mod(int fd, uint32_t events)
+{
+	struct epoll_event ev;
+	struct vu_fdent *e;
+	int r = 0;
+
+	pthread_mutex_lock(&evl.lock);
+	e = vu_evloop_find_nolock(fd);
+	if (e == NULL) {
+		r = -ENOENT;
+	} else {
+		ev.events = events;
+		ev.data.ptr = e;
+		if (epoll_ctl(evl.epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+			r = -errno;
+	}
+	pthread_mutex_unlock(&evl.lock);
+	return r;
+}
+
+void
+vu_evloop_del(int fd)
+{
+	struct vu_fdent *e;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&evl.lock);
+	e = vu_evloop_find_nolock(fd);
+	if (e == NULL) {
+		pthread_mutex_unlock(&evl.lock);
+		return;
+	}
+	epoll_ctl(evl.epfd, EPOLL_CTL_DEL, fd, NULL);
+	e->dead = true;
+	LIST_REMOVE(e, next);
+	LIST_INSERT_HEAD(&evl.zombies, e, next);
+	/* wait for a running callback, unless it is ours */
+	if (!vu_evloop_in_thread()) {
+		e->waiters++;
+		while (e->busy)
+			pthread_cond_wait(&evl.cond, &evl.lock);
+		e->waiters--;
+	}
+	pthread_mutex_unlock(&evl.lock);
+	/* let the loop reap the entry */
+	if (write(evl.wakefd, &one, sizeof(one)) < 0)
+		VU_LOG(DEBUG, "wake write");
+}

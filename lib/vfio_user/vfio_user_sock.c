@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The librte_vfio_user authors
+ */
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_debug.h>
+
+#include "vfio_user_sock.h"
+
+static const char * const vu_cmd_names[VFIO_USER_MAX] = {
+	[VFIO_USER_VERSION] = "VERSION",
+	[VFIO_USER_DMA_MAP] = "DMA_MAP",
+	[VFIO_USER_DMA_UNMAP] = "DMA_UNMAP",
+	[VFIO_USER_DEVICE_GET_INFO] = "DEVICE_GET_INFO",
+	[VFIO_USER_DEVICE_GET_REGION_INFO] = "DEVICE_GET_REGION_INFO",
+	[VFIO_USER_DEVICE_GET_REGION_IO_FDS] = "DEVICE_GET_REGION_IO_FDS",
+	[VFIO_USER_DEVICE_GET_IRQ_INFO] = "DEVICE_GET_IRQ_INFO",
+	[VFIO_USER_DEVICE_SET_IRQS] = "DEVICE_SET_IRQS",
+	[VFIO_USER_REGION_READ] = "REGION_READ",
+	[VFIO_USER_REGION_WRITE] = "REGION_WRITE",
+	[VFIO_USER_DMA_READ] = "DMA_READ",
+	[VFIO_USER_DMA_WRITE] = "DMA_WRITE",
+	[VFIO_USER_DEVICE_RESET] = "DEVICE_RESET",
+	[VFIO_USER_DIRTY_PAGES] = "DIRTY_PAGES",
+	[VFIO_USER_REGION_WRITE_MULTI] = "REGION_WRITE_MULTI",
+	[VFIO_USER_DEVICE_FEATURE] = "DEVICE_FEATURE",
+	[VFIO_USER_MIG_DATA_READ] = "MIG_DATA_READ",
+	[VFIO_USER_MIG_DATA_WRITE] = "MIG_DATA_WRITE",
+};
+
+const char *
+vfio_user_cmd_name(uint16_t cmd)
+{
+	if (cmd < VFIO_USER_MAX && vu_cmd_names[cmd] != NULL)
+		return vu_cmd_names[cmd];
+	return "UNKNOWN";
+}
+
+int
+vu_rx_init(struct vu_rx *rx, size_t max_msg)
+{
+	memset(rx, 0, sizeof(*rx));
+	rx->buf = malloc(max_msg);
+	if (rx->buf == NULL)
+		return -ENOMEM;
+	rx->cap = max_msg;
+	return 0;
+}
+
+static void
+vu_rx_close_fds(struct vu_rx *rx)
+{
+	unsigned int i;
+
+	for (i = 0; i < rx->nr_fds; i++)
+		vu_close(&rx->fds[i]);
+	rx->nr_fds = 0;
+	rx->fds_trunc = false;
+}
+
+void
+vu_rx_free(struct vu_rx *rx)
+{
+	vu_rx_close_fds(rx);
+	free(rx->buf);
+	rx->buf = NULL;
+	rx->cap = rx->len = 0;
+	rx->discard = 0;
+	rx->consumed = 0;
+}
+
+void
+vu_msg_close_fds(struct vu_msg *msg)
+{
+	unsigned int i;
+
+	for (i = 0; i < msg->nr_fds; i++)
+		vu_close(&msg->fds[i]);
+	msg->nr_fds = 0;
+}
+
+int
+vu_msg_take_fd(struct vu_msg *msg, unsigned int i)
+{
+	int fd;
+
+	if (i >= msg->nr_fds)
+		return -1;
+	fd = msg->fds[i];
+	msg->fds[i] = -1;
+	return fd;
+}
+
+/* Drop n bytes from the front of the buffer, and fds that belonged there. */
+static void
+vu_rx_drop(struct vu_rx *rx, size_t n)
+{
+	if (n == 0)
+		return;
+	if (rx->nr_fds > 0) {
+		if (rx->fds_at < n)
+			vu_rx_close_fds(rx);
+		else
+			rx->fds_at -= n;
+	}
+	if (n < rx->len)
+		memmove(rx->buf, rx->buf + n, rx->len - n);
+	rx->len -= RTE_MIN(n, rx->len);
+}
+
+void
+vu_rx_consume(struct vu_rx *rx, struct vu_msg *msg)
+{
+	vu_msg_close_fds(msg);
+	if (msg->oversize) {
+		/* drop the rest of the oversize message as it arrives */
+		rx->discard = msg->hdr.size;
+		msg->oversize = false;
+	} else {
+		vu_rx_drop(rx, rx->consumed);
+	}
+	rx->consumed = 0;
+}
+
+void
+vu_rx_detach(struct vu_rx *rx, uint8_t **spare)
+{
+	uint8_t *old = rx->buf;
+	size_t n = rx->consumed;
+
+	if (n == 0)
+		return;
+	memcpy(*spare, rx->buf + n, rx->len - n);
+	if (rx->nr_fds > 0)
+		rx->fds_at -= RTE_MIN(rx->fds_at, n);
+	rx->len -= n;
+	rx->buf = *spare;
+	*spare = old;
+	rx->consumed = 0;
+}
+
+static int
+vu_rx_parse(struct vu_rx *rx, struct vu_msg *msg)
+{
+	struct vfio_user_hdr hdr;
+	unsigned int i;
+
+	if (rx->discard > 0) {
+		size_t n = RTE_MIN(rx->discard, (uint64_t)rx->len);
+
+		vu_rx_drop(rx, n);
+		rx->discard -= n;
+		if (rx->discard > 0)
+			return -EAGAIN;
+	}
+	if (rx->len < VFIO_USER_HDR_SIZE)
+		return -EAGAIN;
+	memcpy(&hdr, rx->buf, sizeof(hdr));
+	if (hdr.size < VFIO_USER_HDR_SIZE)
+		return -EPROTO;
+
+	memset(msg, 0, offsetof(struct vu_msg, fds));
+	msg->hdr = hdr;
+	if (hdr.size > rx->cap) {
+		msg->oversize = true;
+	} else {
+		if (rx->len < hdr.size)
+			return -EAGAIN;
+		msg->payload = rx->buf + VFIO_USER_HDR_SIZE;
+		msg->len = hdr.size - VFIO_USER_HDR_SIZE;
+		rx->consumed = hdr.size;
+	}
+	if (rx->nr_fds > 0 && rx->fds_at == 0) {
+		for (i = 0; i < rx->nr_fds; i++)
+			msg->fds[i] = rx->fds[i];
+		msg->nr_fds = rx->nr_fds;
+		msg->fd_error = rx->fds_trunc;
+		rx->nr_fds = 0;
+		rx->fds_trunc = false;
+	}
+	return 0;
+}
+
+bool
+vu_rx_pending(const struct vu_rx *rx)
+{
+	struct vfio_user_hdr hdr;
+
+	if (rx->discard > 0 || rx->len < VFIO_USER_HDR_SIZE)
+		return false;
+	memcpy(&hdr, rx->buf, sizeof(hdr));
+	return hdr.size < VFIO_USER_HDR_SIZE || hdr.size > rx->cap ||
+		rx->len >= hdr.size;
+}
+
+/* Offset of the last message that starts before end. */
+static size_t
+vu_rx_last_start(const struct vu_rx *rx, size_t end)
+{
+	struct vfio_user_hdr hdr;
+	size_t b = 0;
+
+	while (b + VFIO_USER_HDR_SIZE <= end) {
+		memcpy(&hdr, rx->buf + b, sizeof(hdr));
+		if (hdr.size < VFIO_USER_HDR_SIZE || b + hdr.size >= end)
+			break;
+		b += hdr.size;
+	}
+	return b;
+}
+
+/* How much to read now: while fds wait for their message, never read past
+ * the end of that message, so a read cannot bring a second set of fds. */
+static size_t
+vu_rx_want(const struct vu_rx *rx)
+{
+	struct vfio_user_hdr hdr;
+	size_t want = rx->cap - rx->len;
+
+	if (rx->discard > 0)
+		return RTE_MIN((uint64_t)want, rx->discard);
+	if (rx->nr_fds == 0)
+		return want;
+	if (rx->len < rx->fds_at + VFIO_USER_HDR_SIZE)
+		return rx->fds_at + VFIO_USER_HDR_SIZE - rx->len;
+	memcpy(&hdr, rx->buf + rx->fds_at, sizeof(hdr));
+	if (rx->fds_at + hdr.size > rx->len)
+		return RTE_MIN(want, rx->fds_at + hdr.size - rx->len);
+	return want;
+}
+
+static void
+vu_rx_take_cmsg(struct vu_rx *rx, struct msghdr *mh, size_t old_len)
+{
+	struct cmsghdr *cm;
+	size_t at = rx->discard > 0 ? 0 : vu_rx_last_start(rx, rx->len);
+	bool trunc = (mh->msg_flags & MSG_CTRUNC) != 0;
+
+	if (rx->nr_fds > 0 && rx->fds_at != at) {
+		/* cannot happen with vu_rx_want(); be safe anyway */
+		vu_rx_close_fds(rx);
+	}
+	RTE_SET_USED(old_len);
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		int *p = (int *)CMSG_DATA(cm);
+		size_t n, i;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, p + i, sizeof(fd));
+			if (rx->discard > 0 || rx->nr_fds >= VU_RX_MAX_FDS) {
+				trunc = trunc || rx->discard == 0;
+				vu_close(&fd);
+				continue;
+			}
+			rx->fds[rx->nr_fds++] = fd;
+		}
+	}
+	rx->fds_at = at;
+	if (trunc) {
+		VU_LOG(ERR, "received fds truncated (too many fds, or LSM policy)");
+		rx->fds_trunc = true;
+	}
+}
+
+static int64_t
+vu_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+vu_wait_fd(int fd, short events, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int timeout = -1;
+	int r;
+
+	for (;;) {
+		if (deadline >= 0) {
+			int64_t left = deadline - vu_now_ms();
+
+			if (left <= 0)
+				return -ETIMEDOUT;
+			timeout = (int)RTE_MIN(left, (int64_t)INT32_MAX);
+		}
+		r = poll(&pfd, 1, timeout);
+		if (r > 0)
+			return 0;
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+static int
+vu_rx_fill(int fd, struct vu_rx *rx, int timeout_ms, int64_t deadline)
+{
+	union {
+		char buf[CMSG_SPACE(VU_RX_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov;
+	struct msghdr mh;
+	ssize_t n;
+	size_t old_len = rx->len;
+
+	for (;;) {
+		iov.iov_base = rx->buf + rx->len;
+		iov.iov_len = vu_rx_want(rx);
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		if (n > 0)
+			break;
+		if (n == 0)
+			return -ECONNRESET;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		if (timeout_ms == 0)
+			return -EAGAIN;
+		n = vu_wait_fd(fd, POLLIN, deadline);
+		if (n < 0)
+			return (int)n;
+	}
+	rx->len += (size_t)n;
+	if (mh.msg_controllen > 0 || (mh.msg_flags & MSG_CTRUNC))
+		vu_rx_take_cmsg(rx, &mh, old_len);
+	return 0;
+}
+
+int
+vu_recv_msg(int fd, struct vu_rx *rx, struct vu_msg *msg, int timeout_ms)
+{
+	int64_t deadline = timeout_ms > 0 ? vu_now_ms() + timeout_ms : -1;
+	int r;
+
+	RTE_ASSERT(rx->consumed == 0);
+	for (;;) {
+		r = vu_rx_parse(rx, msg);
+		if (r != -EAGAIN)
+			return r;
+		r = vu_rx_fill(fd, rx, timeout_ms, deadline);
+		if (r < 0)
+			return r;
+	}
+}
+
+int
+vu_send_msg(int fd, const struct vfio_user_hdr *hdr,
+		const struct iovec *iov, int iovcnt,
+		const int *fds, unsigned int nr_fds, int timeout_ms)
+{
+	union {
+		char buf[CMSG_SPACE(VU_RX_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec v[8];
+	struct msghdr mh;
+	int64_t deadline = timeout_ms >= 0 ? vu_now_ms() + timeout_ms : -1;
+	int cnt = 0, i, first = 0;
+	ssize_t n;
+
+	if (iovcnt < 0 || iovcnt > (int)RTE_DIM(v) - 1 || nr_fds > VU_RX_MAX_FDS)
+		return -EINVAL;
+	v[cnt].iov_base = (void *)(uintptr_t)hdr;
+	v[cnt++].iov_len = sizeof(*hdr);
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len == 0)
+			continue;
+		v[cnt++] = iov[i];
+	}
+
+	memset(&mh, 0, sizeof(mh));
+	if (nr_fds > 0) {
+		struct cmsghdr *cm;
+
+		memset(ctl.buf, 0, sizeof(ctl.buf));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = CMSG_SPACE(nr_fds * sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nr_fds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nr_fds * sizeof(int));
+	}
+
+	while (first < cnt) {
+		mh.msg_iov = &v[first];
+		mh.msg_iovlen = cnt - first;
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			int r;
+
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return -errno;
+			r = vu_wait_fd(fd, POLLOUT, deadline);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		/* fds go with the first bytes only */
+		mh.msg_control = NULL;
+		mh.msg_controllen = 0;
+		while (first < cnt && (size_t)n >= v[first].iov_len) {
+			n -= v[first].iov_len;
+			first++;
+		}
+		if (first < cnt) {
+			v[first].iov_base = (uint8_t *)v[first].iov_base + n;
+			v[first].iov_len -= n;
+		}
+	}
+	return 0;
+}
+
+int
+vu_send_error(int fd, const struct vfio_user_hdr *req, int err,
+		int timeout_ms)
+{
+	struct vfio_user_hdr hdr = {
+		.msg_id = req->msg_id,
+		.cmd = req->cmd,
+		.size = VFIO_USER_HDR_SIZE,
+		.flags = VFIO_USER_F_TYPE_REPLY | VFIO_USER_F_ERROR,
+		.error = (uint32_t)(err > 0 ? err : -err),
+	};
+
+	return vu_send_msg(fd, &hdr, NULL, 0, NULL, 0, timeout_ms);
+}

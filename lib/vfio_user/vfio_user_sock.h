@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The librte_vfio_user authors
+ */
+
+#ifndef _VFIO_USER_SOCK_H_
+#define _VFIO_USER_SOCK_H_
+
+/*
+ * Transport: whole vfio-user messages over a UNIX stream socket, with fds.
+ * It knows bytes and fds only, no command semantics.
+ *
+ * Receiving goes through a per-connection buffer allocated once (sized by
+ * our own limit, never by the peer): one recvmsg() usually brings one whole
+ * message, which is handed out in place (no copy, no allocation). File
+ * descriptors ride on the first skb of the message that carried them; the
+ * kernel ends a read right after the skb with fds, so the fds of a read
+ * belong to the last message that starts in it.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "vfio_user_msg.h"
+#include "vfio_user_private.h"
+
+/* One received message. Valid until vu_rx_consume(). */
+struct vu_msg {
+	struct vfio_user_hdr hdr;  /* copy of the header */
+	uint8_t *payload;          /* points into the rx buffer */
+	uint32_t len;              /* payload bytes (hdr.size - 16) */
+	bool oversize;             /* payload larger than our limit: dropped */
+	bool fd_error;             /* fds truncated (MSG_CTRUNC) */
+	unsigned int nr_fds;
+	int fds[VU_RX_MAX_FDS];    /* received fds; taken ones set to -1 */
+};
+
+struct vu_rx {
+	uint8_t *buf;
+	size_t cap;        /* largest message we accept, header included */
+	size_t len;        /* bytes held in buf, buf[0] starts a message */
+	uint64_t discard;  /* bytes of an oversize message still to drop */
+	/* fds received but not yet handed out with their message */
+	unsigned int nr_fds;
+	int fds[VU_RX_MAX_FDS];
+	size_t fds_at;     /* buffer offset of the message owning fds */
+	bool fds_trunc;
+	size_t consumed;   /* size of the message handed out, 0 if none */
+};
+
+int vu_rx_init(struct vu_rx *rx, size_t max_msg);
+void vu_rx_free(struct vu_rx *rx);
+
+/*
+ * Get the next message from fd into msg.
+ * timeout_ms < 0 waits forever, 0 never waits (non-blocking socket read).
+ * Returns 0 with a message, -EAGAIN (nothing whole yet, timeout 0),
+ * -ETIMEDOUT, -ECONNRESET (peer closed), -EPROTO (msg_size < 16: the stream
+ * cannot be re-synchronised), or another negative errno.
+ * A message of oversize is returned with msg->oversize and no payload; its
+ * payload is drained by later calls.
+ */
+int vu_recv_msg(int fd, struct vu_rx *rx, struct vu_msg *msg, int timeout_ms);
+/* Release the message returned last (closes the fds it still holds). */
+void vu_rx_consume(struct vu_rx *rx, struct vu_msg *msg);
+/*
+ * Move the bytes that follow the message being handled to *spare and swap
+ * buffers, so more messages can be received while the handled message's
+ * payload stays valid (a server waiting for its DMA reply inside a
+ * handler). The handled message then consumes nothing from rx.
+ */
+void vu_rx_detach(struct vu_rx *rx, uint8_t **spare);
+/* Is a whole message (or an oversize header) already buffered? */
+bool vu_rx_pending(const struct vu_rx *rx);
+
+/* Close every fd of msg that a handler did not take. */
+void vu_msg_close_fds(struct vu_msg *msg);
+/* Take fd i of msg (its slot becomes -1). */
+int vu_msg_take_fd(struct vu_msg *msg, unsigned int i);
+
+/*
+ * Send header + iov (payload pieces) + fds as one message; the header's
+ * size is set by the caller. Never raises SIGPIPE. Blocks (poll) at most
+ * timeout_ms for socket space (< 0: forever).
+ */
+int vu_send_msg(int fd, const struct vfio_user_hdr *hdr,
+		const struct iovec *iov, int iovcnt,
+		const int *fds, unsigned int nr_fds, int timeout_ms);
+
+/* Send a header-only error reply to hdr. */
+int vu_send_error(int fd, const struct vfio_user_hdr *req, int err,
+		int timeout_ms);
+
+#endif /* _VFIO_USER_SOCK_H_ */

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The librte_vfio_user authors
+ */
+
+/*
+ * VERSION capabilities: {"capabilities": {"max_msg_fds": n,
+ * "max_data_xfer_size": n, "pgsizes": n, "max_dma_maps": n,
+ * "twin_socket": {"supported": bool, ...}}}. Parsed and written with
+ * jansson, never by hand. Unknown keys are ignored, as the spec asks.
+ */
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "vfio_user_private.h"
+
+/* Largest values we believe from a peer. */
+#define VU_CAP_MAX_FDS   1024
+#define VU_CAP_MAX_XFER  (64ULL * 1024 * 1024)
+#define VU_CAP_MAX_MAPS  UINT32_MAX
+
+void
+vu_caps_default(struct vu_caps *caps)
+{
+	/* the specification's defaults for an absent key */
+	caps->max_msg_fds = 1;
+	caps->max_data_xfer_size = VU_MAX_XFER;
+	caps->max_dma_maps = 65535;
+	caps->pgsizes = VU_PGSIZE;
+	caps->twin_socket = false;
+}
+
+static int
+vu_json_uint(json_t *obj, const char *key, uint64_t max, uint64_t *val)
+{
+	json_t *v = json_object_get(obj, key);
+	json_int_t i;
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v)) {
+		VU_LOG(ERR, "capability %s is not an integer", key);
+		return -EINVAL;
+	}
+	i = json_integer_value(v);
+	if (i < 0 || (uint64_t)i > max) {
+		VU_LOG(ERR, "capability %s out of range: %" JSON_INTEGER_FORMAT,
+			key, i);
+		return -EINVAL;
+	}
+	*val = (uint64_t)i;
+	return 0;
+}
+
+static int
+vu_caps_from_json(json_t *root, struct vu_caps *caps)
+{
+	json_t *c, *twin;
+	uint64_t v;
+	int r;
+
+	if (!json_is_object(root))
+		return -EINVAL;
+	c = json_object_get(root, "capabilities");
+	if (c == NULL)
+		return 0;
+	if (!json_is_object(c))
+		return -EINVAL;
+
+	v = caps->max_msg_fds;
+	r = vu_json_uint(c, "max_msg_fds", VU_CAP_MAX_FDS, &v);
+	if (r < 0)
+		return r;
+	caps->max_msg_fds = (uint32_t)v;
+	r = vu_json_uint(c, "max_data_xfer_size", VU_CAP_MAX_XFER,
+		&caps->max_data_xfer_size);
+	if (r < 0)
+		return r;
+	r = vu_json_uint(c, "max_dma_maps", VU_CAP_MAX_MAPS,
+		&caps->max_dma_maps);
+	if (r < 0)
+		return r;
+	r = vu_json_uint(c, "pgsizes", UINT64_MAX >> 1, &caps->pgsizes);
+	if (r < 0)
+		return r;
+	if (caps->pgsizes != 0 && (caps->pgsizes & (VU_PGSIZE - 1)) != 0) {
+		VU_LOG(ERR, "pgsizes 0x%" PRIx64 " has a size below 4 KiB",
+			caps->pgsizes);
+		return -EINVAL;
+	}
+	twin = json_object_get(c, "twin_socket");
+	if (twin != NULL) {
+		json_t *s;
+
+		if (!json_is_object(twin))
+			return -EINVAL;
+		s = json_object_get(twin, "supported");
+		if (s != NULL && !json_is_boolean(s))
+			return -EINVAL;
+		caps->twin_socket = s != NULL && json_is_true(s);
+	}
+	if (caps->max_data_xfer_size == 0)
+		return -EINVAL;
+	return 0;
+}
+
+int
+vu_caps_parse(const char *json, size_t len, struct vu_caps *caps)
+{
+	json_error_t err;
+	json_t *root;
+	int r;
+
+	vu_caps_default(caps);
+	if (len == 0)
+		return 0;
+	if (len > VU_JSON_MAX || json[len - 1] != '\0') {
+		VU_LOG(ERR, "capabilities not NUL-terminated or too long (%zu)",
+			len);
+		return -EINVAL;
+	}
+	if (len == 1)
+		return 0;
+	root = json_loadb(json, strnlen(json, len), JSON_REJECT_DUPLICATES,
+		&err);
+	if (root == NULL) {
+		VU_LOG(ERR, "bad capabilities JSON: %s", err.text);
+		return -EINVAL;
+	}
+	r = vu_caps_from_json(root, caps);
+	json_decref(root);
+	if (r < 0)
+		VU_LOG(ERR, "invalid capabilities");
+	return r;
+}
+
+int
+vu_caps_format(const struct vu_caps *caps, char *buf, size_t len)
+{
+	json_t *root;
+	char *s;
+	size_t n;
+	int r = -ENOMEM;
+
+	root = json_pack("{s:{s:I,s:I,s:I,s:I}}", "capabilities",
+		"max_msg_fds", (json_int_t)caps->max_msg_fds,
+		"max_data_xfer_size", (json_int_t)caps->max_data_xfer_size,
+		"max_dma_maps", (json_int_t)caps->max_dma_maps,
+		"pgsizes", (json_int_t)caps->pgsizes);
+	if (root == NULL)
+		return -ENOMEM;
+	s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (s == NULL)
+		return -ENOMEM;
+	n = strlen(s) + 1;
+	if (n <= len) {
+		memcpy(buf, s, n);
+		r = (int)n;
+	} else {
+		r = -ENOSPC;
+	}
+	free(s);
+	return r;
+}
