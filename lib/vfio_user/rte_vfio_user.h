@@ -465,6 +465,137 @@ __rte_experimental
 int
 rte_vfio_user_irq_trigger(int dev_id, uint32_t index, uint32_t vector);
 
+/** Largest number of uids and of gids in a peer allow-list. */
+#define RTE_VFIO_USER_MAX_PEER_IDS 16
+
+/**
+ * Limits a server device enforces on its client. Every one bounds what a
+ * client can make the library hold; a request beyond a limit gets an error
+ * reply, never an allocation sized by the client.
+ */
+struct rte_vfio_user_limits {
+	/**
+	 * Largest data count of one REGION_READ/REGION_WRITE (and of our
+	 * DMA_READ/DMA_WRITE chunks); announced as max_data_xfer_size. The
+	 * largest message accepted is this plus 48 bytes. Default 1 MiB,
+	 * at most 64 MiB, at least 4096.
+	 */
+	uint32_t max_data_xfer_size;
+	/** fds accepted in one message, announced as max_msg_fds.
+	 *  Default 16 (QEMU refuses more), at most 64. */
+	uint32_t max_msg_fds;
+	/** DMA maps held at once; announced as max_dma_maps. Default and
+	 *  maximum 65535. */
+	uint32_t max_dma_maps;
+	/** Client commands queued while a callback waits for the client's
+	 *  answer to a DMA_READ/DMA_WRITE. Default 256, at most 4096. */
+	uint32_t max_deferred;
+	/** Reserved, must be 0. */
+	uint32_t reserved[4];
+};
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Set the limits of a server device. Only before rte_vfio_user_start().
+ * A field left 0 keeps its default.
+ *
+ * @return
+ *   0 on success; -EINVAL (a value out of range), -ENOENT, -EBUSY.
+ */
+__rte_experimental
+int
+rte_vfio_user_set_limits(const char *sock_addr,
+		const struct rte_vfio_user_limits *limits);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Get the limits in force for a server device.
+ *
+ * @return
+ *   0 on success; -EINVAL, -ENOENT.
+ */
+__rte_experimental
+int
+rte_vfio_user_get_limits(const char *sock_addr,
+		struct rte_vfio_user_limits *limits);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Set the permissions of the socket file created by rte_vfio_user_start()
+ * (default 0600: only the owner may connect). Applied before the socket
+ * listens, so no client can connect under looser permissions. Only before
+ * start.
+ *
+ * @return
+ *   0 on success; -EINVAL (bits other than 0777), -ENOENT, -EBUSY.
+ */
+__rte_experimental
+int
+rte_vfio_user_set_sock_mode(const char *sock_addr, mode_t mode);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Accept only clients whose SO_PEERCRED uid is in @p uids or gid is in
+ * @p gids; others are disconnected at once. Empty lists (the default)
+ * accept anyone the socket file permissions let in. Only before start.
+ *
+ * @return
+ *   0 on success; -EINVAL (more than RTE_VFIO_USER_MAX_PEER_IDS ids),
+ *   -ENOENT, -EBUSY.
+ */
+__rte_experimental
+int
+rte_vfio_user_set_peer_allow(const char *sock_addr, const uid_t *uids,
+		uint32_t nr_uids, const gid_t *gids, uint32_t nr_gids);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Choose who serves a device's socket. By default (poll mode off) the
+ * library's control thread does, and device callbacks run there. With poll
+ * mode on, the control thread leaves the device alone and the application
+ * calls rte_vfio_user_poll() from its own thread (typically a data-plane
+ * lcore), which then runs the callbacks: the lowest latency, at the cost
+ * of a busy thread. Only before rte_vfio_user_start().
+ *
+ * @param sock_addr
+ *   Path given to rte_vfio_user_register().
+ * @param enable
+ *   true for poll mode.
+ * @return
+ *   0 on success; -ENOENT, -EBUSY (already started).
+ */
+__rte_experimental
+int
+rte_vfio_user_set_poll_mode(const char *sock_addr, bool enable);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Serve a poll-mode device once without blocking: accept a waiting client
+ * if none is connected, then handle every whole message already received.
+ * Must not be called concurrently for the same device.
+ *
+ * @param dev_id
+ *   Server device id (started, in poll mode).
+ * @return
+ *   Number of messages handled (0 if none); -EINVAL (bad id or not in poll
+ *   mode).
+ */
+__rte_experimental
+int
+rte_vfio_user_poll(int dev_id);
+
 /* ------------------------------------------------------------------ */
 /* Client (device consumer) API                                        */
 /* ------------------------------------------------------------------ */
@@ -543,6 +674,25 @@ rte_vfio_user_detach_dev(int dev_id);
 __rte_experimental
 int
 rte_vfio_user_set_timeout(int dev_id, uint32_t timeout_ms);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Make the calls of this device wait for replies by busy polling the
+ * socket instead of sleeping in the kernel: lower latency when client and
+ * server run on different cores, at the cost of a spinning caller.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @param enable
+ *   true to busy poll.
+ * @return
+ *   0 on success; -EINVAL.
+ */
+__rte_experimental
+int
+rte_vfio_user_set_busy_poll(int dev_id, bool enable);
 
 /**
  * @warning

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include <rte_common.h>
+#include <rte_pause.h>
 #include <rte_rwlock.h>
 
 #include "rte_vfio_user.h"
@@ -87,6 +88,7 @@ struct vu_client {
 	bool rearm;               /* control thread backed off: re-arm */
 	bool dead;                /* connection lost */
 	bool in_evloop;
+	bool busy_poll;           /* spin on the socket while waiting */
 	rte_rwlock_t map_lock;    /* guards maps */
 	struct vu_cmap *maps;     /* sorted by iova */
 	uint32_t nr_maps;
@@ -371,6 +373,25 @@ vu_cli_handle_reply(struct vu_client *c, struct vu_msg *msg)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* Busy-poll the socket for a message until deadline (ms, -1: none). */
+static int
+vu_cli_recv_spin(struct vu_client *c, struct vu_msg *msg, int timeout_ms)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : vu_cli_now_ms() + timeout_ms;
+	unsigned int spins = 0;
+	int r;
+
+	for (;;) {
+		r = vu_recv_msg(c->fd, &c->rx, msg, 0);
+		if (r != -EAGAIN)
+			return r;
+		rte_pause();
+		if ((++spins & 0x3ff) == 0 && deadline >= 0 &&
+				vu_cli_now_ms() >= deadline)
+			return -ETIMEDOUT;
+	}
+}
+
 /* Read and dispatch one message. Caller holds the reader role. */
 static int
 vu_cli_read_one(struct vu_client *c, int timeout_ms)
@@ -379,7 +400,10 @@ vu_cli_read_one(struct vu_client *c, int timeout_ms)
 	uint32_t type;
 	int r;
 
-	r = vu_recv_msg(c->fd, &c->rx, &msg, timeout_ms);
+	if (c->busy_poll && timeout_ms != 0)
+		r = vu_cli_recv_spin(c, &msg, timeout_ms);
+	else
+		r = vu_recv_msg(c->fd, &c->rx, &msg, timeout_ms);
 	if (r < 0)
 		return r;
 	type = msg.hdr.flags & VFIO_USER_F_TYPE_MASK;
@@ -775,6 +799,18 @@ rte_vfio_user_set_timeout(int dev_id, uint32_t timeout_ms)
 	if (c == NULL)
 		return -EINVAL;
 	c->timeout_ms = timeout_ms;
+	vu_cli_put(c);
+	return 0;
+}
+
+int
+rte_vfio_user_set_busy_poll(int dev_id, bool enable)
+{
+	struct vu_client *c = vu_cli_get(dev_id);
+
+	if (c == NULL)
+		return -EINVAL;
+	c->busy_poll = enable;
 	vu_cli_put(c);
 	return 0;
 }

@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,8 +281,6 @@ vu_h_version(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
 	r = vu_caps_parse(in->data, msg->len - sizeof(*in), &peer);
 	if (r < 0)
 		return r;
-	if (peer.max_data_xfer_size > VU_MAX_XFER)
-		peer.max_data_xfer_size = VU_MAX_XFER;
 	c->peer = peer;
 
 	out->major = RTE_VFIO_USER_VERSION_MAJOR;
@@ -563,7 +562,8 @@ vu_region_access_check(struct vu_sconn *c,
 	if (in->region >= c->dev->nr_regs)
 		return -EINVAL;
 	r = &c->dev->regs[in->region];
-	if (in->count > VU_MAX_XFER || !vu_range_ok(in->offset, in->count,
+	if (in->count > c->dev->caps.max_data_xfer_size ||
+			!vu_range_ok(in->offset, in->count,
 			r->size))
 		return -EINVAL;
 	if (!(r->flags & (write ? VFIO_REGION_INFO_FLAG_WRITE :
@@ -779,7 +779,8 @@ vu_cmd_check(struct vu_sconn *c, const struct vu_msg *msg)
 		return -EINVAL;
 	if (msg->len < desc->min_len || msg->len > desc->max_len)
 		return -EINVAL;
-	if (msg->fd_error || msg->nr_fds > desc->max_fds)
+	if (msg->fd_error || msg->nr_fds > RTE_MIN((uint32_t)desc->max_fds,
+			c->dev->caps.max_msg_fds))
 		return -EINVAL;
 	return 0;
 }
@@ -878,7 +879,7 @@ vu_conn_defer(struct vu_sconn *c, struct vu_msg *msg)
 {
 	struct vu_deferred *df;
 
-	if (c->nr_deferred >= VU_MAX_DEFERRED ||
+	if (c->nr_deferred >= c->dev->max_deferred ||
 			c->deferred_bytes + msg->len > VU_MAX_DEFERRED_BYTES) {
 		VU_DLOG(c->dev->path, ERR, "too many commands queued");
 		return -ENOBUFS;
@@ -897,18 +898,23 @@ vu_conn_defer(struct vu_sconn *c, struct vu_msg *msg)
 	return 0;
 }
 
-/* Receive and handle what the socket has; returns <0 if the connection
- * must be closed. Runs on the thread that holds the reader role. */
+/*
+ * Receive and handle what the socket has: one recvmsg() usually brings one
+ * whole message; we go on while whole messages are buffered, and leave the
+ * rest to the next readiness event (no extra recvmsg() just to see EAGAIN).
+ * Returns the number of messages handled, or <0 if the connection must be
+ * closed. Runs on the thread that holds the reader role.
+ */
 static int
 vu_conn_process(struct vu_sconn *c)
 {
 	struct vu_msg msg;
-	int r;
+	int r, n = 0;
 
-	for (;;) {
+	do {
 		r = vu_recv_msg(c->fd, &c->rx, &msg, 0);
 		if (r == -EAGAIN)
-			return 0;
+			return n;
 		if (r < 0)
 			return r;
 		if (msg.oversize)
@@ -919,7 +925,18 @@ vu_conn_process(struct vu_sconn *c)
 		vu_conn_run_deferred(c);
 		if (c->broken)
 			return -EPIPE;
-	}
+		n++;
+	} while (vu_rx_pending(&c->rx));
+	return n;
+}
+
+static void
+vu_conn_set_reader(struct vu_sconn *c, bool on)
+{
+	pthread_mutex_lock(&c->lock);
+	c->reading = on;
+	c->reader = pthread_self();
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* ------------------------------------------------------------------ */
@@ -975,7 +992,7 @@ vu_conn_close(struct vu_sdev *d, struct vu_sconn *c)
 
 	/* accept the next client */
 	pthread_mutex_lock(&d->lock);
-	if (d->listen_fd >= 0)
+	if (d->listen_fd >= 0 && !d->poll_mode)
 		vu_evloop_mod(d->listen_fd, EPOLLIN);
 	pthread_mutex_unlock(&d->lock);
 }
@@ -987,19 +1004,12 @@ vu_conn_cb(int fd, void *arg, uint32_t events)
 	int r = 0;
 
 	RTE_SET_USED(fd);
-	pthread_mutex_lock(&c->lock);
-	c->reading = true;
-	c->reader = pthread_self();
-	pthread_mutex_unlock(&c->lock);
-
+	vu_conn_set_reader(c, true);
 	if (events & EPOLLIN)
 		r = vu_conn_process(c);
-	if (r == 0 && (events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN))
+	if (r >= 0 && (events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN))
 		r = -ECONNRESET;
-
-	pthread_mutex_lock(&c->lock);
-	c->reading = false;
-	pthread_mutex_unlock(&c->lock);
+	vu_conn_set_reader(c, false);
 
 	if (r < 0 || c->broken) {
 		if (r != -ECONNRESET)
@@ -1012,7 +1022,7 @@ vu_conn_cb(int fd, void *arg, uint32_t events)
 static struct vu_sconn *
 vu_conn_new(struct vu_sdev *d, int fd)
 {
-	size_t max_msg = vfio_user_max_msg_size(VU_MAX_XFER);
+	size_t max_msg = vfio_user_max_msg_size(d->caps.max_data_xfer_size);
 	struct vu_sconn *c;
 
 	c = calloc(1, sizeof(*c));
@@ -1039,6 +1049,61 @@ vu_conn_new(struct vu_sdev *d, int fd)
 	return c;
 }
 
+/* SO_PEERCRED against the device's allow-list. */
+static int
+vu_peer_allowed(struct vu_sdev *d, int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	uint32_t i;
+
+	if (d->nr_uids == 0 && d->nr_gids == 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) {
+		VU_DLOG(d->path, ERR, "SO_PEERCRED: %s", strerror(errno));
+		return -EACCES;
+	}
+	for (i = 0; i < d->nr_uids; i++)
+		if (d->uids[i] == cr.uid)
+			return 0;
+	for (i = 0; i < d->nr_gids; i++)
+		if (d->gids[i] == cr.gid)
+			return 0;
+	VU_DLOG(d->path, ERR, "client pid %d uid %u gid %u refused",
+		(int)cr.pid, (unsigned int)cr.uid, (unsigned int)cr.gid);
+	return -EACCES;
+}
+
+/* Accept a client; NULL if none is waiting or it was refused. */
+static struct vu_sconn *
+vu_accept(struct vu_sdev *d, int fd)
+{
+	struct vu_sconn *c;
+	int cfd;
+
+	cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (cfd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			VU_DLOG(d->path, ERR, "accept: %s", strerror(errno));
+		return NULL;
+	}
+	if (vu_peer_allowed(d, cfd) < 0) {
+		vu_close(&cfd);
+		return NULL;
+	}
+	c = vu_conn_new(d, cfd);
+	if (c == NULL) {
+		VU_DLOG(d->path, ERR, "out of memory for a connection");
+		vu_close(&cfd);
+		return NULL;
+	}
+	pthread_mutex_lock(&d->lock);
+	d->conn = c;
+	pthread_mutex_unlock(&d->lock);
+	VU_DLOG(d->path, INFO, "client connected");
+	return c;
+}
+
 static void
 vu_listen_cb(int fd, void *arg, uint32_t events)
 {
@@ -1047,21 +1112,12 @@ vu_listen_cb(int fd, void *arg, uint32_t events)
 	int cfd;
 
 	RTE_SET_USED(events);
-	cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (cfd < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			VU_DLOG(d->path, ERR, "accept: %s", strerror(errno));
+	c = vu_accept(d, fd);
+	if (c == NULL)
 		return;
-	}
-	c = vu_conn_new(d, cfd);
-	if (c == NULL) {
-		VU_DLOG(d->path, ERR, "out of memory for a connection");
-		vu_close(&cfd);
-		return;
-	}
-	pthread_mutex_lock(&d->lock);
-	d->conn = c;
+	cfd = c->fd;
 	/* one client at a time: others wait in the backlog */
+	pthread_mutex_lock(&d->lock);
 	vu_evloop_mod(fd, 0);
 	pthread_mutex_unlock(&d->lock);
 	if (vu_evloop_add(cfd, EPOLLIN, vu_conn_cb, c) < 0) {
@@ -1071,9 +1127,7 @@ vu_listen_cb(int fd, void *arg, uint32_t events)
 		pthread_mutex_unlock(&d->lock);
 		vu_close(&c->fd);
 		vu_conn_free(c);
-		return;
 	}
-	VU_DLOG(d->path, INFO, "client connected");
 }
 
 /* ------------------------------------------------------------------ */
@@ -1227,7 +1281,7 @@ vu_dma_msg(struct vu_sdev *d, bool write, uint64_t iova, uint8_t *buf,
 	pthread_mutex_lock(&c->lock);
 	inline_read = c->reading && pthread_equal(c->reader, pthread_self());
 	pthread_mutex_unlock(&c->lock);
-	chunk = RTE_MIN(c->peer.max_data_xfer_size, (uint64_t)VU_MAX_XFER);
+	chunk = RTE_MIN(c->peer.max_data_xfer_size, d->caps.max_data_xfer_size);
 	while (len > 0 && r == 0) {
 		uint64_t n = RTE_MIN(len, chunk);
 
@@ -1308,6 +1362,8 @@ rte_vfio_user_register(const char *sock_addr,
 	d->caps.max_data_xfer_size = VU_MAX_XFER;
 	d->caps.max_dma_maps = RTE_VUSER_MAX_DMA;
 	d->caps.pgsizes = VU_PGSIZE;
+	d->max_deferred = VU_MAX_DEFERRED;
+	d->sock_mode = 0600;
 
 	pthread_mutex_lock(&vu_srv_lock);
 	if (vu_find_path_nolock(sock_addr) != NULL) {
@@ -1372,7 +1428,8 @@ rte_vfio_user_unregister(const char *sock_addr)
 		int lfd = d->listen_fd;
 
 		pthread_mutex_unlock(&d->lock);
-		vu_evloop_del(lfd);
+		if (!d->poll_mode)
+			vu_evloop_del(lfd);
 		pthread_mutex_lock(&d->lock);
 		d->listen_fd = -1;
 		vu_close(&lfd);
@@ -1421,11 +1478,14 @@ vu_listen(struct vu_sdev *d)
 		}
 		unlink(d->path);
 	}
+	/* permissions are set before listen(): until then nobody connects */
 	if (bind(fd, (struct sockaddr *)&un, sizeof(un)) < 0 ||
+			chmod(d->path, d->sock_mode) < 0 ||
 			listen(fd, VU_LISTEN_BACKLOG) < 0) {
 		r = -errno;
 		VU_DLOG(d->path, ERR, "bind/listen: %s", strerror(-r));
 		close(fd);
+		unlink(d->path);
 		return r;
 	}
 	return fd;
@@ -1455,7 +1515,7 @@ rte_vfio_user_start(const char *sock_addr)
 		return fd;
 	}
 	d->listen_fd = fd;
-	r = vu_evloop_add(fd, EPOLLIN, vu_listen_cb, d);
+	r = d->poll_mode ? 0 : vu_evloop_add(fd, EPOLLIN, vu_listen_cb, d);
 	if (r < 0) {
 		d->listen_fd = -1;
 		close(fd);
@@ -1762,4 +1822,180 @@ rte_vfio_user_irq_trigger(int dev_id, uint32_t index, uint32_t vector)
 	}
 	pthread_mutex_unlock(&d->irq_lock);
 	return r;
+}
+
+int
+rte_vfio_user_set_limits(const char *sock_addr,
+		const struct rte_vfio_user_limits *limits)
+{
+	struct vu_sdev *d;
+	unsigned int i;
+	int r;
+
+	if (limits == NULL)
+		return -EINVAL;
+	for (i = 0; i < RTE_DIM(limits->reserved); i++)
+		if (limits->reserved[i] != 0)
+			return -EINVAL;
+	if ((limits->max_data_xfer_size != 0 &&
+			(limits->max_data_xfer_size < VU_PGSIZE ||
+			limits->max_data_xfer_size > (64u << 20))) ||
+			limits->max_msg_fds > VU_RX_MAX_FDS ||
+			limits->max_dma_maps > RTE_VUSER_MAX_DMA ||
+			limits->max_deferred > 4096)
+		return -EINVAL;
+	d = vu_setup_dev(sock_addr, &r);
+	if (d == NULL)
+		return r;
+	if (limits->max_data_xfer_size != 0)
+		d->caps.max_data_xfer_size = limits->max_data_xfer_size;
+	if (limits->max_msg_fds != 0)
+		d->caps.max_msg_fds = limits->max_msg_fds;
+	if (limits->max_dma_maps != 0) {
+		d->caps.max_dma_maps = limits->max_dma_maps;
+		d->dma.max = limits->max_dma_maps;
+	}
+	if (limits->max_deferred != 0)
+		d->max_deferred = limits->max_deferred;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+int
+rte_vfio_user_get_limits(const char *sock_addr,
+		struct rte_vfio_user_limits *limits)
+{
+	struct vu_sdev *d;
+
+	if (limits == NULL || sock_addr == NULL)
+		return -EINVAL;
+	d = vu_find_path(sock_addr);
+	if (d == NULL)
+		return -ENOENT;
+	memset(limits, 0, sizeof(*limits));
+	limits->max_data_xfer_size = (uint32_t)d->caps.max_data_xfer_size;
+	limits->max_msg_fds = d->caps.max_msg_fds;
+	limits->max_dma_maps = (uint32_t)d->caps.max_dma_maps;
+	limits->max_deferred = d->max_deferred;
+	return 0;
+}
+
+int
+rte_vfio_user_set_sock_mode(const char *sock_addr, mode_t mode)
+{
+	struct vu_sdev *d;
+	int r;
+
+	if ((mode & ~(mode_t)0777) != 0)
+		return -EINVAL;
+	d = vu_setup_dev(sock_addr, &r);
+	if (d == NULL)
+		return r;
+	d->sock_mode = mode;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+int
+rte_vfio_user_set_peer_allow(const char *sock_addr, const uid_t *uids,
+		uint32_t nr_uids, const gid_t *gids, uint32_t nr_gids)
+{
+	struct vu_sdev *d;
+	int r;
+
+	if (nr_uids > RTE_VFIO_USER_MAX_PEER_IDS ||
+			nr_gids > RTE_VFIO_USER_MAX_PEER_IDS ||
+			(nr_uids > 0 && uids == NULL) ||
+			(nr_gids > 0 && gids == NULL))
+		return -EINVAL;
+	d = vu_setup_dev(sock_addr, &r);
+	if (d == NULL)
+		return r;
+	if (nr_uids > 0)
+		memcpy(d->uids, uids, nr_uids * sizeof(*uids));
+	if (nr_gids > 0)
+		memcpy(d->gids, gids, nr_gids * sizeof(*gids));
+	d->nr_uids = nr_uids;
+	d->nr_gids = nr_gids;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+int
+rte_vfio_user_set_poll_mode(const char *sock_addr, bool enable)
+{
+	struct vu_sdev *d;
+	int r;
+
+	d = vu_setup_dev(sock_addr, &r);
+	if (d == NULL)
+		return r;
+	d->poll_mode = enable;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+int
+rte_vfio_user_poll(int dev_id)
+{
+	struct vu_sdev *d = vu_get_dev(dev_id);
+	struct vu_sconn *c;
+	int r;
+
+	if (unlikely(d == NULL || !d->poll_mode || !d->started))
+		return -EINVAL;
+	c = d->conn;
+	if (c == NULL) {
+		c = vu_accept(d, d->listen_fd);
+		if (c == NULL)
+			return 0;
+	}
+	vu_conn_set_reader(c, true);
+	r = vu_conn_process(c);
+	vu_conn_set_reader(c, false);
+	if (r < 0 || c->broken) {
+		if (r != -ECONNRESET)
+			VU_DLOG(d->path, ERR, "closing connection: %s",
+				strerror(-r));
+		vu_conn_close(d, c);
+		return 0;
+	}
+	return r;
+}
+
+int
+vfio_user_server_serve_fd(int dev_id, int fd)
+{
+	struct vu_sdev *d = vu_get_dev(dev_id);
+	struct vu_sconn *c;
+	int r = 0;
+
+	if (d == NULL || fd < 0) {
+		vu_close(&fd);
+		return -EINVAL;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+			d->conn != NULL) {
+		vu_close(&fd);
+		return -EBUSY;
+	}
+	c = vu_conn_new(d, fd);
+	if (c == NULL) {
+		vu_close(&fd);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&d->lock);
+	d->conn = c;
+	pthread_mutex_unlock(&d->lock);
+	vu_conn_set_reader(c, true);
+	while (r >= 0 && !c->broken) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			break;
+		r = vu_conn_process(c);
+	}
+	vu_conn_set_reader(c, false);
+	vu_conn_close(d, c);
+	return 0;
 }

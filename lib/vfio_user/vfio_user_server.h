@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/types.h>
 #include <sys/un.h>
 
 #include "rte_vfio_user.h"
@@ -88,8 +89,19 @@ struct vu_sdev {
 	uint32_t nr_irqs;
 	pthread_mutex_t irq_lock; /* guards irqs[] fds and mask state */
 	struct vu_dma_table dma;
-	struct vu_caps caps;    /* what we announce */
+	struct vu_caps caps;    /* what we announce and enforce */
+	uint32_t max_deferred;  /* commands queued during a DMA wait */
+	mode_t sock_mode;       /* permissions of the socket file */
+	uint32_t nr_uids;       /* SO_PEERCRED allow-list, empty: anyone */
+	uint32_t nr_gids;       /*  the file permissions allow */
+	uid_t uids[RTE_VFIO_USER_MAX_PEER_IDS];
+	gid_t gids[RTE_VFIO_USER_MAX_PEER_IDS];
+	bool poll_mode;         /* served by rte_vfio_user_poll() */
 	struct vu_sconn *conn;  /* current client, NULL if none */
 };
+
+/* Serve one connected socket on the calling thread until it closes (tests,
+ * fuzzing, and servers started with a pre-connected fd). Takes fd. */
+int vfio_user_server_serve_fd(int dev_id, int fd);
 
 #endif /* _VFIO_USER_SERVER_H_ */
