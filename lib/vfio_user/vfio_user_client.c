@@ -403,7 +403,8 @@ vu_cli_read_one(struct vu_client *c, int timeout_ms)
 	if (c->busy_poll && timeout_ms != 0)
 		r = vu_cli_recv_spin(c, &msg, timeout_ms);
 	else
-		r = vu_recv_msg(c->fd, &c->rx, &msg, timeout_ms);
+		r = vu_recv_msg(c->fd, &c->rx, &msg, timeout_ms != 0 ?
+			VU_RECV_BLOCKING : 0);
 	if (r < 0)
 		return r;
 	type = msg.hdr.flags & VFIO_USER_F_TYPE_MASK;
@@ -615,7 +616,9 @@ vu_cli_connect(const char *path, uint32_t timeout_ms)
 		close(fd);
 		return r;
 	}
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+	/* the socket stays blocking: a waiting call reads with one recvmsg()
+	 * bounded by SO_RCVTIMEO; the control thread uses MSG_DONTWAIT */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
 		r = -errno;
 		close(fd);
 		return r;
@@ -794,11 +797,16 @@ rte_vfio_user_detach_dev(int dev_id)
 int
 rte_vfio_user_set_timeout(int dev_id, uint32_t timeout_ms)
 {
+	struct timeval tv = {
+		.tv_sec = timeout_ms / 1000,
+		.tv_usec = (timeout_ms % 1000) * 1000,
+	};
 	struct vu_client *c = vu_cli_get(dev_id);
 
 	if (c == NULL)
 		return -EINVAL;
 	c->timeout_ms = timeout_ms;
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	vu_cli_put(c);
 	return 0;
 }

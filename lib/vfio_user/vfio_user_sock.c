@@ -329,7 +329,8 @@ vu_rx_fill(int fd, struct vu_rx *rx, int timeout_ms, int64_t deadline)
 		mh.msg_iovlen = 1;
 		mh.msg_control = ctl.buf;
 		mh.msg_controllen = sizeof(ctl.buf);
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC |
+			(timeout_ms == VU_RECV_BLOCKING ? 0 : MSG_DONTWAIT));
 		if (n > 0)
 			break;
 		if (n == 0)
@@ -338,6 +339,8 @@ vu_rx_fill(int fd, struct vu_rx *rx, int timeout_ms, int64_t deadline)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -errno;
+		if (timeout_ms == VU_RECV_BLOCKING)
+			return -ETIMEDOUT; /* SO_RCVTIMEO expired */
 		if (timeout_ms == 0)
 			return -EAGAIN;
 		n = vu_wait_fd(fd, POLLIN, deadline);

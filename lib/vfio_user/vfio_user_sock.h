@@ -54,13 +54,16 @@ void vu_rx_free(struct vu_rx *rx);
 
 /*
  * Get the next message from fd into msg.
- * timeout_ms < 0 waits forever, 0 never waits (non-blocking socket read).
+ * timeout_ms < 0 waits forever, 0 never waits (non-blocking socket read),
+ * VU_RECV_BLOCKING reads a blocking socket once per fill, bounded by its
+ * SO_RCVTIMEO (one syscall per message instead of poll() + recvmsg()).
  * Returns 0 with a message, -EAGAIN (nothing whole yet, timeout 0),
  * -ETIMEDOUT, -ECONNRESET (peer closed), -EPROTO (msg_size < 16: the stream
  * cannot be re-synchronised), or another negative errno.
  * A message of oversize is returned with msg->oversize and no payload; its
  * payload is drained by later calls.
  */
+#define VU_RECV_BLOCKING (-2)
 int vu_recv_msg(int fd, struct vu_rx *rx, struct vu_msg *msg, int timeout_ms);
 /* Release the message returned last (closes the fds it still holds). */
 void vu_rx_consume(struct vu_rx *rx, struct vu_msg *msg);
