@@ -230,6 +230,30 @@ vu_dma_lookup(struct vu_dma_table *t, uint64_t iova, struct vu_dma_map *out)
 	return r;
 }
 
+int64_t
+vu_dma_access(struct vu_dma_table *t, uint64_t iova, uint8_t *buf,
+		uint64_t len, bool write, bool *by_msg)
+{
+	uint32_t prot = write ? PROT_WRITE : PROT_READ;
+	const struct vu_dma_map *m;
+	int64_t n = -EFAULT;
+
+	rte_rwlock_read_lock(&t->lock);
+	m = vu_dma_find(t, iova);
+	if (m != NULL && (m->prot & prot) == prot) {
+		uint64_t off = iova - m->iova;
+
+		n = (int64_t)RTE_MIN(len, m->size - off);
+		*by_msg = m->vaddr == NULL;
+		if (m->vaddr != NULL && write)
+			memcpy(m->vaddr + off, buf, n);
+		else if (m->vaddr != NULL)
+			memcpy(buf, m->vaddr + off, n);
+	}
+	rte_rwlock_read_unlock(&t->lock);
+	return n;
+}
+
 int
 vu_dma_copy_table(struct vu_dma_table *t, struct rte_vfio_user_mtb_entry *e,
 		uint32_t max)

@@ -5,6 +5,7 @@
 #ifndef _VFIO_USER_DMA_H_
 #define _VFIO_USER_DMA_H_
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_rwlock.h>
@@ -48,6 +49,14 @@ void *vu_dma_translate(struct vu_dma_table *t, uint64_t iova, uint64_t *len,
 /* Copy of the map holding iova; -EFAULT if none. */
 int vu_dma_lookup(struct vu_dma_table *t, uint64_t iova,
 		struct vu_dma_map *out);
+/*
+ * Copy between buf and the map holding iova, under the read lock so an
+ * unmap cannot pull the mapping away mid-copy. Returns the bytes covered by
+ * that map (at most len); *by_msg is set when the map has no fd and the
+ * caller must use DMA messages for them. -EFAULT: no map or no permission.
+ */
+int64_t vu_dma_access(struct vu_dma_table *t, uint64_t iova, uint8_t *buf,
+		uint64_t len, bool write, bool *by_msg);
 int vu_dma_copy_table(struct vu_dma_table *t,
 		struct rte_vfio_user_mtb_entry *e, uint32_t max);
 

@@ -1298,31 +1298,21 @@ static int
 vu_dma_rw(int dev_id, uint64_t iova, uint8_t *buf, size_t len, bool write)
 {
 	struct vu_sdev *d = vu_get_dev(dev_id);
-	uint32_t prot = write ? PROT_WRITE : PROT_READ;
 
 	if (d == NULL || (buf == NULL && len > 0))
 		return -EINVAL;
 	if (iova + len < iova)
 		return -EFAULT;
 	while (len > 0) {
-		struct vu_dma_map m;
-		uint64_t n;
-		int r;
+		bool by_msg = false;
+		int64_t n;
 
-		r = vu_dma_lookup(&d->dma, iova, &m);
-		if (r < 0 || (m.prot & prot) != prot)
-			return -EFAULT;
-		n = RTE_MIN((uint64_t)len, m.size - (iova - m.iova));
-		if (m.vaddr != NULL) {
-			/* the map stays until lock_dp(1), see the API contract */
-			uint8_t *va = m.vaddr + (iova - m.iova);
+		n = vu_dma_access(&d->dma, iova, buf, len, write, &by_msg);
+		if (n < 0)
+			return (int)n;
+		if (by_msg) {
+			int r = vu_dma_msg(d, write, iova, buf, (uint64_t)n);
 
-			if (write)
-				memcpy(va, buf, n);
-			else
-				memcpy(buf, va, n);
-		} else {
-			r = vu_dma_msg(d, write, iova, buf, n);
 			if (r < 0)
 				return r;
 		}
