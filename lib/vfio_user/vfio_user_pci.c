@@ -1,0 +1,1253 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The librte_vfio_user authors
+ */
+
+/*
+ * PCI config space of an emulated device, by tables.
+ *
+ * As in the kernel's drivers/vfio/pci/vfio_pci_config.c, the client gets
+ * freedom over the config space but cannot be trusted with every field, so
+ * tables decide: each register block (the header, each capability) has a
+ * permission table with one line per register giving its writable bits and
+ * its write-1-to-clear bits. They are spread into per-byte masks when the
+ * block is created; a write then changes only writable bits, clears the
+ * RW1C bits written as one, and calls the block's write handler for side
+ * effects (interrupt delivery on unmask). With no hardware behind us every
+ * bit is virtual: the masks and handlers are the whole emulation.
+ *
+ * Every access is split into naturally aligned 1/2/4-byte pieces that do
+ * not cross a block boundary (owner[] maps each byte to its block).
+ *
+ * Locking: pci->lock guards the config bytes, the MSI-X table and PBA,
+ * because rte_vfio_user_pci_irq_raise() runs on device lcores while client
+ * accesses run on the control thread. Interrupts are signalled with the
+ * lock held so that "pending" and "signalled" never race; the lock order
+ * is pci->lock, then the server's irq lock inside
+ * rte_vfio_user_irq_trigger(). The config hook runs without the lock.
+ */
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/pci_regs.h>
+
+#include <rte_bitops.h>
+#include <rte_common.h>
+#include <rte_errno.h>
+
+#include "rte_vfio_user_pci.h"
+#include "vfio_user_private.h"
+
+#define VU_PCI_CAP_START   PCI_STD_HEADER_SIZEOF /* first capability */
+#define VU_PCI_MAX_CAPS    ((PCI_CFG_SPACE_SIZE - VU_PCI_CAP_START) / 4)
+#define VU_PCI_OWNER_HDR   0    /* byte of the type 0 header */
+#define VU_PCI_OWNER_NONE  0xff /* unused byte: reads 0, read-only */
+#define VU_PCI_EXP_SIZEOF  0x3c /* PCIe capability v2, slot 2 included */
+#define VU_PCI_VNDR_HDR    3    /* id, next, length */
+#define VU_PCI_VNDR_MAX    (UINT8_MAX - VU_PCI_VNDR_HDR)
+#define VU_PCI_PM_VERSION  3
+
+#define VU_PCI_KNOWN_FLAGS RTE_VFIO_USER_PCI_EXPRESS
+#define VU_PCI_BAR_FLAGS (RTE_VFIO_USER_PCI_BAR_IO | \
+		RTE_VFIO_USER_PCI_BAR_MEM64 | RTE_VFIO_USER_PCI_BAR_PREFETCH)
+
+/* One register of a permission table. */
+struct vu_pci_perm {
+	uint16_t off;   /* offset within the block */
+	uint8_t len;    /* 1, 2 or 4 */
+	uint32_t write; /* bits the client may write */
+	uint32_t w1c;   /* bits the client clears by writing 1 */
+};
+
+/* One capability in the standard area. */
+struct vu_pci_cap {
+	uint8_t id;
+	uint8_t off;
+	uint8_t len;
+};
+
+struct vu_pci_bar {
+	uint64_t size;              /* 0: not declared */
+	uint32_t flags;             /* RTE_VFIO_USER_PCI_BAR_* */
+	bool upper;                 /* upper half of a 64-bit BAR */
+	rte_vfio_user_reg_acc_t cb; /* device handler */
+	void *arg;                  /* priv the handler sees */
+};
+
+struct vu_pci_msix {
+	uint32_t nvec;              /* 0: no MSI-X capability */
+	uint32_t cap;               /* config offset of the capability */
+	unsigned int table_bar;
+	unsigned int pba_bar;
+	uint32_t table_off;
+	uint32_t pba_off;
+	uint8_t *table;             /* nvec * PCI_MSIX_ENTRY_SIZE bytes */
+	uint8_t *pba;               /* one bit per vector, little-endian */
+};
+
+struct rte_vfio_user_pci {
+	uint32_t cfg_size;
+	int dev_id;                 /* server device, -1 until set */
+	uint8_t *cfg;               /* config space */
+	uint8_t *wmask;             /* per byte: client-writable bits */
+	uint8_t *w1c;               /* per byte: write-1-to-clear bits */
+	uint8_t *rst;               /* config space as set up (for reset) */
+	uint8_t *owner;             /* per byte: VU_PCI_OWNER_* or cap + 1 */
+	struct vu_pci_cap caps[VU_PCI_MAX_CAPS];
+	uint32_t nr_caps;
+	uint32_t cap_end;           /* first byte after the last capability */
+	uint32_t pm, msi, pcie;     /* capability offsets, 0 if absent */
+	uint32_t msi_nvec;
+	uint32_t msi_mask_off;      /* 0 if not maskable */
+	uint32_t msi_pend_off;
+	struct vu_pci_bar bars[RTE_VFIO_USER_PCI_NUM_BARS];
+	struct vu_pci_msix msix;
+	rte_vfio_user_pci_cfg_hook_t hook;
+	void *hook_arg;
+	pthread_mutex_t lock;       /* guards cfg, msix.table, msix.pba */
+};
+
+/* Type 0 header: what a client may change (vfio_pci_config.c's
+ * init_pci_cap_basic_perm()). IDs, class, header type, BIST, capability
+ * pointer and interrupt pin are read-only; BARs get their masks from
+ * rte_vfio_user_pci_set_bar(); no expansion ROM.
+ */
+static const struct vu_pci_perm vu_pci_hdr_perm[] = {
+	/* decode enables, bus master, error responses, INTx disable */
+	{ PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
+		PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | PCI_COMMAND_SERR |
+		PCI_COMMAND_INTX_DISABLE, 0 },
+	/* error bits are RW1C; interrupt status and cap list are ours */
+	{ PCI_STATUS, 2, 0, PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT |
+		PCI_STATUS_REC_TARGET_ABORT | PCI_STATUS_REC_MASTER_ABORT |
+		PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_DETECTED_PARITY },
+	/* no harm to write, no effect */
+	{ PCI_CACHE_LINE_SIZE, 1, 0xff, 0 },
+	/* no harm to write, no effect */
+	{ PCI_LATENCY_TIMER, 1, 0xff, 0 },
+	/* scratch register of the OS */
+	{ PCI_INTERRUPT_LINE, 1, 0xff, 0 },
+};
+
+/* Power management: D0/D3hot, PME enable; PMC is read-only. */
+static const struct vu_pci_perm vu_pci_pm_perm[] = {
+	/* power state and PME enable; PME status is RW1C */
+	{ PCI_PM_CTRL, 2, PCI_PM_CTRL_STATE_MASK | PCI_PM_CTRL_PME_ENABLE,
+		PCI_PM_CTRL_PME_STATUS },
+};
+
+/* MSI-X: only the control bits; table and PBA pointers are fixed. */
+static const struct vu_pci_perm vu_pci_msix_perm[] = {
+	/* enable and function mask; table size is read-only */
+	{ PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL, 0 },
+};
+
+/* PCI Express v2, common part: capability registers are read-only. */
+static const struct vu_pci_perm vu_pci_exp_perm[] = {
+	/* everything but function level reset (not advertised) */
+	{ PCI_EXP_DEVCTL, 2, (uint16_t)~PCI_EXP_DEVCTL_BCR_FLR, 0 },
+	/* error detected bits are RW1C */
+	{ PCI_EXP_DEVSTA, 2, 0, PCI_EXP_DEVSTA_CED | PCI_EXP_DEVSTA_NFED |
+		PCI_EXP_DEVSTA_FED | PCI_EXP_DEVSTA_URD },
+	/* ASPM, RCB, clocking and link interrupt enables: no effect */
+	{ PCI_EXP_LNKCTL, 2, PCI_EXP_LNKCTL_ASPMC | PCI_EXP_LNKCTL_RCB |
+		PCI_EXP_LNKCTL_CCC | PCI_EXP_LNKCTL_ES |
+		PCI_EXP_LNKCTL_CLKREQ_EN | PCI_EXP_LNKCTL_HAWD |
+		PCI_EXP_LNKCTL_LBMIE | PCI_EXP_LNKCTL_LABIE, 0 },
+	/* bandwidth change bits are RW1C */
+	{ PCI_EXP_LNKSTA, 2, 0, PCI_EXP_LNKSTA_LBMS | PCI_EXP_LNKSTA_LABS },
+	/* completion timeout, atomics, IDO, LTR, 10-bit tags: no effect */
+	{ PCI_EXP_DEVCTL2, 2, 0x77ff, 0 },
+	/* target speed, compliance, de-emphasis: no effect */
+	{ PCI_EXP_LNKCTL2, 2, 0xffff, 0 },
+};
+
+/* PCI Express root port (and event collector) extras. */
+static const struct vu_pci_perm vu_pci_exp_root_perm[] = {
+	/* system error and PME interrupt enables */
+	{ PCI_EXP_RTCTL, 2, 0x001f, 0 },
+	/* PME status is RW1C */
+	{ PCI_EXP_RTSTA, 4, 0, 0x00010000 },
+};
+
+/* MSI-X table entry: address (dword aligned), data, mask bit. */
+static const uint8_t vu_pci_msix_entry_wmask[PCI_MSIX_ENTRY_SIZE] = {
+	0xfc, 0xff, 0xff, 0xff, /* message address, bits 1:0 are zero */
+	0xff, 0xff, 0xff, 0xff, /* message upper address */
+	0xff, 0xff, 0xff, 0xff, /* message data */
+	PCI_MSIX_ENTRY_CTRL_MASKBIT, 0, 0, 0, /* vector control */
+};
+
+/* ------------------------------------------------------------------ */
+/* little-endian register helpers                                      */
+/* ------------------------------------------------------------------ */
+
+static uint32_t
+vu_ld(const uint8_t *p, uint32_t len)
+{
+	uint32_t v = 0;
+
+	while (len-- > 0)
+		v = (v << 8) | p[len];
+	return v;
+}
+
+static void
+vu_st(uint8_t *p, uint32_t len, uint32_t v)
+{
+	uint32_t i;
+
+	for (i = 0; i < len; i++, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint32_t
+vu_cfg_ld(const struct rte_vfio_user_pci *pci, uint32_t off, uint32_t len)
+{
+	return vu_ld(pci->cfg + off, len);
+}
+
+/* Store a value the client sees at setup and after reset. */
+static void
+vu_cfg_init(struct rte_vfio_user_pci *pci, uint32_t off, uint32_t len,
+		uint32_t v)
+{
+	vu_st(pci->cfg + off, len, v);
+	vu_st(pci->rst + off, len, v);
+}
+
+/* Spread a permission table over the byte masks of the block at base. */
+static void
+vu_perm_apply(struct rte_vfio_user_pci *pci, uint32_t base,
+		const struct vu_pci_perm *perm, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		vu_st(pci->wmask + base + perm[i].off, perm[i].len,
+			perm[i].write);
+		vu_st(pci->w1c + base + perm[i].off, perm[i].len, perm[i].w1c);
+	}
+}
+
+static bool
+vu_bit_test(const uint8_t *map, uint32_t bit)
+{
+	return (map[bit / 8] >> (bit % 8)) & 1;
+}
+
+static void
+vu_bit_set(uint8_t *map, uint32_t bit, bool on)
+{
+	if (on)
+		map[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	else
+		map[bit / 8] &= (uint8_t)~(1u << (bit % 8));
+}
+
+/* ------------------------------------------------------------------ */
+/* interrupt state (pci->lock held)                                    */
+/* ------------------------------------------------------------------ */
+
+static bool
+vu_msix_enabled(const struct rte_vfio_user_pci *pci)
+{
+	return pci->msix.nvec != 0 && (vu_cfg_ld(pci,
+		pci->msix.cap + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_ENABLE);
+}
+
+static bool
+vu_msix_fmasked(const struct rte_vfio_user_pci *pci)
+{
+	return vu_cfg_ld(pci, pci->msix.cap + PCI_MSIX_FLAGS, 2) &
+		PCI_MSIX_FLAGS_MASKALL;
+}
+
+static bool
+vu_msix_vmasked(const struct rte_vfio_user_pci *pci, uint32_t v)
+{
+	return pci->msix.table[v * PCI_MSIX_ENTRY_SIZE +
+		PCI_MSIX_ENTRY_VECTOR_CTRL] & PCI_MSIX_ENTRY_CTRL_MASKBIT;
+}
+
+static bool
+vu_msi_enabled(const struct rte_vfio_user_pci *pci)
+{
+	return pci->msi != 0 && (vu_cfg_ld(pci, pci->msi + PCI_MSI_FLAGS, 2) &
+		PCI_MSI_FLAGS_ENABLE);
+}
+
+/* Vectors the client enabled (multiple message enable). */
+static uint32_t
+vu_msi_count(const struct rte_vfio_user_pci *pci)
+{
+	uint32_t ctrl = vu_cfg_ld(pci, pci->msi + PCI_MSI_FLAGS, 2);
+
+	return 1u << ((ctrl & PCI_MSI_FLAGS_QSIZE) >> 4);
+}
+
+static int
+vu_trigger(const struct rte_vfio_user_pci *pci, uint32_t index, uint32_t v)
+{
+	if (pci->dev_id < 0)
+		return -ENODEV;
+	return rte_vfio_user_irq_trigger(pci->dev_id, index, v);
+}
+
+/* Deliver the MSI-X vectors pending and no longer masked. */
+static void
+vu_msix_flush(struct rte_vfio_user_pci *pci)
+{
+	uint32_t v;
+
+	if (!vu_msix_enabled(pci) || vu_msix_fmasked(pci))
+		return;
+	for (v = 0; v < pci->msix.nvec; v++) {
+		if (!vu_bit_test(pci->msix.pba, v) || vu_msix_vmasked(pci, v))
+			continue;
+		vu_bit_set(pci->msix.pba, v, false);
+		vu_trigger(pci, VFIO_PCI_MSIX_IRQ_INDEX, v);
+	}
+}
+
+/* Deliver the MSI vectors pending and no longer masked. */
+static void
+vu_msi_flush(struct rte_vfio_user_pci *pci)
+{
+	uint32_t pend, mask, v;
+
+	if (pci->msi_mask_off == 0 || !vu_msi_enabled(pci) ||
+			vu_msix_enabled(pci))
+		return;
+	pend = vu_cfg_ld(pci, pci->msi_pend_off, 4);
+	mask = vu_cfg_ld(pci, pci->msi_mask_off, 4);
+	for (v = 0; v < vu_msi_count(pci); v++) {
+		if (!(pend & ~mask & (1u << v)))
+			continue;
+		pend &= ~(1u << v);
+		vu_trigger(pci, VFIO_PCI_MSI_IRQ_INDEX, v);
+	}
+	vu_st(pci->cfg + pci->msi_pend_off, 4, pend);
+}
+
+/* ------------------------------------------------------------------ */
+/* write side effects, by block (pci->lock held)                       */
+/* ------------------------------------------------------------------ */
+
+typedef void (*vu_pci_written_t)(struct rte_vfio_user_pci *pci,
+		uint32_t cap, uint32_t old_ctl);
+
+/* INTx disable cleared with the interrupt asserted: deliver it. */
+static void
+vu_hdr_written(struct rte_vfio_user_pci *pci, uint32_t cap, uint32_t old_ctl)
+{
+	uint32_t cmd = vu_cfg_ld(pci, PCI_COMMAND, 2);
+
+	RTE_SET_USED(cap);
+	if ((old_ctl & PCI_COMMAND_INTX_DISABLE) &&
+			!(cmd & PCI_COMMAND_INTX_DISABLE) &&
+			(vu_cfg_ld(pci, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT) &&
+			!vu_msi_enabled(pci) && !vu_msix_enabled(pci))
+		vu_trigger(pci, VFIO_PCI_INTX_IRQ_INDEX, 0);
+}
+
+/* D1 and D2 are not supported: such a write leaves the state alone. */
+static void
+vu_pm_written(struct rte_vfio_user_pci *pci, uint32_t cap, uint32_t old_ctl)
+{
+	uint32_t ctl = vu_cfg_ld(pci, cap + PCI_PM_CTRL, 2);
+	uint32_t state = ctl & PCI_PM_CTRL_STATE_MASK;
+
+	if (state == 1 || state == 2)
+		vu_st(pci->cfg + cap + PCI_PM_CTRL, 2,
+			(ctl & ~PCI_PM_CTRL_STATE_MASK) |
+			(old_ctl & PCI_PM_CTRL_STATE_MASK));
+}
+
+/* Clamp multiple message enable to the capable count; deliver unmasked. */
+static void
+vu_msi_written(struct rte_vfio_user_pci *pci, uint32_t cap, uint32_t old_ctl)
+{
+	uint32_t ctl = vu_cfg_ld(pci, cap + PCI_MSI_FLAGS, 2);
+	uint32_t mmc = (ctl & PCI_MSI_FLAGS_QMASK) >> 1;
+	uint32_t mme = (ctl & PCI_MSI_FLAGS_QSIZE) >> 4;
+
+	RTE_SET_USED(old_ctl);
+	if (mme > mmc)
+		vu_st(pci->cfg + cap + PCI_MSI_FLAGS, 2,
+			(ctl & ~PCI_MSI_FLAGS_QSIZE) | (mmc << 4));
+	vu_msi_flush(pci);
+}
+
+static void
+vu_msix_written(struct rte_vfio_user_pci *pci, uint32_t cap, uint32_t old_ctl)
+{
+	RTE_SET_USED(cap);
+	RTE_SET_USED(old_ctl);
+	vu_msix_flush(pci);
+}
+
+/* Write handlers by capability id, like vfio_pci_config.c's perm_bits. */
+static const vu_pci_written_t vu_pci_cap_written[PCI_CAP_ID_MAX + 1] = {
+	[PCI_CAP_ID_PM] = vu_pm_written,
+	[PCI_CAP_ID_MSI] = vu_msi_written,
+	[PCI_CAP_ID_MSIX] = vu_msix_written,
+};
+
+/* The write handler of a block and the control register it compares. */
+static vu_pci_written_t
+vu_block_handler(const struct rte_vfio_user_pci *pci, uint8_t owner,
+		uint32_t *base, uint32_t *ctl_off)
+{
+	const struct vu_pci_cap *c;
+
+	if (owner == VU_PCI_OWNER_HDR) {
+		*base = 0;
+		*ctl_off = PCI_COMMAND;
+		return vu_hdr_written;
+	}
+	c = &pci->caps[owner - 1];
+	*base = c->off;
+	*ctl_off = c->off + (c->id == PCI_CAP_ID_PM ? PCI_PM_CTRL :
+		PCI_CAP_FLAGS);
+	return vu_pci_cap_written[c->id];
+}
+
+/* ------------------------------------------------------------------ */
+/* config space access                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Largest aligned piece at off, within count and within one block. */
+static uint32_t
+vu_piece_len(const struct rte_vfio_user_pci *pci, uint32_t off,
+		size_t count)
+{
+	uint32_t len = 4, i;
+
+	while (len > 1 && ((off & (len - 1)) != 0 || len > count))
+		len >>= 1;
+	for (i = 1; i < len; i++) {
+		if (pci->owner[off + i] != pci->owner[off]) {
+			len = (i >= 2 && (off & 1) == 0) ? 2 : 1;
+			break;
+		}
+	}
+	return len;
+}
+
+/* Apply one client write piece; returns the old value. */
+static uint32_t
+vu_cfg_write_piece(struct rte_vfio_user_pci *pci, uint32_t off,
+		uint32_t len, uint32_t val, uint32_t *new_val)
+{
+	uint32_t old, wm, c, nv, base = 0, ctl_off, old_ctl = 0;
+	uint8_t owner = pci->owner[off];
+	vu_pci_written_t fn = NULL;
+
+	pthread_mutex_lock(&pci->lock);
+	if (owner != VU_PCI_OWNER_NONE) {
+		fn = vu_block_handler(pci, owner, &base, &ctl_off);
+		old_ctl = vu_cfg_ld(pci, ctl_off, 2);
+	}
+	old = vu_cfg_ld(pci, off, len);
+	wm = vu_ld(pci->wmask + off, len);
+	c = vu_ld(pci->w1c + off, len);
+	nv = ((old & ~wm) | (val & wm)) & ~(val & c);
+	vu_st(pci->cfg + off, len, nv);
+	if (fn != NULL)
+		fn(pci, base, old_ctl);
+	*new_val = vu_cfg_ld(pci, off, len);
+	pthread_mutex_unlock(&pci->lock);
+	return old;
+}
+
+static void
+vu_cfg_write(struct rte_vfio_user_pci *pci, const uint8_t *buf,
+		size_t count, uint32_t pos)
+{
+	uint32_t len, old, nv;
+
+	while (count > 0) {
+		len = vu_piece_len(pci, pos, count);
+		old = vu_cfg_write_piece(pci, pos, len, vu_ld(buf, len), &nv);
+		if (pci->hook != NULL)
+			pci->hook(pci, pos, len, old, nv, pci->hook_arg);
+		pos += len;
+		buf += len;
+		count -= len;
+	}
+}
+
+ssize_t
+rte_vfio_user_pci_config_access(int dev_id, struct rte_vfio_user_reg_info *reg,
+		char *buf, size_t count, uint64_t pos, bool iswrite)
+{
+	struct rte_vfio_user_pci *pci;
+
+	RTE_SET_USED(dev_id);
+	if (reg == NULL || reg->priv == NULL || buf == NULL)
+		return -EINVAL;
+	pci = reg->priv;
+	if (!vu_range_ok(pos, count, pci->cfg_size))
+		return -EINVAL;
+	if (iswrite) {
+		vu_cfg_write(pci, (const uint8_t *)buf, count, (uint32_t)pos);
+	} else {
+		pthread_mutex_lock(&pci->lock);
+		memcpy(buf, pci->cfg + pos, count);
+		pthread_mutex_unlock(&pci->lock);
+	}
+	return (ssize_t)count;
+}
+
+/* ------------------------------------------------------------------ */
+/* MSI-X BAR access                                                     */
+/* ------------------------------------------------------------------ */
+
+static void
+vu_msix_table_write(struct rte_vfio_user_pci *pci, uint32_t off,
+		const uint8_t *buf, uint32_t len)
+{
+	uint32_t i, wm;
+	uint8_t *p;
+
+	pthread_mutex_lock(&pci->lock);
+	for (i = 0; i < len; i++) {
+		p = &pci->msix.table[off + i];
+		wm = vu_pci_msix_entry_wmask[(off + i) % PCI_MSIX_ENTRY_SIZE];
+		*p = (uint8_t)((*p & ~wm) | (buf[i] & wm));
+	}
+	/* a cleared mask bit releases the vector's pending interrupt */
+	vu_msix_flush(pci);
+	pthread_mutex_unlock(&pci->lock);
+}
+
+/* Serve [pos, pos + len) of a table or PBA image; writes to the PBA are
+ * ignored (it is read-only).
+ */
+static void
+vu_msix_rw(struct rte_vfio_user_pci *pci, bool table, uint32_t off,
+		uint8_t *buf, uint32_t len, bool iswrite)
+{
+	if (iswrite) {
+		if (table)
+			vu_msix_table_write(pci, off, buf, len);
+		return;
+	}
+	pthread_mutex_lock(&pci->lock);
+	memcpy(buf, (table ? pci->msix.table : pci->msix.pba) + off, len);
+	pthread_mutex_unlock(&pci->lock);
+}
+
+static uint64_t
+vu_pba_size(uint32_t nvec)
+{
+	return RTE_ALIGN_CEIL(nvec, 64u) / 8;
+}
+
+/*
+ * Length of the piece at pos: inside the table (*kind 1), inside the PBA
+ * (*kind 2), or up to the next of them (*kind 0).
+ */
+static uint64_t
+vu_bar_piece(const struct rte_vfio_user_pci *pci, unsigned int bar,
+		uint64_t pos, uint64_t count, int *kind, uint64_t *off)
+{
+	const struct vu_pci_msix *m = &pci->msix;
+	uint64_t start[2], size[2], end = pos + count;
+	unsigned int bars[2] = { m->table_bar, m->pba_bar };
+	int i;
+
+	start[0] = m->table_off;
+	size[0] = (uint64_t)m->nvec * PCI_MSIX_ENTRY_SIZE;
+	start[1] = m->pba_off;
+	size[1] = vu_pba_size(m->nvec);
+	*kind = 0;
+	for (i = 0; i < 2; i++) {
+		if (bars[i] != bar)
+			continue;
+		if (pos >= start[i] && pos < start[i] + size[i]) {
+			*kind = i + 1;
+			*off = pos - start[i];
+			return RTE_MIN(end, start[i] + size[i]) - pos;
+		}
+		if (start[i] > pos)
+			end = RTE_MIN(end, start[i]);
+	}
+	return end - pos;
+}
+
+/* Forward a piece to the device's handler, with priv = its arg. */
+static ssize_t
+vu_bar_forward(int dev_id, const struct rte_vfio_user_reg_info *reg,
+		const struct vu_pci_bar *b, char *buf, size_t len,
+		uint64_t pos, bool iswrite)
+{
+	struct rte_vfio_user_reg_info r = *reg;
+
+	if (b->cb == NULL) {
+		if (!iswrite)
+			memset(buf, 0, len);
+		return (ssize_t)len;
+	}
+	r.priv = b->arg;
+	return b->cb(dev_id, &r, buf, len, pos, iswrite);
+}
+
+ssize_t
+rte_vfio_user_pci_bar_access(int dev_id, struct rte_vfio_user_reg_info *reg,
+		char *buf, size_t count, uint64_t pos, bool iswrite)
+{
+	struct rte_vfio_user_pci *pci;
+	uint64_t len, off = 0;
+	size_t done = 0;
+	ssize_t n;
+	int kind;
+
+	if (reg == NULL || reg->priv == NULL || buf == NULL ||
+			reg->index >= RTE_VFIO_USER_PCI_NUM_BARS)
+		return -EINVAL;
+	pci = reg->priv;
+	if (pci->bars[reg->index].size == 0 ||
+			!vu_range_ok(pos, count, pci->bars[reg->index].size))
+		return -EINVAL;
+	while (done < count) {
+		len = vu_bar_piece(pci, reg->index, pos + done, count - done,
+			&kind, &off);
+		if (kind != 0) {
+			vu_msix_rw(pci, kind == 1, (uint32_t)off,
+				(uint8_t *)buf + done, (uint32_t)len, iswrite);
+			n = (ssize_t)len;
+		} else {
+			n = vu_bar_forward(dev_id, reg, &pci->bars[reg->index],
+				buf + done, len, pos + done, iswrite);
+		}
+		if (n < 0)
+			return done > 0 ? (ssize_t)done : n;
+		done += (size_t)n;
+		if ((uint64_t)n < len)
+			break;
+	}
+	return (ssize_t)done;
+}
+
+/* ------------------------------------------------------------------ */
+/* setup                                                                */
+/* ------------------------------------------------------------------ */
+
+static void
+vu_pci_init_header(struct rte_vfio_user_pci *pci,
+		const struct rte_vfio_user_pci_id *id)
+{
+	vu_cfg_init(pci, PCI_VENDOR_ID, 2, id->vendor_id);
+	vu_cfg_init(pci, PCI_DEVICE_ID, 2, id->device_id);
+	vu_cfg_init(pci, PCI_REVISION_ID, 1, id->revision);
+	vu_cfg_init(pci, PCI_CLASS_PROG, 1, id->class_code & 0xff);
+	vu_cfg_init(pci, PCI_CLASS_DEVICE, 2, id->class_code >> 8);
+	vu_cfg_init(pci, PCI_HEADER_TYPE, 1, PCI_HEADER_TYPE_NORMAL);
+	vu_cfg_init(pci, PCI_SUBSYSTEM_VENDOR_ID, 2, id->subsys_vendor_id);
+	vu_cfg_init(pci, PCI_SUBSYSTEM_ID, 2, id->subsys_id);
+	vu_cfg_init(pci, PCI_INTERRUPT_PIN, 1, 1); /* INTA */
+	vu_perm_apply(pci, 0, vu_pci_hdr_perm, RTE_DIM(vu_pci_hdr_perm));
+	memset(pci->owner, VU_PCI_OWNER_NONE, pci->cfg_size);
+	memset(pci->owner, VU_PCI_OWNER_HDR, PCI_STD_HEADER_SIZEOF);
+}
+
+struct rte_vfio_user_pci *
+rte_vfio_user_pci_create(const struct rte_vfio_user_pci_id *id,
+		uint32_t flags)
+{
+	struct rte_vfio_user_pci *pci;
+	uint32_t size;
+
+	if (id == NULL || id->class_code > 0xffffff ||
+			(flags & ~VU_PCI_KNOWN_FLAGS) != 0) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	size = (flags & RTE_VFIO_USER_PCI_EXPRESS) ?
+		RTE_VFIO_USER_PCIE_CFG_SIZE : RTE_VFIO_USER_PCI_CFG_SIZE;
+	pci = calloc(1, sizeof(*pci));
+	if (pci == NULL)
+		goto nomem;
+	/* five byte maps of the config space in one allocation */
+	pci->cfg = calloc(5, size);
+	if (pci->cfg == NULL)
+		goto nomem;
+	pci->wmask = pci->cfg + size;
+	pci->w1c = pci->wmask + size;
+	pci->rst = pci->w1c + size;
+	pci->owner = pci->rst + size;
+	pci->cfg_size = size;
+	pci->dev_id = -1;
+	pci->cap_end = VU_PCI_CAP_START;
+	pthread_mutex_init(&pci->lock, NULL);
+	vu_pci_init_header(pci, id);
+	return pci;
+nomem:
+	free(pci);
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+void
+rte_vfio_user_pci_free(struct rte_vfio_user_pci *pci)
+{
+	if (pci == NULL)
+		return;
+	pthread_mutex_destroy(&pci->lock);
+	free(pci->msix.table);
+	free(pci->msix.pba);
+	free(pci->cfg);
+	free(pci);
+}
+
+int
+rte_vfio_user_pci_set_dev_id(struct rte_vfio_user_pci *pci, int dev_id)
+{
+	if (pci == NULL || dev_id < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&pci->lock);
+	pci->dev_id = dev_id;
+	pthread_mutex_unlock(&pci->lock);
+	return 0;
+}
+
+static bool
+vu_bar_size_ok(uint64_t size, uint32_t flags)
+{
+	if (size == 0 || (size & (size - 1)) != 0)
+		return false;
+	if (flags & RTE_VFIO_USER_PCI_BAR_IO)
+		return size >= 4 && size <= 256;
+	if (flags & RTE_VFIO_USER_PCI_BAR_MEM64)
+		return size >= 16 && size <= (UINT64_C(1) << 63);
+	return size >= 16 && size <= (UINT64_C(1) << 31);
+}
+
+static bool
+vu_bar_flags_ok(unsigned int bar, uint32_t flags)
+{
+	if ((flags & ~VU_PCI_BAR_FLAGS) != 0)
+		return false;
+	if ((flags & RTE_VFIO_USER_PCI_BAR_IO) && flags != RTE_VFIO_USER_PCI_BAR_IO)
+		return false;
+	if ((flags & RTE_VFIO_USER_PCI_BAR_MEM64) &&
+			bar + 1 >= RTE_VFIO_USER_PCI_NUM_BARS)
+		return false;
+	return bar < RTE_VFIO_USER_PCI_NUM_BARS;
+}
+
+int
+rte_vfio_user_pci_set_bar(struct rte_vfio_user_pci *pci, unsigned int bar,
+		uint64_t size, uint32_t flags)
+{
+	uint32_t reg = PCI_BASE_ADDRESS_0 + 4 * bar, type;
+	bool is64 = (flags & RTE_VFIO_USER_PCI_BAR_MEM64) != 0;
+	uint64_t mask = ~(size - 1);
+
+	if (pci == NULL || !vu_bar_flags_ok(bar, flags) ||
+			!vu_bar_size_ok(size, flags))
+		return -EINVAL;
+	if (pci->bars[bar].size != 0 || pci->bars[bar].upper ||
+			(is64 && (pci->bars[bar + 1].size != 0 ||
+			pci->bars[bar + 1].upper)))
+		return -EEXIST;
+	if (flags & RTE_VFIO_USER_PCI_BAR_IO) {
+		type = PCI_BASE_ADDRESS_SPACE_IO;
+		mask &= (uint32_t)PCI_BASE_ADDRESS_IO_MASK;
+	} else {
+		type = (is64 ? PCI_BASE_ADDRESS_MEM_TYPE_64 : 0) |
+			((flags & RTE_VFIO_USER_PCI_BAR_PREFETCH) ?
+			PCI_BASE_ADDRESS_MEM_PREFETCH : 0);
+		mask &= is64 ? ~UINT64_C(0xf) : UINT32_C(0xfffffff0);
+	}
+	/* only the address bits above the size are writable: BAR sizing */
+	vu_cfg_init(pci, reg, 4, type);
+	vu_st(pci->wmask + reg, 4, (uint32_t)mask);
+	if (is64) {
+		vu_st(pci->wmask + reg + 4, 4, (uint32_t)(mask >> 32));
+		pci->bars[bar + 1].upper = true;
+	}
+	pci->bars[bar].size = size;
+	pci->bars[bar].flags = flags;
+	return 0;
+}
+
+/* Reserve len bytes for capability id and chain it; returns its offset. */
+static int
+vu_cap_alloc(struct rte_vfio_user_pci *pci, uint8_t id, uint32_t len)
+{
+	uint32_t off = RTE_ALIGN_CEIL(pci->cap_end, 4u);
+	struct vu_pci_cap *c;
+
+	if (off + len > PCI_CFG_SPACE_SIZE || pci->nr_caps >= VU_PCI_MAX_CAPS)
+		return -ENOSPC;
+	if (pci->nr_caps == 0) {
+		vu_cfg_init(pci, PCI_CAPABILITY_LIST, 1, off);
+		vu_cfg_init(pci, PCI_STATUS, 2,
+			vu_cfg_ld(pci, PCI_STATUS, 2) | PCI_STATUS_CAP_LIST);
+	} else {
+		c = &pci->caps[pci->nr_caps - 1];
+		vu_cfg_init(pci, c->off + PCI_CAP_LIST_NEXT, 1, off);
+	}
+	c = &pci->caps[pci->nr_caps++];
+	c->id = id;
+	c->off = (uint8_t)off;
+	c->len = (uint8_t)len;
+	memset(pci->owner + off, (int)pci->nr_caps, len);
+	vu_cfg_init(pci, off + PCI_CAP_LIST_ID, 1, id);
+	pci->cap_end = off + len;
+	return (int)off;
+}
+
+int
+rte_vfio_user_pci_add_cap_pm(struct rte_vfio_user_pci *pci)
+{
+	int off;
+
+	if (pci == NULL)
+		return -EINVAL;
+	if (pci->pm != 0)
+		return -EEXIST;
+	off = vu_cap_alloc(pci, PCI_CAP_ID_PM, PCI_PM_SIZEOF);
+	if (off < 0)
+		return off;
+	vu_cfg_init(pci, off + PCI_PM_PMC, 2, VU_PCI_PM_VERSION);
+	/* D3hot->D0 keeps the device state: nothing for us to reset */
+	vu_cfg_init(pci, off + PCI_PM_CTRL, 2, PCI_PM_CTRL_NO_SOFT_RESET);
+	vu_perm_apply(pci, off, vu_pci_pm_perm, RTE_DIM(vu_pci_pm_perm));
+	pci->pm = off;
+	return off;
+}
+
+static uint32_t
+vu_msi_len(bool is64, bool maskable)
+{
+	if (maskable)
+		return (is64 ? PCI_MSI_PENDING_64 : PCI_MSI_PENDING_32) + 4;
+	return (is64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32) + 2;
+}
+
+static void
+vu_msi_perm(struct rte_vfio_user_pci *pci, uint32_t off, uint32_t nvec,
+		bool is64, bool maskable)
+{
+	uint32_t data = is64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32;
+	uint32_t mask = is64 ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32;
+	const struct vu_pci_perm perm[] = {
+		/* enable and multiple message enable (clamped on write) */
+		{ PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE, 0 },
+		/* message address, dword aligned */
+		{ PCI_MSI_ADDRESS_LO, 4, 0xfffffffc, 0 },
+		/* message data */
+		{ data, 2, 0xffff, 0 },
+		/* upper address, 64-bit only (length 0: absent) */
+		{ PCI_MSI_ADDRESS_HI, is64 ? 4 : 0, 0xffffffff, 0 },
+		/* one mask bit per vector, if maskable; pending bits are ours */
+		{ mask, maskable ? 4 : 0, (uint32_t)(RTE_BIT64(nvec) - 1), 0 },
+	};
+
+	vu_perm_apply(pci, off, perm, RTE_DIM(perm));
+}
+
+int
+rte_vfio_user_pci_add_cap_msi(struct rte_vfio_user_pci *pci, uint32_t nvec,
+		bool is64, bool maskable)
+{
+	uint32_t ctl;
+	int off;
+
+	if (pci == NULL || nvec == 0 || nvec > RTE_VFIO_USER_PCI_MSI_MAX ||
+			!rte_is_power_of_2(nvec))
+		return -EINVAL;
+	if (pci->msi != 0)
+		return -EEXIST;
+	off = vu_cap_alloc(pci, PCI_CAP_ID_MSI, vu_msi_len(is64, maskable));
+	if (off < 0)
+		return off;
+	ctl = (rte_log2_u32(nvec) << 1) | (is64 ? PCI_MSI_FLAGS_64BIT : 0) |
+		(maskable ? PCI_MSI_FLAGS_MASKBIT : 0);
+	vu_cfg_init(pci, off + PCI_MSI_FLAGS, 2, ctl);
+	vu_msi_perm(pci, off, nvec, is64, maskable);
+	if (maskable) {
+		pci->msi_mask_off = off + (is64 ? PCI_MSI_MASK_64 :
+			PCI_MSI_MASK_32);
+		pci->msi_pend_off = pci->msi_mask_off + 4;
+	}
+	pci->msi_nvec = nvec;
+	pci->msi = off;
+	return off;
+}
+
+/* Is [off, off + len) a valid MSI-X structure place in a memory BAR? */
+static bool
+vu_msix_place_ok(const struct rte_vfio_user_pci *pci, unsigned int bar,
+		uint32_t off, uint64_t len)
+{
+	const struct vu_pci_bar *b;
+
+	if (bar >= RTE_VFIO_USER_PCI_NUM_BARS || (off & PCI_MSIX_TABLE_BIR))
+		return false;
+	b = &pci->bars[bar];
+	return b->size != 0 && !(b->flags & RTE_VFIO_USER_PCI_BAR_IO) &&
+		vu_range_ok(off, len, b->size);
+}
+
+static int
+vu_msix_check(const struct rte_vfio_user_pci *pci, uint32_t nvec,
+		unsigned int table_bar, uint32_t table_off,
+		unsigned int pba_bar, uint32_t pba_off)
+{
+	uint64_t tlen = (uint64_t)nvec * PCI_MSIX_ENTRY_SIZE;
+	uint64_t plen = vu_pba_size(nvec);
+
+	if (nvec == 0 || nvec > RTE_VFIO_USER_PCI_MSIX_MAX ||
+			!vu_msix_place_ok(pci, table_bar, table_off, tlen) ||
+			!vu_msix_place_ok(pci, pba_bar, pba_off, plen))
+		return -EINVAL;
+	if (table_bar == pba_bar && table_off < pba_off + plen &&
+			pba_off < table_off + tlen)
+		return -EINVAL;
+	return pci->msix.nvec != 0 ? -EEXIST : 0;
+}
+
+/* All vectors masked, as after reset. */
+static void
+vu_msix_table_reset(struct vu_pci_msix *m)
+{
+	uint32_t v;
+
+	memset(m->table, 0, (size_t)m->nvec * PCI_MSIX_ENTRY_SIZE);
+	memset(m->pba, 0, vu_pba_size(m->nvec));
+	for (v = 0; v < m->nvec; v++)
+		m->table[v * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL] =
+			PCI_MSIX_ENTRY_CTRL_MASKBIT;
+}
+
+int
+rte_vfio_user_pci_add_cap_msix(struct rte_vfio_user_pci *pci, uint32_t nvec,
+		unsigned int table_bar, uint32_t table_offset,
+		unsigned int pba_bar, uint32_t pba_offset)
+{
+	struct vu_pci_msix *m;
+	int off;
+
+	if (pci == NULL)
+		return -EINVAL;
+	off = vu_msix_check(pci, nvec, table_bar, table_offset, pba_bar,
+		pba_offset);
+	if (off < 0)
+		return off;
+	m = &pci->msix;
+	m->table = calloc(nvec, PCI_MSIX_ENTRY_SIZE);
+	m->pba = calloc(1, vu_pba_size(nvec));
+	if (m->table == NULL || m->pba == NULL) {
+		free(m->table);
+		free(m->pba);
+		m->table = m->pba = NULL;
+		return -ENOMEM;
+	}
+	off = vu_cap_alloc(pci, PCI_CAP_ID_MSIX, PCI_CAP_MSIX_SIZEOF);
+	if (off < 0) {
+		free(m->table);
+		free(m->pba);
+		m->table = m->pba = NULL;
+		return off;
+	}
+	vu_cfg_init(pci, off + PCI_MSIX_FLAGS, 2, nvec - 1);
+	vu_cfg_init(pci, off + PCI_MSIX_TABLE, 4, table_offset | table_bar);
+	vu_cfg_init(pci, off + PCI_MSIX_PBA, 4, pba_offset | pba_bar);
+	vu_perm_apply(pci, off, vu_pci_msix_perm, RTE_DIM(vu_pci_msix_perm));
+	m->nvec = nvec;
+	m->cap = off;
+	m->table_bar = table_bar;
+	m->table_off = table_offset;
+	m->pba_bar = pba_bar;
+	m->pba_off = pba_offset;
+	vu_msix_table_reset(m);
+	return off;
+}
+
+static bool
+vu_exp_is_root(uint8_t port_type)
+{
+	return port_type == PCI_EXP_TYPE_ROOT_PORT ||
+		port_type == PCI_EXP_TYPE_RC_EC;
+}
+
+int
+rte_vfio_user_pci_add_cap_pcie(struct rte_vfio_user_pci *pci,
+		uint8_t port_type)
+{
+	int off;
+
+	if (pci == NULL || pci->cfg_size != RTE_VFIO_USER_PCIE_CFG_SIZE ||
+			port_type > (PCI_EXP_FLAGS_TYPE >> 4))
+		return -EINVAL;
+	if (pci->pcie != 0)
+		return -EEXIST;
+	off = vu_cap_alloc(pci, PCI_CAP_ID_EXP, VU_PCI_EXP_SIZEOF);
+	if (off < 0)
+		return off;
+	/* version 2, no slot */
+	vu_cfg_init(pci, off + PCI_EXP_FLAGS, 2, 2 | (port_type << 4));
+	/* 128-byte payload, role-based error reporting, no FLR */
+	vu_cfg_init(pci, off + PCI_EXP_DEVCAP, 4, PCI_EXP_DEVCAP_RBER);
+	/* relaxed ordering, no snoop, 512-byte read requests (reset values) */
+	vu_cfg_init(pci, off + PCI_EXP_DEVCTL, 2, PCI_EXP_DEVCTL_RELAX_EN |
+		PCI_EXP_DEVCTL_NOSNOOP_EN | PCI_EXP_DEVCTL_READRQ_512B);
+	/* x1 at 2.5 GT/s, trained */
+	vu_cfg_init(pci, off + PCI_EXP_LNKCAP, 4, PCI_EXP_LNKCAP_SLS_2_5GB |
+		(1 << 4));
+	vu_cfg_init(pci, off + PCI_EXP_LNKSTA, 2, PCI_EXP_LNKSTA_CLS_2_5GB |
+		PCI_EXP_LNKSTA_NLW_X1);
+	/* supported link speeds vector: 2.5 GT/s */
+	vu_cfg_init(pci, off + PCI_EXP_LNKCAP2, 4, 1 << 1);
+	vu_cfg_init(pci, off + PCI_EXP_LNKCTL2, 2, PCI_EXP_LNKSTA_CLS_2_5GB);
+	vu_perm_apply(pci, off, vu_pci_exp_perm, RTE_DIM(vu_pci_exp_perm));
+	if (vu_exp_is_root(port_type))
+		vu_perm_apply(pci, off, vu_pci_exp_root_perm,
+			RTE_DIM(vu_pci_exp_root_perm));
+	pci->pcie = off;
+	return off;
+}
+
+int
+rte_vfio_user_pci_add_cap_vendor(struct rte_vfio_user_pci *pci,
+		const void *data, size_t len)
+{
+	int off;
+
+	if (pci == NULL || len > VU_PCI_VNDR_MAX || (data == NULL && len > 0))
+		return -EINVAL;
+	off = vu_cap_alloc(pci, PCI_CAP_ID_VNDR, VU_PCI_VNDR_HDR + len);
+	if (off < 0)
+		return off;
+	vu_cfg_init(pci, off + PCI_CAP_FLAGS, 1, VU_PCI_VNDR_HDR + len);
+	if (len > 0) {
+		memcpy(pci->cfg + off + VU_PCI_VNDR_HDR, data, len);
+		memcpy(pci->rst + off + VU_PCI_VNDR_HDR, data, len);
+	}
+	return off;
+}
+
+int
+rte_vfio_user_pci_set_config_hook(struct rte_vfio_user_pci *pci,
+		rte_vfio_user_pci_cfg_hook_t hook, void *arg)
+{
+	if (pci == NULL)
+		return -EINVAL;
+	pci->hook = hook;
+	pci->hook_arg = arg;
+	return 0;
+}
+
+int
+rte_vfio_user_pci_set_bar_handler(struct rte_vfio_user_pci *pci,
+		unsigned int bar, rte_vfio_user_reg_acc_t cb, void *arg)
+{
+	if (pci == NULL || bar >= RTE_VFIO_USER_PCI_NUM_BARS ||
+			pci->bars[bar].size == 0)
+		return -EINVAL;
+	pci->bars[bar].cb = cb;
+	pci->bars[bar].arg = arg;
+	return 0;
+}
+
+static bool
+vu_bar_has_msix(const struct rte_vfio_user_pci *pci, unsigned int bar)
+{
+	return pci->msix.nvec != 0 &&
+		(pci->msix.table_bar == bar || pci->msix.pba_bar == bar);
+}
+
+static void
+vu_fill_bar(struct rte_vfio_user_pci *pci, unsigned int bar,
+		struct rte_vfio_user_reg_info *r)
+{
+	const struct vu_pci_bar *b = &pci->bars[bar];
+
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	if (b->size == 0)
+		return;
+	r->size = b->size;
+	r->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+	if (vu_bar_has_msix(pci, bar)) {
+		r->rw = rte_vfio_user_pci_bar_access;
+		r->priv = pci;
+	} else {
+		r->rw = b->cb;
+		r->priv = b->arg;
+	}
+}
+
+int
+rte_vfio_user_pci_fill_regions(struct rte_vfio_user_pci *pci,
+		struct rte_vfio_user_regions *regs)
+{
+	struct rte_vfio_user_reg_info *r;
+	unsigned int bar;
+
+	if (pci == NULL || regs == NULL ||
+			regs->reg_num <= VFIO_PCI_CONFIG_REGION_INDEX)
+		return -EINVAL;
+	for (bar = 0; bar < RTE_VFIO_USER_PCI_NUM_BARS; bar++)
+		vu_fill_bar(pci, bar, &regs->reg_info[VFIO_PCI_BAR0_REGION_INDEX +
+			bar]);
+	r = &regs->reg_info[VFIO_PCI_CONFIG_REGION_INDEX];
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	r->size = pci->cfg_size;
+	r->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+	r->rw = rte_vfio_user_pci_config_access;
+	r->priv = pci;
+	return 0;
+}
+
+static void
+vu_fill_irq(struct vfio_irq_info *info, uint32_t index, uint32_t flags,
+		uint32_t count)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = index;
+	info->flags = flags;
+	info->count = count;
+}
+
+int
+rte_vfio_user_pci_fill_irqs(struct rte_vfio_user_pci *pci,
+		struct rte_vfio_user_irq_info *irqs)
+{
+	struct vfio_irq_info *i;
+
+	if (pci == NULL || irqs == NULL || irqs->irq_num < VFIO_PCI_NUM_IRQS)
+		return -EINVAL;
+	i = irqs->irq_info;
+	vu_fill_irq(&i[VFIO_PCI_INTX_IRQ_INDEX], VFIO_PCI_INTX_IRQ_INDEX,
+		VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE, 1);
+	vu_fill_irq(&i[VFIO_PCI_MSI_IRQ_INDEX], VFIO_PCI_MSI_IRQ_INDEX,
+		VFIO_IRQ_INFO_EVENTFD, pci->msi_nvec);
+	vu_fill_irq(&i[VFIO_PCI_MSIX_IRQ_INDEX], VFIO_PCI_MSIX_IRQ_INDEX,
+		VFIO_IRQ_INFO_EVENTFD, pci->msix.nvec);
+	vu_fill_irq(&i[VFIO_PCI_ERR_IRQ_INDEX], VFIO_PCI_ERR_IRQ_INDEX,
+		VFIO_IRQ_INFO_EVENTFD, 1);
+	vu_fill_irq(&i[VFIO_PCI_REQ_IRQ_INDEX], VFIO_PCI_REQ_IRQ_INDEX,
+		VFIO_IRQ_INFO_EVENTFD, 1);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* interrupts                                                           */
+/* ------------------------------------------------------------------ */
+
+static int
+vu_raise_msix(struct rte_vfio_user_pci *pci, uint32_t v)
+{
+	if (v >= pci->msix.nvec)
+		return -EINVAL;
+	if (vu_msix_fmasked(pci) || vu_msix_vmasked(pci, v)) {
+		vu_bit_set(pci->msix.pba, v, true);
+		return 1;
+	}
+	return vu_trigger(pci, VFIO_PCI_MSIX_IRQ_INDEX, v);
+}
+
+static int
+vu_raise_msi(struct rte_vfio_user_pci *pci, uint32_t v)
+{
+	if (v >= vu_msi_count(pci))
+		return -EINVAL;
+	if (pci->msi_mask_off != 0 &&
+			(vu_cfg_ld(pci, pci->msi_mask_off, 4) & (1u << v))) {
+		vu_st(pci->cfg + pci->msi_pend_off, 4,
+			vu_cfg_ld(pci, pci->msi_pend_off, 4) | (1u << v));
+		return 1;
+	}
+	return vu_trigger(pci, VFIO_PCI_MSI_IRQ_INDEX, v);
+}
+
+static int
+vu_raise_intx(struct rte_vfio_user_pci *pci, uint32_t v)
+{
+	if (v != 0)
+		return -EINVAL;
+	vu_st(pci->cfg + PCI_STATUS, 2,
+		vu_cfg_ld(pci, PCI_STATUS, 2) | PCI_STATUS_INTERRUPT);
+	if (vu_cfg_ld(pci, PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE)
+		return 1;
+	return vu_trigger(pci, VFIO_PCI_INTX_IRQ_INDEX, 0);
+}
+
+int
+rte_vfio_user_pci_irq_raise(struct rte_vfio_user_pci *pci, uint32_t vector)
+{
+	int r;
+
+	if (pci == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&pci->lock);
+	if (pci->dev_id < 0)
+		r = -ENODEV;
+	else if (vu_msix_enabled(pci))
+		r = vu_raise_msix(pci, vector);
+	else if (vu_msi_enabled(pci))
+		r = vu_raise_msi(pci, vector);
+	else
+		r = vu_raise_intx(pci, vector);
+	pthread_mutex_unlock(&pci->lock);
+	return r;
+}
+
+int
+rte_vfio_user_pci_intx_clear(struct rte_vfio_user_pci *pci)
+{
+	if (pci == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&pci->lock);
+	vu_st(pci->cfg + PCI_STATUS, 2,
+		vu_cfg_ld(pci, PCI_STATUS, 2) & ~PCI_STATUS_INTERRUPT);
+	pthread_mutex_unlock(&pci->lock);
+	return 0;
+}
+
+int
+rte_vfio_user_pci_reset(struct rte_vfio_user_pci *pci)
+{
+	uint32_t i;
+	uint8_t m;
+
+	if (pci == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&pci->lock);
+	/* client-changeable bits back to their setup values */
+	for (i = 0; i < pci->cfg_size; i++) {
+		m = pci->wmask[i] | pci->w1c[i];
+		pci->cfg[i] = (uint8_t)((pci->cfg[i] & ~m) |
+			(pci->rst[i] & m));
+	}
+	/* and the bits only the device sets */
+	vu_st(pci->cfg + PCI_STATUS, 2,
+		vu_cfg_ld(pci, PCI_STATUS, 2) & ~PCI_STATUS_INTERRUPT);
+	if (pci->msi_pend_off != 0)
+		vu_st(pci->cfg + pci->msi_pend_off, 4, 0);
+	if (pci->msix.nvec != 0)
+		vu_msix_table_reset(&pci->msix);
+	pthread_mutex_unlock(&pci->lock);
+	return 0;
+}
+
+uint8_t *
+rte_vfio_user_pci_config(struct rte_vfio_user_pci *pci)
+{
+	return pci == NULL ? NULL : pci->cfg;
+}
+
+uint32_t
+rte_vfio_user_pci_config_size(const struct rte_vfio_user_pci *pci)
+{
+	return pci == NULL ? 0 : pci->cfg_size;
+}

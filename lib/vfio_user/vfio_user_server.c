@@ -45,6 +45,7 @@
 
 #include <rte_common.h>
 #include <rte_log.h>
+#include <rte_telemetry.h>
 
 #include "rte_vfio_user.h"
 #include "vfio_user_server.h"
@@ -1338,6 +1339,9 @@ rte_vfio_user_register(const char *sock_addr,
 		VU_LOG(ERR, "register: invalid socket path");
 		return -EINVAL;
 	}
+	if (ops != NULL && (ops->reserved[0] != NULL ||
+			ops->reserved[1] != NULL || ops->reserved[2] != NULL))
+		return -EINVAL;
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return -ENOMEM;
@@ -1988,4 +1992,66 @@ vfio_user_server_serve_fd(int dev_id, int fd)
 	vu_conn_set_reader(c, false);
 	vu_conn_close(d, c);
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* telemetry                                                           */
+/* ------------------------------------------------------------------ */
+
+static int
+vu_tel_list(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	int i;
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	rte_tel_data_start_array(d, RTE_TEL_INT_VAL);
+	pthread_mutex_lock(&vu_srv_lock);
+	for (i = 0; i < RTE_VFIO_USER_MAX_DEVICES; i++)
+		if (vu_sdevs[i] != NULL)
+			rte_tel_data_add_array_int(d, i);
+	pthread_mutex_unlock(&vu_srv_lock);
+	return 0;
+}
+
+static int
+vu_tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct vu_sdev *dev;
+	char *end;
+	long id;
+	int r = 0;
+
+	RTE_SET_USED(cmd);
+	if (params == NULL || *params == '\0')
+		return -EINVAL;
+	id = strtol(params, &end, 10);
+	if (*end != '\0' || id < 0 || id >= RTE_VFIO_USER_MAX_DEVICES)
+		return -EINVAL;
+	pthread_mutex_lock(&vu_srv_lock);
+	dev = vu_sdevs[id];
+	if (dev == NULL) {
+		r = -ENOENT;
+	} else {
+		rte_tel_data_start_dict(d);
+		rte_tel_data_add_dict_string(d, "socket", dev->path);
+		rte_tel_data_add_dict_int(d, "started", dev->started);
+		rte_tel_data_add_dict_int(d, "poll_mode", dev->poll_mode);
+		rte_tel_data_add_dict_int(d, "connected", dev->conn != NULL);
+		rte_tel_data_add_dict_int(d, "num_regions", (int)dev->nr_regs);
+		rte_tel_data_add_dict_int(d, "num_irqs", (int)dev->nr_irqs);
+		rte_tel_data_add_dict_u64(d, "dma_maps", dev->dma.nr);
+		rte_tel_data_add_dict_u64(d, "max_data_xfer_size",
+			dev->caps.max_data_xfer_size);
+	}
+	pthread_mutex_unlock(&vu_srv_lock);
+	return r;
+}
+
+RTE_INIT(vfio_user_telemetry)
+{
+	rte_telemetry_register_cmd("/vfio_user/list", vu_tel_list,
+		"List server device ids. Takes no parameters");
+	rte_telemetry_register_cmd("/vfio_user/info", vu_tel_info,
+		"Server device state. Parameters: int device id");
 }
