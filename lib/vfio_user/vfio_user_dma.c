@@ -38,7 +38,9 @@ vu_dma_fini(struct vu_dma_table *t)
 {
 	vu_dma_remove_all(t);
 	free(t->maps);
+	free(t->keys);
 	t->maps = NULL;
+	t->keys = NULL;
 	t->cap = 0;
 }
 
@@ -51,7 +53,7 @@ vu_dma_upper(const struct vu_dma_table *t, uint64_t iova)
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
-		if (t->maps[mid].iova <= iova)
+		if (t->keys[mid] <= iova)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -140,16 +142,25 @@ vu_dma_add(struct vu_dma_table *t, uint64_t iova, uint64_t size,
 	if (t->nr == t->cap) {
 		uint32_t ncap = RTE_MIN(t->max, RTE_MAX(16u, t->cap * 2));
 		struct vu_dma_map *n = realloc(t->maps, ncap * sizeof(*n));
+		uint64_t *k;
 
 		if (n == NULL) {
 			r = -ENOMEM;
 			goto err_unlock;
 		}
 		t->maps = n;
+		k = realloc(t->keys, ncap * sizeof(*k));
+		if (k == NULL) {
+			r = -ENOMEM;
+			goto err_unlock;
+		}
+		t->keys = k;
 		t->cap = ncap;
 	}
 	memmove(&t->maps[i + 1], &t->maps[i], (t->nr - i) * sizeof(m));
+	memmove(&t->keys[i + 1], &t->keys[i], (t->nr - i) * sizeof(uint64_t));
 	t->maps[i] = m;
+	t->keys[i] = iova;
 	t->nr++;
 	rte_rwlock_write_unlock(&t->lock);
 	return 0;
@@ -177,6 +188,8 @@ vu_dma_remove(struct vu_dma_table *t, uint64_t iova, uint64_t size)
 	i--;
 	m = t->maps[i];
 	memmove(&t->maps[i], &t->maps[i + 1], (t->nr - i - 1) * sizeof(m));
+	memmove(&t->keys[i], &t->keys[i + 1],
+		(t->nr - i - 1) * sizeof(uint64_t));
 	t->nr--;
 	rte_rwlock_write_unlock(&t->lock);
 	vu_dma_release(&m);

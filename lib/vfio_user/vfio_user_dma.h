@@ -32,6 +32,8 @@ struct vu_dma_map {
 struct vu_dma_table {
 	rte_rwlock_t lock;
 	struct vu_dma_map *maps;
+	uint64_t *keys;  /* maps[i].iova, dense: the bisection touches only
+			  * 8 bytes per probe, so 64Ki maps stay in cache */
 	uint32_t nr;
 	uint32_t cap;
 	uint32_t max;   /* most maps accepted */
