@@ -11,14 +11,18 @@ Headers (doxygen):
     __rte_experimental, and no @param naming a parameter it does not have.
 Guide and other documents (--guide, --mention):
   * every public function is mentioned in the guide;
+  * the doxygen index (--api-index) has an @ref to every header, and only
+    to those;
   * every rte_vfio_user_* / RTE_VFIO_USER_* / RTE_VUSER_* identifier that
     the guide, the other documents or the headers' own comments mention
     exists in the headers (catches text that outlived a rename), and every
     rte_vfio_user*.h they name is one of the headers.
 
-Parameters without an @param line are listed as notes, not failures.
+A function whose parameters are partly documented fails (doxygen's docs
+build does); one with no @param at all is listed as a note.
 
-Usage: check-doc.py --guide GUIDE.rst [--mention FILE]... HEADER...
+Usage: check-doc.py --guide GUIDE.rst [--mention FILE]... [--mention-dir DIR]...
+       [--api-index doxy-api-index.md] HEADER...
 Exit status 0 when all checks pass, 1 otherwise, 2 on a read error.
 """
 
@@ -204,7 +208,11 @@ def check_header_docs(chk, hdr):
                 chk.error('%s: @param %s is not a parameter (has: %s)'
                           % (where, name, ', '.join(p.params) or 'none'))
         missing = [n for n in p.params if n not in documented]
-        if missing:
+        if missing and documented:
+            # doxygen (WARN_IF_INCOMPLETE_DOC) fails the docs build on this
+            chk.error('%s: @param for some parameters but not for %s'
+                      % (where, ', '.join(missing)))
+        elif missing:
             chk.note('%s: no @param for %s' % (where, ', '.join(missing)))
 
 
@@ -236,6 +244,12 @@ def main():
     ap.add_argument('--guide', required=True)
     ap.add_argument('--mention', action='append', default=[],
                     help='another document whose identifiers must exist')
+    ap.add_argument('--mention-dir', action='append', default=[],
+                    help='a directory whose *.rst files (recursively) are '
+                    'checked like --mention')
+    ap.add_argument('--api-index',
+                    help='doxygen index (doxy-api-index.md) that must '
+                    '@ref every header and only those')
     ap.add_argument('--quiet', action='store_true',
                     help='do not print notes')
     args = ap.parse_args()
@@ -245,8 +259,19 @@ def main():
         headers = [Header(h) for h in args.headers]
         with open(args.guide, encoding='utf-8') as f:
             guide = f.read()
+        index = None
+        if args.api_index:
+            with open(args.api_index, encoding='utf-8') as f:
+                index = f.read()
         others = []
-        for path in args.mention:
+        mention = list(args.mention)
+        for d in args.mention_dir:
+            for dirpath, _, names in sorted(os.walk(d)):
+                mention += [os.path.join(dirpath, n) for n in sorted(names)
+                            if n.endswith('.rst') and
+                            os.path.realpath(os.path.join(dirpath, n)) !=
+                            os.path.realpath(args.guide)]
+        for path in mention:
             with open(path, encoding='utf-8') as f:
                 others.append((path, f.read()))
     except OSError as e:
@@ -272,6 +297,14 @@ def main():
     check_mentions(chk, args.guide, guide, known, header_names)
     for path, text in others:
         check_mentions(chk, path, text, known, header_names)
+
+    if index is not None:
+        refs = set(re.findall(r'@ref\s+([\w.]+\.h)\b', index))
+        for name in sorted(header_names - refs):
+            chk.error('%s: no "@ref %s" entry' % (args.api_index, name))
+        for name in sorted(refs - header_names):
+            chk.error('%s: "@ref %s" is not a public header'
+                      % (args.api_index, name))
 
     nprotos = sum(len(h.protos) for h in headers)
     if not args.quiet:

@@ -293,6 +293,10 @@ rte_vfio_user_get_sock_addr(int dev_id, char *buf, size_t len);
  * rte_vfio_user_set_irq_info(); flags are VFIO_DEVICE_FLAGS_PCI and
  * VFIO_DEVICE_FLAGS_RESET.
  *
+ * @param sock_addr
+ *   Path given to rte_vfio_user_register().
+ * @param dev_info
+ *   Device flags and counts (copied).
  * @return
  *   0 on success; -EINVAL, -ENOENT, -EBUSY (already started).
  */
@@ -309,6 +313,10 @@ rte_vfio_user_set_dev_info(const char *sock_addr,
  * Each region with VFIO_REGION_INFO_FLAG_MMAP needs a valid fd; sparse
  * areas must lie inside the region.
  *
+ * @param sock_addr
+ *   Path given to rte_vfio_user_register().
+ * @param reg
+ *   Region table (deep-copied).
  * @return
  *   0 on success; -EINVAL, -ENOENT, -EBUSY, -ENOMEM.
  */
@@ -323,6 +331,10 @@ rte_vfio_user_set_reg_info(const char *sock_addr,
  *
  * Set the interrupt table (copied). Only before start.
  *
+ * @param sock_addr
+ *   Path given to rte_vfio_user_register().
+ * @param irq
+ *   IRQ table (copied).
  * @return
  *   0 on success; -EINVAL, -ENOENT, -EBUSY, -ENOMEM.
  */
@@ -337,6 +349,10 @@ rte_vfio_user_set_irq_info(const char *sock_addr,
  *
  * Attach application data to a server device.
  *
+ * @param dev_id
+ *   Server device id.
+ * @param priv
+ *   Application data.
  * @return
  *   0 on success; -EINVAL (bad id).
  */
@@ -348,6 +364,8 @@ rte_vfio_user_set_priv(int dev_id, void *priv);
  * @warning
  * @b EXPERIMENTAL: this API may change without prior notice.
  *
+ * @param dev_id
+ *   Server device id.
  * @return
  *   The data given to rte_vfio_user_set_priv(), NULL if none or bad id.
  */
@@ -411,6 +429,14 @@ rte_vfio_user_iova_to_vva(int dev_id, uint64_t iova, uint64_t *len,
  * client's max_data_xfer_size. May be called from a device callback or
  * from any other thread.
  *
+ * @param dev_id
+ *   Server device id.
+ * @param iova
+ *   Client IOVA to read from.
+ * @param buf
+ *   Destination buffer.
+ * @param len
+ *   Bytes to read.
  * @return
  *   0 on success; -EINVAL, -EFAULT (not inside a map or not readable),
  *   -ENOTCONN (no client), -ETIMEDOUT, or the client's error.
@@ -426,6 +452,14 @@ rte_vfio_user_dma_read(int dev_id, uint64_t iova, void *buf, size_t len);
  * Write client memory, like rte_vfio_user_dma_read() in the other
  * direction (DMA_WRITE messages when the range has no fd).
  *
+ * @param dev_id
+ *   Server device id.
+ * @param iova
+ *   Client IOVA to write to.
+ * @param buf
+ *   Source buffer.
+ * @param len
+ *   Bytes to write.
  * @return
  *   0 on success; negative errno as for rte_vfio_user_dma_read().
  */
@@ -442,6 +476,14 @@ rte_vfio_user_dma_write(int dev_id, uint64_t iova, const void *buf,
  * 0..count-1 (-1 where none is set). The descriptors stay owned by the
  * library and are valid until the next lock_dp(1) notification.
  *
+ * @param dev_id
+ *   Server device id.
+ * @param index
+ *   IRQ type (VFIO_PCI_*_IRQ_INDEX).
+ * @param count
+ *   Number of vectors to copy, from vector 0.
+ * @param fds
+ *   Array of at least @p count ints to fill.
  * @return
  *   0 on success; -EINVAL (bad id, index or count).
  */
@@ -457,6 +499,12 @@ rte_vfio_user_get_irq(int dev_id, uint32_t index, uint32_t count, int *fds);
  * client's eventfd. If the client masked the vector (SET_IRQS ACTION_MASK)
  * the interrupt is left pending and delivered on unmask. Thread-safe.
  *
+ * @param dev_id
+ *   Server device id.
+ * @param index
+ *   IRQ type (VFIO_PCI_*_IRQ_INDEX).
+ * @param vector
+ *   Vector within the type.
  * @return
  *   0 if signalled, 1 if left pending (masked); -EINVAL (bad id, index or
  *   vector), -ENOENT (no eventfd set for the vector).
@@ -501,6 +549,10 @@ struct rte_vfio_user_limits {
  * Set the limits of a server device. Only before rte_vfio_user_start().
  * A field left 0 keeps its default.
  *
+ * @param sock_addr
+ *   Path given to rte_vfio_user_register().
+ * @param limits
+ *   The limits.
  * @return
  *   0 on success; -EINVAL (a value out of range), -ENOENT, -EBUSY.
  */
@@ -515,6 +567,10 @@ rte_vfio_user_set_limits(const char *sock_addr,
  *
  * Get the limits in force for a server device.
  *
+ * @param sock_addr
+ *   Path given to rte_vfio_user_register().
+ * @param limits
+ *   The limits.
  * @return
  *   0 on success; -EINVAL, -ENOENT.
  */
@@ -532,6 +588,10 @@ rte_vfio_user_get_limits(const char *sock_addr,
  * listens, so no client can connect under looser permissions. Only before
  * start.
  *
+ * @param sock_addr
+ *   Path given to rte_vfio_user_register().
+ * @param mode
+ *   Permission bits (within 0777).
  * @return
  *   0 on success; -EINVAL (bits other than 0777), -ENOENT, -EBUSY.
  */
@@ -547,6 +607,16 @@ rte_vfio_user_set_sock_mode(const char *sock_addr, mode_t mode);
  * @p gids; others are disconnected at once. Empty lists (the default)
  * accept anyone the socket file permissions let in. Only before start.
  *
+ * @param sock_addr
+ *   Path given to rte_vfio_user_register().
+ * @param uids
+ *   Allowed uids (copied), or NULL if nr_uids is 0.
+ * @param nr_uids
+ *   Number of uids.
+ * @param gids
+ *   Allowed gids (copied), or NULL if nr_gids is 0.
+ * @param nr_gids
+ *   Number of gids.
  * @return
  *   0 on success; -EINVAL (more than RTE_VFIO_USER_MAX_PEER_IDS ids),
  *   -ENOENT, -EBUSY.
@@ -651,6 +721,8 @@ rte_vfio_user_attach_dev(const char *sock_addr);
  * Disconnect from the server and free the device. Calls of other threads
  * still waiting on the device return -ENOTCONN.
  *
+ * @param dev_id
+ *   Client device id.
  * @return
  *   0 on success; -EINVAL (bad id).
  */
@@ -701,6 +773,10 @@ rte_vfio_user_set_busy_poll(int dev_id, bool enable);
  * Get what the server announced in its VERSION reply (defaults of the
  * specification where it was silent).
  *
+ * @param dev_id
+ *   Client device id.
+ * @param caps
+ *   Filled with the server's capabilities.
  * @return
  *   0 on success; -EINVAL.
  */
@@ -714,6 +790,10 @@ rte_vfio_user_get_caps(int dev_id, struct rte_vfio_user_caps *caps);
  *
  * DEVICE_GET_INFO.
  *
+ * @param dev_id
+ *   Client device id.
+ * @param info
+ *   Filled with the device information.
  * @return
  *   0 on success; negative errno (server error, -ETIMEDOUT, -ENOTCONN,
  *   -EPROTO for a malformed reply).
@@ -731,6 +811,10 @@ rte_vfio_user_get_dev_info(int dev_id, struct vfio_device_info *info);
  * the structure when they fit. When the reply's argsz is larger than the
  * buffer, call again with a larger buffer (as with the kernel ioctl).
  *
+ * @param dev_id
+ *   Client device id.
+ * @param info
+ *   In: index and argsz (buffer size). Out: the reply, capabilities included when they fit.
  * @param fd
  *   If not NULL, receives the region's fd (owned by the caller, to close)
  *   when the region is mappable and the whole reply fitted, else -1.
@@ -748,6 +832,10 @@ rte_vfio_user_get_reg_info(int dev_id, struct vfio_region_info *info,
  *
  * DEVICE_GET_IRQ_INFO for info->index.
  *
+ * @param dev_id
+ *   Client device id.
+ * @param info
+ *   In: index. Out: flags and count.
  * @return
  *   0 on success; negative errno.
  */
@@ -763,6 +851,10 @@ rte_vfio_user_get_irq_info(int dev_id, struct vfio_irq_info *info);
  * sent with entry i when it has RTE_VUSER_MEM_MAPPABLE (the caller keeps
  * its fd). Stops at the first failure.
  *
+ * @param dev_id
+ *   Client device id.
+ * @param mem
+ *   DMA maps to create.
  * @param fds
  *   fds by entry index (may be NULL if no entry is MAPPABLE).
  * @param num
@@ -782,6 +874,12 @@ rte_vfio_user_dma_map(int dev_id, struct rte_vfio_user_mem_reg *mem,
  *
  * Remove DMA maps (each matched by exact gpa and size).
  *
+ * @param dev_id
+ *   Client device id.
+ * @param mem
+ *   DMA maps to remove (gpa and size are used).
+ * @param num
+ *   Number of entries of @p mem.
  * @return
  *   0 on success; negative errno of the first entry that failed.
  */
@@ -796,6 +894,8 @@ rte_vfio_user_dma_unmap(int dev_id, struct rte_vfio_user_mem_reg *mem,
  *
  * Remove every DMA map (DMA_UNMAP with VFIO_DMA_UNMAP_FLAG_ALL).
  *
+ * @param dev_id
+ *   Client device id.
  * @return
  *   0 on success; negative errno.
  */
@@ -812,6 +912,10 @@ rte_vfio_user_dma_unmap_all(int dev_id);
  * they are sent as SCM_RIGHTS, in chunks of at most the server's
  * max_msg_fds. With DATA_BOOL, set->data holds count bytes.
  *
+ * @param dev_id
+ *   Client device id.
+ * @param set
+ *   The request, kernel struct vfio_irq_set layout, data following it.
  * @return
  *   0 on success; negative errno.
  */
@@ -825,6 +929,16 @@ rte_vfio_user_set_irqs(int dev_id, struct vfio_irq_set *set);
  *
  * REGION_READ of any size (chunked by the server's max_data_xfer_size).
  *
+ * @param dev_id
+ *   Client device id.
+ * @param idx
+ *   Region index.
+ * @param offset
+ *   Offset within the region.
+ * @param size
+ *   Bytes to transfer.
+ * @param data
+ *   Destination buffer of @p size bytes.
  * @return
  *   0 on success; negative errno.
  */
@@ -839,6 +953,16 @@ rte_vfio_user_region_read(int dev_id, uint32_t idx, uint64_t offset,
  *
  * REGION_WRITE of any size (chunked by the server's max_data_xfer_size).
  *
+ * @param dev_id
+ *   Client device id.
+ * @param idx
+ *   Region index.
+ * @param offset
+ *   Offset within the region.
+ * @param size
+ *   Bytes to transfer.
+ * @param data
+ *   Source buffer of @p size bytes.
  * @return
  *   0 on success; negative errno.
  */
@@ -853,6 +977,8 @@ rte_vfio_user_region_write(int dev_id, uint32_t idx, uint64_t offset,
  *
  * DEVICE_RESET.
  *
+ * @param dev_id
+ *   Client device id.
  * @return
  *   0 on success; negative errno.
  */

@@ -640,10 +640,8 @@ vu_cli_version(struct vu_client *c)
 		.minor = RTE_VFIO_USER_VERSION_MINOR,
 	};
 	char json[256];
-	struct {
-		struct vfio_user_version v;
-		char json[VU_JSON_MAX];
-	} rep;
+	uint8_t rbuf[sizeof(struct vfio_user_version) + VU_JSON_MAX];
+	struct vfio_user_version rv;
 	struct iovec iov[2], riov;
 	uint32_t rlen = 0;
 	int n, r;
@@ -655,23 +653,27 @@ vu_cli_version(struct vu_client *c)
 	iov[0].iov_len = sizeof(v);
 	iov[1].iov_base = json;
 	iov[1].iov_len = (size_t)n;
-	riov.iov_base = &rep;
-	riov.iov_len = sizeof(rep);
+	riov.iov_base = rbuf;
+	riov.iov_len = sizeof(rbuf);
 	r = vu_call(c, VFIO_USER_VERSION, iov, 2, NULL, 0, &riov, 1, &rlen,
 		NULL);
 	if (r < 0)
 		return r;
-	if (rlen < sizeof(rep.v) || rep.v.major != RTE_VFIO_USER_VERSION_MAJOR ||
-			rep.v.minor > RTE_VFIO_USER_VERSION_MINOR) {
+	if (rlen < sizeof(rv))
+		return -EPROTO;
+	memcpy(&rv, rbuf, sizeof(rv));
+	if (rv.major != RTE_VFIO_USER_VERSION_MAJOR ||
+			rv.minor > RTE_VFIO_USER_VERSION_MINOR) {
 		VU_DLOG(c->path, ERR, "server version %u.%u not acceptable",
-			rep.v.major, rep.v.minor);
+			rv.major, rv.minor);
 		return -EPROTO;
 	}
-	r = vu_caps_parse(rep.json, rlen - sizeof(rep.v), &c->srv);
+	r = vu_caps_parse((const char *)rbuf + sizeof(rv), rlen - sizeof(rv),
+		&c->srv);
 	if (r < 0)
 		return -EPROTO;
-	c->major = rep.v.major;
-	c->minor = rep.v.minor;
+	c->major = rv.major;
+	c->minor = rv.minor;
 	VU_DLOG(c->path, INFO, "server speaks %u.%u, max xfer %" PRIu64
 		", max fds %u", c->major, c->minor,
 		c->srv.max_data_xfer_size, c->srv.max_msg_fds);
