@@ -47,6 +47,7 @@ export ROOT BUILD LOGDIR PY
 PACKAGES=(
 	gcc
 	clang
+	doxygen
 	libclang-rt-14-dev
 	libdpdk-dev
 	libjansson-dev
@@ -54,6 +55,7 @@ PACKAGES=(
 	ninja-build
 	pkg-config
 	python3-pyelftools
+	python3-sphinx
 	valgrind
 )
 
@@ -124,8 +126,7 @@ clang_build()
 }
 
 # docs_build: doxygen API reference and Sphinx guides with warnings fatal;
-# skipped when doxygen or sphinx-build is not installed (they are not in
-# PACKAGES: apt-get install doxygen python3-sphinx to run it).
+# skipped only when doxygen or sphinx-build could not be installed.
 docs_build()
 {
 	if ! command -v doxygen >/dev/null || ! command -v sphinx-build >/dev/null
