@@ -33,17 +33,20 @@
  *  -# at run time rte_vfio_user_pci_irq_raise(), and rte_vfio_user_pci_reset()
  *     from the device's reset_device callback.
  *
- * The helper serves the MSI-X table and pending bit array (PBA) itself and
- * honours their mask bits (a vector is masked at reset, as the PCI
- * specification requires): a client that drives the device through the
- * BARs must program and unmask the table. A client that emulates the table
- * on its own side (as a VMM may) and never writes the device's copy sees
- * every vector masked; such a client masks vectors with SET_IRQS instead.
+ * The helper serves the MSI-X table and pending bit array (PBA) itself.
+ * The function mask always applies. The vector mask bits (set at reset,
+ * as the PCI specification requires) apply once the client has written
+ * the table since the last reset: a client that drives the device through
+ * its BARs programs and unmasks the table, while a client that emulates
+ * the table on its own side and never writes the device's copy (QEMU does)
+ * masks a vector by removing or masking its eventfd with SET_IRQS.
  *
  * Configuration calls (create, set_*, add_cap_*, fill_*) are not thread-safe
  * and belong before rte_vfio_user_start(). Client accesses run on the
- * library's control thread. rte_vfio_user_pci_irq_raise() may be called
- * from any thread: the interrupt mask and pending state is locked.
+ * thread serving the device (the library's control thread, or the lcore
+ * calling rte_vfio_user_poll()). rte_vfio_user_pci_irq_raise() may be
+ * called from any thread: the config space, MSI-X table and PBA are
+ * locked against client accesses.
  *
  * All integer-returning functions return 0 (or a non-negative value) on
  * success and a negative errno value on failure.
@@ -101,8 +104,9 @@ struct rte_vfio_user_pci_id {
 };
 
 /**
- * Config write hook, called on the control thread after a client write
- * changed the config space (the new value is already in place).
+ * Config write hook, called on the thread serving the device after a
+ * client write changed the config space (the new value is already in
+ * place), without the helper's lock held: it may raise interrupts.
  * Writes are split into naturally aligned pieces of 1, 2 or 4 bytes that
  * stay inside one register block (header or one capability); the hook is
  * called once per piece, whether or not the value changed.
@@ -199,8 +203,8 @@ rte_vfio_user_pci_set_dev_id(struct rte_vfio_user_pci *pci, int dev_id);
  *   RTE_VFIO_USER_PCI_BAR_IO, or memory with optional
  *   RTE_VFIO_USER_PCI_BAR_MEM64 and RTE_VFIO_USER_PCI_BAR_PREFETCH.
  * @return
- *   0 on success; -EINVAL (bad BAR number, size or flags), -EEXIST (slot
- *   already declared, or used by MSI-X of a different layout).
+ *   0 on success; -EINVAL (bad BAR number, size or flags), -EEXIST (the
+ *   slot, or for a 64-bit BAR the next one, is already declared).
  */
 __rte_experimental
 int
@@ -421,7 +425,9 @@ rte_vfio_user_pci_config_access(int dev_id, struct rte_vfio_user_reg_info *reg,
  * reg->index the BAR number; installed by rte_vfio_user_pci_fill_regions().
  * Table entries are message address low/high, data and vector control,
  * whose bit 0 (mask) alone is writable there; clearing a mask bit
- * delivers the vector's pending interrupt. The PBA is read-only. Other
+ * delivers the vector's pending interrupt, and the first table write
+ * makes the vector mask bits count (see the file description). The PBA
+ * is read-only. Other
  * offsets go to the BAR's handler (rte_vfio_user_pci_set_bar_handler()).
  *
  * @param dev_id
@@ -494,7 +500,8 @@ rte_vfio_user_pci_fill_irqs(struct rte_vfio_user_pci *pci,
  * @b EXPERIMENTAL: this API may change without prior notice.
  *
  * Raise an interrupt the way the config space says:
- *  - MSI-X enabled: if the function or the vector is masked, set the
+ *  - MSI-X enabled: if the function or the vector is masked (a vector
+ *    mask bit counts once the client has written the table), set the
  *    vector's PBA bit (delivered on unmask); else signal MSI-X vector
  *    @p vector;
  *  - else MSI enabled: @p vector must be below the enabled count; a masked
@@ -558,9 +565,9 @@ rte_vfio_user_pci_reset(struct rte_vfio_user_pci *pci);
  *
  * Raw config space, for device code reading registers (little-endian) or
  * updating read-only fields it owns (e.g. a vendor capability body).
- * Client accesses all run on the library's control thread and are not
- * locked against other threads using this pointer: access it from the
- * control thread (a device callback) or while no client is connected.
+ * Client accesses all run on the thread serving the device and are not
+ * locked against other threads using this pointer: access it from a
+ * device callback or while no client is connected.
  *
  * @param pci
  *   The PCI function.

@@ -20,9 +20,9 @@
  *
  * Locking: pci->lock guards the config bytes, the MSI-X table and PBA,
  * because rte_vfio_user_pci_irq_raise() runs on device lcores while client
- * accesses run on the control thread. Interrupts are signalled with the
- * lock held so that "pending" and "signalled" never race; the lock order
- * is pci->lock, then the server's irq lock inside
+ * accesses run on the thread serving the device. Interrupts are signalled
+ * with the lock held so that "pending" and "signalled" never race; the
+ * lock order is pci->lock, then the server's irq lock inside
  * rte_vfio_user_irq_trigger(). The config hook runs without the lock.
  */
 
@@ -84,6 +84,7 @@ struct vu_pci_msix {
 	uint32_t pba_off;
 	uint8_t *table;             /* nvec * PCI_MSIX_ENTRY_SIZE bytes */
 	uint8_t *pba;               /* one bit per vector, little-endian */
+	bool table_live;            /* the client wrote the table */
 };
 
 struct rte_vfio_user_pci {
@@ -264,11 +265,18 @@ vu_msix_fmasked(const struct rte_vfio_user_pci *pci)
 		PCI_MSIX_FLAGS_MASKALL;
 }
 
+/*
+ * A vector's mask bit counts once the client has written the table: a
+ * client that never does (QEMU emulates the table on its side and masks
+ * by removing the eventfd) would otherwise see every vector masked, as
+ * the table is at reset.
+ */
 static bool
 vu_msix_vmasked(const struct rte_vfio_user_pci *pci, uint32_t v)
 {
-	return pci->msix.table[v * PCI_MSIX_ENTRY_SIZE +
-		PCI_MSIX_ENTRY_VECTOR_CTRL] & PCI_MSIX_ENTRY_CTRL_MASKBIT;
+	return pci->msix.table_live && (pci->msix.table[v *
+		PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL] &
+		PCI_MSIX_ENTRY_CTRL_MASKBIT);
 }
 
 static bool
@@ -513,6 +521,7 @@ vu_msix_table_write(struct rte_vfio_user_pci *pci, uint32_t off,
 	uint8_t *p;
 
 	pthread_mutex_lock(&pci->lock);
+	pci->msix.table_live = true;
 	for (i = 0; i < len; i++) {
 		p = &pci->msix.table[off + i];
 		wm = vu_pci_msix_entry_wmask[(off + i) % PCI_MSIX_ENTRY_SIZE];
@@ -731,7 +740,8 @@ vu_bar_flags_ok(unsigned int bar, uint32_t flags)
 {
 	if ((flags & ~VU_PCI_BAR_FLAGS) != 0)
 		return false;
-	if ((flags & RTE_VFIO_USER_PCI_BAR_IO) && flags != RTE_VFIO_USER_PCI_BAR_IO)
+	if ((flags & RTE_VFIO_USER_PCI_BAR_IO) &&
+			flags != RTE_VFIO_USER_PCI_BAR_IO)
 		return false;
 	if ((flags & RTE_VFIO_USER_PCI_BAR_MEM64) &&
 			bar + 1 >= RTE_VFIO_USER_PCI_NUM_BARS)
@@ -921,6 +931,7 @@ vu_msix_table_reset(struct vu_pci_msix *m)
 
 	memset(m->table, 0, (size_t)m->nvec * PCI_MSIX_ENTRY_SIZE);
 	memset(m->pba, 0, vu_pba_size(m->nvec));
+	m->table_live = false;
 	for (v = 0; v < m->nvec; v++)
 		m->table[v * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL] =
 			PCI_MSIX_ENTRY_CTRL_MASKBIT;
@@ -1095,8 +1106,8 @@ rte_vfio_user_pci_fill_regions(struct rte_vfio_user_pci *pci,
 			regs->reg_num <= VFIO_PCI_CONFIG_REGION_INDEX)
 		return -EINVAL;
 	for (bar = 0; bar < RTE_VFIO_USER_PCI_NUM_BARS; bar++)
-		vu_fill_bar(pci, bar, &regs->reg_info[VFIO_PCI_BAR0_REGION_INDEX +
-			bar]);
+		vu_fill_bar(pci, bar,
+			&regs->reg_info[VFIO_PCI_BAR0_REGION_INDEX + bar]);
 	r = &regs->reg_info[VFIO_PCI_CONFIG_REGION_INDEX];
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
