@@ -1,0 +1,379 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The librte_vfio_user authors
+#
+# End-to-end test of the tools: dpdk-vfio-user-emu runs as a separate
+# process and dpdk-vfio-user-info attaches to it over its socket.
+#
+#   bash devtools/test-e2e.sh [BUILD_DIR]      (default: build)
+#
+# The tools must be built. Prints one "PASS: name" or "FAIL: name: why"
+# line per check and "e2e: N passed, N failed" last; exits non-zero when
+# a check failed. Under devtools/test.sh ($STEP_COUNTS set) each check
+# also counts as one test there.
+
+set -u
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${1:-${BUILD_DIR:-build}}
+case $BUILD in
+/*) ;;
+*) BUILD=$ROOT/$BUILD ;;
+esac
+EMU=$BUILD/app/dpdk-vfio-user-emu/dpdk-vfio-user-emu
+INFO=$BUILD/app/dpdk-vfio-user-info/dpdk-vfio-user-info
+# every tool run is bounded: a hang is a failure, not a stuck CI job
+T="timeout -k 5 60"
+
+PASSED=0
+FAILED=0
+FAILS=()
+EMU_PIDS=()
+TMP=
+
+pass()
+{
+	PASSED=$((PASSED + 1))
+	echo "PASS: $1"
+}
+
+fail()
+{
+	FAILED=$((FAILED + 1))
+	FAILS+=("$1")
+	echo "FAIL: $1: $2"
+	if [ -n "${3:-}" ] && [ -s "$3" ]; then
+		sed 's/^/    | /' "$3" | tail -n 20
+	fi
+}
+
+cleanup()
+{
+	local p
+	for p in "${EMU_PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	[ -n "$TMP" ] && rm -rf "$TMP"
+}
+
+# start_emu LOG ARGS...: start the emulator in the background, wait for
+# its "ready" line; sets EMU_PID. Returns non-zero if it did not get ready.
+start_emu()
+{
+	local log=$1
+	shift
+	"$EMU" "$@" > "$log" 2>&1 &
+	EMU_PID=$!
+	EMU_PIDS+=("$EMU_PID")
+	for _ in $(seq 100); do
+		grep -q ': ready, ' "$log" && return 0
+		kill -0 "$EMU_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop_emu PID SIGNAL: signal it and wait up to 10 s; returns its status
+# (124 if it did not exit).
+stop_emu()
+{
+	local pid=$1 sig=$2
+	kill -"$sig" "$pid" 2>/dev/null
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		return 124
+	fi
+	wait "$pid" 2>/dev/null
+}
+
+# one_line_error NAME EXPECTED_REGEX CMD...: CMD must exit non-zero with
+# exactly one line on stderr matching the regex, and nothing on stdout.
+one_line_error()
+{
+	local name=$1 re=$2 rc=0
+	shift 2
+	$T "$@" > "$TMP/out" 2> "$TMP/err" || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		fail "$name" "exit status 0" "$TMP/err"
+	elif [ "$(wc -l < "$TMP/err")" -ne 1 ]; then
+		fail "$name" "$(wc -l < "$TMP/err") lines on stderr" "$TMP/err"
+	elif ! grep -Eq "$re" "$TMP/err"; then
+		fail "$name" "stderr does not match /$re/" "$TMP/err"
+	elif [ -s "$TMP/out" ]; then
+		fail "$name" "output on stdout" "$TMP/out"
+	else
+		pass "$name ($(cat "$TMP/err"); exit $rc)"
+	fi
+}
+
+# expect NAME LOG REGEX...: every regex must match a line of LOG
+expect()
+{
+	local name=$1 log=$2 re
+	shift 2
+	for re in "$@"; do
+		if ! grep -Eq -- "$re" "$log"; then
+			fail "$name" "no line matches /$re/" "$log"
+			return 1
+		fi
+	done
+	pass "$name"
+}
+
+# ---------------------------------------------------------------------------
+
+check_usage()
+{
+	local rc=0
+	$T "$EMU" --help > "$TMP/out" 2>&1 || rc=$?
+	if [ "$rc" -eq 0 ] && grep -q '^Usage: dpdk-vfio-user-emu' "$TMP/out"
+	then
+		pass "emu --help"
+	else
+		fail "emu --help" "exit $rc" "$TMP/out"
+	fi
+	rc=0
+	$T "$INFO" --help > "$TMP/out" 2>&1 || rc=$?
+	if [ "$rc" -eq 0 ] && grep -q '^Usage: dpdk-vfio-user-info' "$TMP/out"
+	then
+		pass "info --help"
+	else
+		fail "info --help" "exit $rc" "$TMP/out"
+	fi
+	one_line_error "emu without socket" 'missing SOCKET' "$EMU"
+	one_line_error "emu --count 0" "bad --count" "$EMU" --count 0 "$TMP/x"
+	one_line_error "emu unknown option" "unknown option" "$EMU" --bogus
+	one_line_error "emu missing directory" "no directory" \
+		"$EMU" "$TMP/nodir/dev.sock"
+	one_line_error "emu on a regular file" "not a socket" \
+		"$EMU" "$TMP/out"
+	one_line_error "info without socket" 'missing SOCKET' "$INFO"
+	one_line_error "info bad --read" "width must be" \
+		"$INFO" --read BAR0:0:3 "$TMP/x"
+	one_line_error "info bad --write" "expected REGION:OFFSET:WIDTH:VALUE" \
+		"$INFO" --write BAR0:0:4 "$TMP/x"
+	one_line_error "info --size without --dma-test" "only goes with" \
+		"$INFO" --size 4096 "$TMP/x"
+	one_line_error "info on a missing socket" \
+		"cannot attach to .*: No such file or directory" \
+		"$INFO" "$TMP/nosuch.sock"
+}
+
+check_device()
+{
+	local sock=$1 rc=0
+	$T "$INFO" "$sock" > "$TMP/info.out" 2>&1 || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		fail "info decodes the device" "exit $rc" "$TMP/info.out"
+		return
+	fi
+	expect "info decodes the device" "$TMP/info.out" \
+		'^Protocol: vfio-user 0\.' \
+		'<PCI,RESET>, 9 regions, 5 IRQ types' \
+		'\[0\] BAR0 +size 0x1000 \(4K\) flags RW' \
+		'\[7\] CONFIG +size 0x1000' \
+		'\[2\] MSI-X +count 4' \
+		'System peripheral \[0880\]: Device \[1234:7675\] \(rev 01\)' \
+		'Subsystem: \[1234:0001\]' \
+		'Region 0: Memory at .*32-bit, non-prefetchable\) \[size=4K\]$' \
+		'Region 2: Memory at .*\[size=4K\]$' \
+		'Capabilities: \[[0-9a-f]+\] Power Management version 3' \
+		'MSI-X: Enable- Count=4' \
+		'Vector table: BAR=2 offset=00000000' \
+		'PBA: BAR=2 offset=00000800' \
+		'Express \(v2\) Endpoint' \
+		'Vendor Specific Information'
+	if grep -q MISMATCH "$TMP/info.out"; then
+		fail "BAR sizing matches region sizes" "mismatch" "$TMP/info.out"
+	else
+		pass "BAR sizing matches region sizes"
+	fi
+}
+
+check_access()
+{
+	local sock=$1 rc=0
+	$T "$INFO" --read BAR0:0:4 --write BAR0:0x18:4:0x1234 \
+		--read BAR0:0x18:4 --read CONFIG:0:4 --read BAR0:0x8:8 \
+		"$sock" > "$TMP/acc.out" 2>&1 || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		fail "--read/--write" "exit $rc" "$TMP/acc.out"
+		return
+	fi
+	expect "--read/--write" "$TMP/acc.out" \
+		'^BAR0\+0x0 = 0x4d445556$' \
+		'^BAR0\+0x18 <- 0x00001234$' \
+		'^BAR0\+0x18 = 0x00001234$' \
+		'^CONFIG\+0x0 = 0x76751234$' \
+		'^BAR0\+0x8 = 0x[0-9a-f]{16}$'
+}
+
+# dma_test NAME SOCK [ARGS...]: ARGS go before --dma-test (EAL args and
+# "--" included)
+dma_test()
+{
+	local name=$1 sock=$2 rc=0 out
+	shift 2
+	out=$TMP/dma-$RANDOM.out
+	$T "$INFO" "$@" --dma-test "$sock" > "$out" 2>&1 || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		fail "$name" "exit $rc" "$out"
+		return
+	fi
+	expect "$name" "$out" \
+		'^  fd -> fd +OK .* MB/s$' \
+		'^  fd -> fd-less +OK .* MB/s$' \
+		'^  fd-less -> fd +OK .* MB/s$' \
+		'^  fd-less -> fd-less +OK .* MB/s$' \
+		'^  MSI-X masked vector +OK' \
+		'^  INTx fallback +OK' \
+		'^DMA test PASSED: 6 cases'
+}
+
+# two devices tested at the same time: one control thread serves both
+check_parallel()
+{
+	local p1 p2 r1=0 r2=0
+	$T "$INFO" --dma-test -n 8 "$1" > "$TMP/par1.out" 2>&1 &
+	p1=$!
+	$T "$INFO" --dma-test -n 8 "$2" > "$TMP/par2.out" 2>&1 &
+	p2=$!
+	wait "$p1" || r1=$?
+	wait "$p2" || r2=$?
+	if [ "$r1" -eq 0 ] && [ "$r2" -eq 0 ]; then
+		pass "--dma-test on both devices at once"
+	else
+		fail "--dma-test on both devices at once" "exit $r1/$r2" \
+			"$TMP/par1.out"
+		sed 's/^/    | /' "$TMP/par2.out" | tail -n 10
+	fi
+}
+
+# the emulator with --count 2: decode, access, DMA tests, SIGTERM cleanup
+check_emulator()
+{
+	local sock=$TMP/dev.sock log=$TMP/emu.log rc=0 pid
+	if ! start_emu "$log" --count 2 "$sock"; then
+		fail "emu --count 2 starts" "no ready line" "$log"
+		return
+	fi
+	pid=$EMU_PID
+	if [ -S "$sock" ] && [ -S "$sock.1" ]; then
+		pass "emu --count 2 serves $sock and $sock.1"
+	else
+		fail "emu --count 2 sockets" "missing socket file" "$log"
+	fi
+	check_device "$sock"
+	check_access "$sock"
+	dma_test "--dma-test (device 0, 1 MiB)" "$sock"
+	dma_test "--dma-test (device 1, 100000 B, not page-sized)" \
+		"$sock.1" --size 100000 --repeat 2
+	dma_test "--dma-test (device 1, 1 B)" "$sock.1" --size 1 --repeat 1
+	dma_test "--dma-test (device 0, 8 MiB: chunked message DMA)" \
+		"$sock" --size 8M --repeat 1
+	check_parallel "$sock" "$sock.1"
+	one_line_error "emu refuses a socket in use" "already listening" \
+		"$EMU" "$sock"
+	one_line_error "info --dma-test above MAX_LEN" "above the device" \
+		"$INFO" --dma-test --size 128M "$sock"
+
+	stop_emu "$pid" TERM || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		fail "emu exits 0 on SIGTERM" "exit $rc" "$log"
+	elif [ -e "$sock" ] || [ -e "$sock.1" ]; then
+		fail "emu removes its sockets on SIGTERM" "socket file left" "$log"
+	else
+		pass "SIGTERM: emu exits 0, both socket files removed"
+	fi
+	if ls -d /var/run/dpdk/dpdk-vfio-user-emu-"$pid" \
+			"${XDG_RUNTIME_DIR:-/tmp}"/dpdk/dpdk-vfio-user-emu-"$pid" \
+			> /dev/null 2>&1; then
+		fail "emu removes its EAL runtime directory" "left behind"
+	else
+		pass "emu removes its EAL runtime directory"
+	fi
+	expect "emu log shows the clients" "$log" \
+		'DMA engine 1234:7675 on .*/dev\.sock$' \
+		'client connected on .*/dev\.sock\.1$' \
+		'client disconnected' \
+		'SIGTERM, shutting down'
+}
+
+# A killed emulator leaves its socket: the info tool reports the dead
+# socket in one line, and a new emulator takes the stale file over.
+check_dead_socket()
+{
+	local sock=$TMP/stale.sock log=$TMP/stale.log rc=0
+	if ! start_emu "$log" "$sock"; then
+		fail "emu starts" "no ready line" "$log"
+		return
+	fi
+	stop_emu "$EMU_PID" KILL 2> /dev/null
+	if [ ! -S "$sock" ]; then
+		fail "SIGKILL leaves a stale socket" "no socket file"
+		return
+	fi
+	one_line_error "info on a dead socket" \
+		"cannot attach to .*stale\.sock: Connection refused" \
+		"$INFO" "$sock"
+	one_line_error "info --dma-test on a dead socket" \
+		"cannot attach to .*: Connection refused" \
+		"$INFO" --dma-test "$sock"
+	# EAL arguments before "--" are taken as well
+	if ! start_emu "$log" --log-level=lib.vfio_user:debug -- "$sock"; then
+		fail "emu takes over a stale socket (with EAL args)" \
+			"no ready line" "$log"
+		return
+	fi
+	dma_test "--dma-test after takeover (with EAL args)" "$sock" \
+		--log-level=lib.eal:error -- --size 64K
+	if grep -q 'VFIO_USER: ' "$log"; then
+		pass "emu EAL argument --log-level reached the library"
+	else
+		fail "emu EAL argument --log-level" "no library debug line" \
+			"$log"
+	fi
+	stop_emu "$EMU_PID" INT || rc=$?
+	if [ "$rc" -eq 0 ] && [ ! -e "$sock" ]; then
+		pass "SIGINT: emu exits 0, socket file removed"
+	else
+		fail "SIGINT cleanup" "exit $rc or socket left" "$log"
+	fi
+}
+
+main()
+{
+	local f
+	for f in "$EMU" "$INFO"; do
+		if [ ! -x "$f" ]; then
+			echo "FAIL: $f not built (ninja -C $BUILD)"
+			echo "e2e: 0 passed, 1 failed"
+			[ -n "${STEP_COUNTS:-}" ] && printf '0 1 0\nFAIL e2e/build\n' \
+				> "$STEP_COUNTS"
+			exit 1
+		fi
+	done
+	TMP=$(mktemp -d /tmp/vfio-user-e2e.XXXXXX)
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+
+	check_usage
+	check_emulator
+	check_dead_socket
+
+	echo "e2e: $PASSED passed, $FAILED failed"
+	if [ -n "${STEP_COUNTS:-}" ]; then
+		echo "$PASSED $FAILED 0" > "$STEP_COUNTS"
+		for f in "${FAILS[@]}"; do
+			echo "FAIL e2e/$f" >> "$STEP_COUNTS"
+		done
+	fi
+	[ "$FAILED" -eq 0 ]
+}
+
+main
