@@ -84,6 +84,7 @@ struct vu_client {
 	pthread_cond_t cond;      /* a reply arrived or the reader left */
 	TAILQ_HEAD(, vu_cwait) waits;
 	uint16_t next_id;
+	uint32_t nr_waiting;      /* calls in waits */
 	bool reading;             /* some thread reads the socket */
 	bool rearm;               /* control thread backed off: re-arm */
 	bool dead;                /* connection lost */
@@ -444,8 +445,11 @@ vu_cli_evcb(int fd, void *arg, uint32_t events)
 		return;
 	}
 	if (c->reading) {
+		/* a caller reads: stay disarmed, the tick re-arms us once the
+		 * device is idle (a re-arm per call would wake us per call) */
 		c->rearm = true;
 		pthread_mutex_unlock(&c->lock);
+		vu_evloop_tick_request(&vu_evl_client);
 		return;
 	}
 	c->reading = true;
@@ -461,34 +465,78 @@ vu_cli_evcb(int fd, void *arg, uint32_t events)
 		vu_cli_set_dead_nolock(c, r);
 	pthread_cond_broadcast(&c->cond);
 	if (!c->dead)
-		vu_evloop_mod(c->fd, EPOLLIN | EPOLLONESHOT);
+		vu_evloop_mod(&vu_evl_client, c->fd, EPOLLIN | EPOLLONESHOT);
 	pthread_mutex_unlock(&c->lock);
+}
+
+/* Control thread tick: re-arm idle devices the loop backed off from. */
+static bool
+vu_cli_tick(void)
+{
+	bool pending = false;
+	int i;
+
+	pthread_mutex_lock(&vu_cli_lock);
+	for (i = 0; i < RTE_VFIO_USER_MAX_CLIENTS; i++) {
+		struct vu_client *c = vu_clients[i];
+
+		if (c == NULL || vu_cli_detaching[i])
+			continue;
+		pthread_mutex_lock(&c->lock);
+		if (c->rearm && !c->dead) {
+			if (c->reading || c->nr_waiting > 0) {
+				pending = true;
+			} else {
+				c->rearm = false;
+				vu_evloop_mod(&vu_evl_client, c->fd,
+					EPOLLIN | EPOLLONESHOT);
+			}
+		}
+		pthread_mutex_unlock(&c->lock);
+	}
+	pthread_mutex_unlock(&vu_cli_lock);
+	return pending;
 }
 
 /* ------------------------------------------------------------------ */
 /* calls                                                               */
 /* ------------------------------------------------------------------ */
 
+/* Absolute CLOCK_REALTIME deadline for pthread_cond_timedwait(). */
+static void
+vu_cli_abs_deadline(int64_t ms, struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
+/*
+ * Wait for w's reply: read the socket ourselves when nobody else does,
+ * else sleep until the reader hands the reply over. Clocks are read only
+ * when a wait does not end at the first try (the common case is one
+ * blocking recvmsg() bounded by SO_RCVTIMEO).
+ */
 static int
 vu_cli_wait(struct vu_client *c, struct vu_cwait *w)
 {
-	int64_t deadline = c->timeout_ms == 0 ? -1 :
-		vu_cli_now_ms() + c->timeout_ms;
-	struct timespec ts;
+	int64_t deadline = -1;   /* CLOCK_MONOTONIC ms, -1: not yet known */
+	bool forever = c->timeout_ms == 0;
 	bool timed_out = false;
+	bool again = false;      /* a first read did not bring our reply */
+	struct timespec ts;
 	int r;
 
-	if (deadline >= 0) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += c->timeout_ms / 1000;
-		ts.tv_nsec += (long)(c->timeout_ms % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-	}
 	pthread_mutex_lock(&c->lock);
 	while (!w->done && !c->dead && !timed_out) {
+		if (deadline < 0 && !forever && (c->reading || again)) {
+			deadline = vu_cli_now_ms() + c->timeout_ms;
+			vu_cli_abs_deadline(c->timeout_ms, &ts);
+		}
 		if (!c->reading) {
 			int left = -1;
 
@@ -503,19 +551,19 @@ vu_cli_wait(struct vu_client *c, struct vu_cwait *w)
 			}
 			c->reading = true;
 			pthread_mutex_unlock(&c->lock);
-			r = vu_cli_read_one(c, left);
+			r = vu_cli_read_one(c, forever ? -1 :
+				(left >= 0 ? left : (int)c->timeout_ms));
 			pthread_mutex_lock(&c->lock);
 			c->reading = false;
 			if (r == -ETIMEDOUT)
 				timed_out = true;
 			else if (r < 0)
 				vu_cli_set_dead_nolock(c, r);
-			if (c->rearm && !c->dead) {
-				c->rearm = false;
-				vu_evloop_mod(c->fd, EPOLLIN | EPOLLONESHOT);
-			}
-			pthread_cond_broadcast(&c->cond);
-		} else if (deadline < 0) {
+			if (c->nr_waiting > 1)
+				pthread_cond_broadcast(&c->cond);
+			/* a message that was not ours: bound what follows */
+			again = true;
+		} else if (forever) {
 			pthread_cond_wait(&c->cond, &c->lock);
 		} else if (pthread_cond_timedwait(&c->cond, &c->lock,
 				&ts) == ETIMEDOUT) {
@@ -523,6 +571,7 @@ vu_cli_wait(struct vu_client *c, struct vu_cwait *w)
 		}
 	}
 	TAILQ_REMOVE(&c->waits, w, next);
+	c->nr_waiting--;
 	if (w->done)
 		r = w->err;
 	else
@@ -566,6 +615,7 @@ vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 	}
 	w.id = c->next_id++;
 	TAILQ_INSERT_TAIL(&c->waits, &w, next);
+	c->nr_waiting++;
 	pthread_mutex_unlock(&c->lock);
 
 	hdr.msg_id = w.id;
@@ -573,6 +623,7 @@ vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 	if (r < 0) {
 		pthread_mutex_lock(&c->lock);
 		TAILQ_REMOVE(&c->waits, &w, next);
+		c->nr_waiting--;
 		if (r != -ETIMEDOUT)
 			vu_cli_set_dead_nolock(c, r);
 		pthread_mutex_unlock(&c->lock);
@@ -742,7 +793,9 @@ rte_vfio_user_attach_dev(const char *sock_addr)
 		r = -ENOSPC;
 		goto err;
 	}
-	r = vu_evloop_add(c->fd, EPOLLIN | EPOLLONESHOT, vu_cli_evcb, c);
+	vu_evloop_set_tick(&vu_evl_client, vu_cli_tick);
+	r = vu_evloop_add(&vu_evl_client, c->fd, EPOLLIN | EPOLLONESHOT,
+		vu_cli_evcb, c);
 	if (r < 0) {
 		pthread_mutex_lock(&vu_cli_lock);
 		vu_clients[id] = NULL;
@@ -785,7 +838,7 @@ rte_vfio_user_detach_dev(int dev_id)
 	pthread_mutex_unlock(&vu_cli_lock);
 
 	if (c->in_evloop)
-		vu_evloop_del(c->fd);
+		vu_evloop_del(&vu_evl_client, c->fd);
 
 	pthread_mutex_lock(&vu_cli_lock);
 	vu_clients[dev_id] = NULL;

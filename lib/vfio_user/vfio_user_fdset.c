@@ -19,6 +19,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/queue.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_common.h>
@@ -38,7 +39,8 @@ struct vu_fdent {
 
 LIST_HEAD(vu_fdent_list, vu_fdent);
 
-static struct {
+struct vu_evloop {
+	const char *name;       /* thread name */
 	pthread_mutex_t lock;   /* guards everything below */
 	pthread_cond_t cond;    /* a callback finished */
 	struct vu_fdent_list live;
@@ -47,25 +49,40 @@ static struct {
 	int wakefd;
 	bool started;
 	pthread_t tid;
-} evl = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.cond = PTHREAD_COND_INITIALIZER,
-	.epfd = -1,
-	.wakefd = -1,
+	/* periodic work while tick_pending (loop thread only) */
+	bool (*tick)(void);
+	bool tick_pending;
 };
 
+#define VU_EVLOOP_INIT(n) { \
+	.name = n, \
+	.lock = PTHREAD_MUTEX_INITIALIZER, \
+	.cond = PTHREAD_COND_INITIALIZER, \
+	.epfd = -1, \
+	.wakefd = -1, \
+}
+
+/*
+ * Server devices and client devices have a thread each: in one process a
+ * server may wait for its client's answer (message DMA) while that client
+ * must read the request and send the answer, which a shared thread could
+ * not do at the same time.
+ */
+struct vu_evloop vu_evl_server = VU_EVLOOP_INIT("vfio_user-srv");
+struct vu_evloop vu_evl_client = VU_EVLOOP_INIT("vfio_user-cli");
+
 bool
-vu_evloop_in_thread(void)
+vu_evloop_in_thread(struct vu_evloop *evl)
 {
-	return evl.started && pthread_equal(pthread_self(), evl.tid);
+	return evl->started && pthread_equal(pthread_self(), evl->tid);
 }
 
 static void
-vu_evloop_reap_nolock(void)
+vu_evloop_reap_nolock(struct vu_evloop *evl)
 {
 	struct vu_fdent *e, *n;
 
-	for (e = LIST_FIRST(&evl.zombies); e != NULL; e = n) {
+	for (e = LIST_FIRST(&evl->zombies); e != NULL; e = n) {
 		n = LIST_NEXT(e, next);
 		if (e->busy || e->waiters > 0)
 			continue;
@@ -77,12 +94,25 @@ vu_evloop_reap_nolock(void)
 static void *
 vu_evloop_run(void *arg)
 {
+	struct vu_evloop *evl = arg;
 	struct epoll_event ev[32];
+	int64_t last_tick = 0;
 	int n, i;
 
-	RTE_SET_USED(arg);
 	for (;;) {
-		n = epoll_wait(evl.epfd, ev, RTE_DIM(ev), -1);
+		n = epoll_wait(evl->epfd, ev, RTE_DIM(ev),
+			evl->tick_pending ? 1 : -1);
+		if (evl->tick_pending) {
+			struct timespec now;
+			int64_t ms;
+
+			clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+			ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+			if (n == 0 || ms != last_tick) {
+				last_tick = ms;
+				evl->tick_pending = evl->tick();
+			}
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -95,69 +125,74 @@ vu_evloop_run(void *arg)
 			if (e == NULL) {
 				uint64_t v;
 
-				if (read(evl.wakefd, &v, sizeof(v)) < 0)
+				if (read(evl->wakefd, &v, sizeof(v)) < 0)
 					VU_LOG(DEBUG, "wake read");
 				continue;
 			}
-			pthread_mutex_lock(&evl.lock);
+			pthread_mutex_lock(&evl->lock);
 			if (e->dead) {
-				pthread_mutex_unlock(&evl.lock);
+				pthread_mutex_unlock(&evl->lock);
 				continue;
 			}
 			e->busy = true;
-			pthread_mutex_unlock(&evl.lock);
+			pthread_mutex_unlock(&evl->lock);
 
 			e->cb(e->fd, e->arg, ev[i].events);
 
-			pthread_mutex_lock(&evl.lock);
+			pthread_mutex_lock(&evl->lock);
 			e->busy = false;
-			pthread_cond_broadcast(&evl.cond);
-			pthread_mutex_unlock(&evl.lock);
+			if (e->waiters > 0)
+				pthread_cond_broadcast(&evl->cond);
+			pthread_mutex_unlock(&evl->lock);
 		}
-		pthread_mutex_lock(&evl.lock);
-		vu_evloop_reap_nolock();
-		pthread_mutex_unlock(&evl.lock);
+		/* entries deleted during this batch may still have had events
+		 * in ev[]: free them only now */
+		if (!LIST_EMPTY(&evl->zombies)) {
+			pthread_mutex_lock(&evl->lock);
+			vu_evloop_reap_nolock(evl);
+			pthread_mutex_unlock(&evl->lock);
+		}
 	}
 	return NULL;
 }
 
 static int
-vu_evloop_start_nolock(void)
+vu_evloop_start_nolock(struct vu_evloop *evl)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	int r;
 
-	if (evl.started)
+	if (evl->started)
 		return 0;
-	evl.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (evl.epfd < 0)
+	evl->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (evl->epfd < 0)
 		return -errno;
-	evl.wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (evl.wakefd < 0) {
+	evl->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (evl->wakefd < 0) {
 		r = -errno;
 		goto err;
 	}
-	if (epoll_ctl(evl.epfd, EPOLL_CTL_ADD, evl.wakefd, &ev) < 0) {
+	if (epoll_ctl(evl->epfd, EPOLL_CTL_ADD, evl->wakefd, &ev) < 0) {
 		r = -errno;
 		goto err;
 	}
-	r = rte_ctrl_thread_create(&evl.tid, "vfio_user-evt", NULL,
-		vu_evloop_run, NULL);
+	r = rte_ctrl_thread_create(&evl->tid, evl->name, NULL,
+		vu_evloop_run, evl);
 	if (r != 0) {
 		r = r > 0 ? -r : r;
 		VU_LOG(ERR, "cannot create control thread: %s", strerror(-r));
 		goto err;
 	}
-	evl.started = true;
+	evl->started = true;
 	return 0;
 err:
-	vu_close(&evl.wakefd);
-	vu_close(&evl.epfd);
+	vu_close(&evl->wakefd);
+	vu_close(&evl->epfd);
 	return r;
 }
 
 int
-vu_evloop_add(int fd, uint32_t events, vu_fd_cb cb, void *arg)
+vu_evloop_add(struct vu_evloop *evl, int fd, uint32_t events, vu_fd_cb cb, void *arg)
 {
 	struct epoll_event ev;
 	struct vu_fdent *e;
@@ -169,81 +204,97 @@ vu_evloop_add(int fd, uint32_t events, vu_fd_cb cb, void *arg)
 	e->fd = fd;
 	e->cb = cb;
 	e->arg = arg;
-	pthread_mutex_lock(&evl.lock);
-	r = vu_evloop_start_nolock();
+	pthread_mutex_lock(&evl->lock);
+	r = vu_evloop_start_nolock(evl);
 	if (r < 0)
 		goto out;
 	ev.events = events;
 	ev.data.ptr = e;
-	if (epoll_ctl(evl.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+	if (epoll_ctl(evl->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		r = -errno;
 		goto out;
 	}
-	LIST_INSERT_HEAD(&evl.live, e, next);
+	LIST_INSERT_HEAD(&evl->live, e, next);
 	e = NULL;
 out:
-	pthread_mutex_unlock(&evl.lock);
+	pthread_mutex_unlock(&evl->lock);
 	free(e);
 	return r;
 }
 
 static struct vu_fdent *
-vu_evloop_find_nolock(int fd)
+vu_evloop_find_nolock(struct vu_evloop *evl, int fd)
 {
 	struct vu_fdent *e;
 
-	LIST_FOREACH(e, &evl.live, next)
+	LIST_FOREACH(e, &evl->live, next)
 		if (e->fd == fd)
 			return e;
 	return NULL;
 }
 
 int
-vu_evloop_mod(int fd, uint32_t events)
+vu_evloop_mod(struct vu_evloop *evl, int fd, uint32_t events)
 {
 	struct epoll_event ev;
 	struct vu_fdent *e;
 	int r = 0;
 
-	pthread_mutex_lock(&evl.lock);
-	e = vu_evloop_find_nolock(fd);
+	pthread_mutex_lock(&evl->lock);
+	e = vu_evloop_find_nolock(evl, fd);
 	if (e == NULL) {
 		r = -ENOENT;
 	} else {
 		ev.events = events;
 		ev.data.ptr = e;
-		if (epoll_ctl(evl.epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+		if (epoll_ctl(evl->epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
 			r = -errno;
 	}
-	pthread_mutex_unlock(&evl.lock);
+	pthread_mutex_unlock(&evl->lock);
 	return r;
 }
 
 void
-vu_evloop_del(int fd)
+vu_evloop_del(struct vu_evloop *evl, int fd)
 {
 	struct vu_fdent *e;
 	uint64_t one = 1;
 
-	pthread_mutex_lock(&evl.lock);
-	e = vu_evloop_find_nolock(fd);
+	pthread_mutex_lock(&evl->lock);
+	e = vu_evloop_find_nolock(evl, fd);
 	if (e == NULL) {
-		pthread_mutex_unlock(&evl.lock);
+		pthread_mutex_unlock(&evl->lock);
 		return;
 	}
-	epoll_ctl(evl.epfd, EPOLL_CTL_DEL, fd, NULL);
+	epoll_ctl(evl->epfd, EPOLL_CTL_DEL, fd, NULL);
 	e->dead = true;
 	LIST_REMOVE(e, next);
-	LIST_INSERT_HEAD(&evl.zombies, e, next);
+	LIST_INSERT_HEAD(&evl->zombies, e, next);
 	/* wait for a running callback, unless it is ours */
-	if (!vu_evloop_in_thread()) {
+	if (!vu_evloop_in_thread(evl)) {
 		e->waiters++;
 		while (e->busy)
-			pthread_cond_wait(&evl.cond, &evl.lock);
+			pthread_cond_wait(&evl->cond, &evl->lock);
 		e->waiters--;
 	}
-	pthread_mutex_unlock(&evl.lock);
+	pthread_mutex_unlock(&evl->lock);
 	/* let the loop reap the entry */
-	if (write(evl.wakefd, &one, sizeof(one)) < 0)
+	if (write(evl->wakefd, &one, sizeof(one)) < 0)
 		VU_LOG(DEBUG, "wake write");
+}
+
+void
+vu_evloop_set_tick(struct vu_evloop *evl, bool (*tick)(void))
+{
+	pthread_mutex_lock(&evl->lock);
+	evl->tick = tick;
+	pthread_mutex_unlock(&evl->lock);
+}
+
+void
+vu_evloop_tick_request(struct vu_evloop *evl)
+{
+	/* called from the loop's own thread, which reads the flag next */
+	if (evl->tick != NULL)
+		evl->tick_pending = true;
 }

@@ -127,7 +127,7 @@ vu_signal(int efd)
 static void vu_unmask_efd_cb(int fd, void *arg, uint32_t events);
 
 /* Close every eventfd of the device. Not with irq_lock held: the unmask
- * callbacks take it and vu_evloop_del() waits for them. */
+ * callbacks take it and vu_evloop_del(&vu_evl_server, ) waits for them. */
 static void
 vu_irqs_release(struct vu_sdev *d)
 {
@@ -136,7 +136,7 @@ vu_irqs_release(struct vu_sdev *d)
 	for (i = 0; i < d->nr_irqs; i++)
 		for (v = 0; v < d->irqs[i].count; v++)
 			if (d->irqs[i].unmask_efd[v] >= 0)
-				vu_evloop_del(d->irqs[i].unmask_efd[v]);
+				vu_evloop_del(&vu_evl_server, d->irqs[i].unmask_efd[v]);
 	pthread_mutex_lock(&d->irq_lock);
 	for (i = 0; i < d->nr_irqs; i++) {
 		struct vu_irq *q = &d->irqs[i];
@@ -479,13 +479,13 @@ vu_irq_set_efd_nolock(struct vu_sdev *d, struct vu_irq *q, uint32_t index,
 		return;
 	}
 	if (q->unmask_efd[v] >= 0) {
-		vu_evloop_del(q->unmask_efd[v]);
+		vu_evloop_del(&vu_evl_server, q->unmask_efd[v]);
 		vu_close(&q->unmask_efd[v]);
 	}
 	if (fd < 0)
 		return;
 	q->unmask_efd[v] = fd;
-	if (vu_evloop_add(fd, EPOLLIN, vu_unmask_efd_cb, (void *)(uintptr_t)
+	if (vu_evloop_add(&vu_evl_server, fd, EPOLLIN, vu_unmask_efd_cb, (void *)(uintptr_t)
 			(((uint64_t)d->id << 32) | (index << 16) | v)) < 0)
 		vu_close(&q->unmask_efd[v]);
 }
@@ -959,11 +959,28 @@ vu_conn_free(struct vu_sconn *c)
 	free(c);
 }
 
-/* Disconnect the client; device state stays. Control thread. */
-static void
-vu_conn_close(struct vu_sdev *d, struct vu_sconn *c)
+/* Claim the closing of c: false if another thread already closes it. */
+static bool
+vu_conn_claim(struct vu_sdev *d, struct vu_sconn *c)
 {
-	vu_evloop_del(c->fd);
+	bool mine;
+
+	pthread_mutex_lock(&d->lock);
+	mine = !c->claimed;
+	c->claimed = true;
+	pthread_mutex_unlock(&d->lock);
+	return mine;
+}
+
+/*
+ * Disconnect the client; device state stays. d->conn is cleared last, so
+ * rte_vfio_user_unregister() can wait for a close in progress before it
+ * frees the device.
+ */
+static void
+vu_conn_close_claimed(struct vu_sdev *d, struct vu_sconn *c)
+{
+	vu_evloop_del(&vu_evl_server, c->fd);
 	shutdown(c->fd, SHUT_RDWR);
 
 	/* fail waiting DMA requests, wait for their threads to leave */
@@ -973,10 +990,6 @@ vu_conn_close(struct vu_sdev *d, struct vu_sconn *c)
 	while (c->refs > 0)
 		pthread_cond_wait(&c->cond, &c->lock);
 	pthread_mutex_unlock(&c->lock);
-
-	pthread_mutex_lock(&d->lock);
-	d->conn = NULL;
-	pthread_mutex_unlock(&d->lock);
 
 	if (c->negotiated && d->ops.destroy_device != NULL)
 		d->ops.destroy_device(d->id);
@@ -991,11 +1004,20 @@ vu_conn_close(struct vu_sdev *d, struct vu_sconn *c)
 	vu_conn_free(c);
 	VU_DLOG(d->path, INFO, "client disconnected");
 
-	/* accept the next client */
+	/* accept the next client; d may be freed as soon as we unlock */
 	pthread_mutex_lock(&d->lock);
+	d->conn = NULL;
 	if (d->listen_fd >= 0 && !d->poll_mode)
-		vu_evloop_mod(d->listen_fd, EPOLLIN);
+		vu_evloop_mod(&vu_evl_server, d->listen_fd, EPOLLIN);
+	pthread_cond_broadcast(&d->cond);
 	pthread_mutex_unlock(&d->lock);
+}
+
+static void
+vu_conn_close(struct vu_sdev *d, struct vu_sconn *c)
+{
+	if (vu_conn_claim(d, c))
+		vu_conn_close_claimed(d, c);
 }
 
 static void
@@ -1119,12 +1141,12 @@ vu_listen_cb(int fd, void *arg, uint32_t events)
 	cfd = c->fd;
 	/* one client at a time: others wait in the backlog */
 	pthread_mutex_lock(&d->lock);
-	vu_evloop_mod(fd, 0);
+	vu_evloop_mod(&vu_evl_server, fd, 0);
 	pthread_mutex_unlock(&d->lock);
-	if (vu_evloop_add(cfd, EPOLLIN, vu_conn_cb, c) < 0) {
+	if (vu_evloop_add(&vu_evl_server, cfd, EPOLLIN, vu_conn_cb, c) < 0) {
 		pthread_mutex_lock(&d->lock);
 		d->conn = NULL;
-		vu_evloop_mod(fd, EPOLLIN);
+		vu_evloop_mod(&vu_evl_server, fd, EPOLLIN);
 		pthread_mutex_unlock(&d->lock);
 		vu_close(&c->fd);
 		vu_conn_free(c);
@@ -1350,6 +1372,7 @@ rte_vfio_user_register(const char *sock_addr,
 		d->ops = *ops;
 	d->listen_fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->cond, NULL);
 	pthread_mutex_init(&d->irq_lock, NULL);
 	vu_dma_init(&d->dma, RTE_VUSER_MAX_DMA);
 	d->caps.max_msg_fds = VU_MAX_MSG_FDS;
@@ -1405,6 +1428,7 @@ rte_vfio_user_unregister(const char *sock_addr)
 {
 	struct vu_sdev *d;
 	struct vu_sconn *c;
+	bool mine;
 	int cfd;
 
 	if (sock_addr == NULL)
@@ -1423,7 +1447,7 @@ rte_vfio_user_unregister(const char *sock_addr)
 
 		pthread_mutex_unlock(&d->lock);
 		if (!d->poll_mode)
-			vu_evloop_del(lfd);
+			vu_evloop_del(&vu_evl_server, lfd);
 		pthread_mutex_lock(&d->lock);
 		d->listen_fd = -1;
 		vu_close(&lfd);
@@ -1431,21 +1455,27 @@ rte_vfio_user_unregister(const char *sock_addr)
 	}
 	c = d->conn;
 	cfd = c != NULL ? c->fd : -1;
+	mine = c != NULL && !c->claimed;
+	if (mine)
+		c->claimed = true;
 	pthread_mutex_unlock(&d->lock);
-	if (c != NULL) {
-		/* let a running callback finish; it may close c itself */
-		vu_evloop_del(cfd);
+	if (mine) {
+		/* let a running callback finish: it cannot close c now */
+		vu_evloop_del(&vu_evl_server, cfd);
+		vu_conn_close_claimed(d, c);
+	} else if (c != NULL) {
+		/* the control thread is closing it: wait until it is done */
 		pthread_mutex_lock(&d->lock);
-		c = d->conn;
+		while (d->conn != NULL)
+			pthread_cond_wait(&d->cond, &d->lock);
 		pthread_mutex_unlock(&d->lock);
-		if (c != NULL)
-			vu_conn_close(d, c);
 	}
 
 	vu_irqs_free(d);
 	vu_regs_free(d->regs, d->nr_regs);
 	vu_dma_fini(&d->dma);
 	pthread_mutex_destroy(&d->lock);
+	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->irq_lock);
 	VU_DLOG(sock_addr, INFO, "unregistered");
 	free(d);
@@ -1509,7 +1539,7 @@ rte_vfio_user_start(const char *sock_addr)
 		return fd;
 	}
 	d->listen_fd = fd;
-	r = d->poll_mode ? 0 : vu_evloop_add(fd, EPOLLIN, vu_listen_cb, d);
+	r = d->poll_mode ? 0 : vu_evloop_add(&vu_evl_server, fd, EPOLLIN, vu_listen_cb, d);
 	if (r < 0) {
 		d->listen_fd = -1;
 		close(fd);

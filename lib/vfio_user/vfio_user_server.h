@@ -66,6 +66,7 @@ struct vu_sconn {
 	uint16_t next_id;        /* ids of our requests */
 	int refs;                /* users outside the control thread */
 	bool closing;
+	bool claimed;            /* a thread is closing it (under dev lock) */
 	bool reading;            /* a thread is dispatching this conn */
 	pthread_t reader;
 	TAILQ_HEAD(, vu_deferred) deferred;
@@ -79,6 +80,7 @@ struct vu_sdev {
 	struct rte_vfio_user_notify_ops ops;
 	void *priv;
 	pthread_mutex_t lock;   /* guards config, started, conn pointer */
+	pthread_cond_t cond;    /* conn became NULL */
 	bool started;
 	int listen_fd;
 	bool have_info;

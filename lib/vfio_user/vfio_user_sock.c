@@ -359,6 +359,13 @@ vu_recv_msg(int fd, struct vu_rx *rx, struct vu_msg *msg, int timeout_ms)
 	int64_t deadline = timeout_ms > 0 ? vu_now_ms() + timeout_ms : -1;
 	int r;
 
+	/* fast path: a whole message is already buffered */
+	if (rx->discard == 0 && rx->len >= VFIO_USER_HDR_SIZE) {
+		r = vu_rx_parse(rx, msg);
+		if (r != -EAGAIN)
+			return r;
+	}
+
 	RTE_ASSERT(rx->consumed == 0);
 	for (;;) {
 		r = vu_rx_parse(rx, msg);
@@ -381,7 +388,8 @@ vu_send_msg(int fd, const struct vfio_user_hdr *hdr,
 	} ctl;
 	struct iovec v[8];
 	struct msghdr mh;
-	int64_t deadline = timeout_ms >= 0 ? vu_now_ms() + timeout_ms : -1;
+	int64_t deadline = -1;   /* computed the first time we must wait */
+	bool waited = false;
 	int cnt = 0, i, first = 0;
 	ssize_t n;
 
@@ -420,6 +428,9 @@ vu_send_msg(int fd, const struct vfio_user_hdr *hdr,
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return -errno;
+			if (!waited && timeout_ms >= 0)
+				deadline = vu_now_ms() + timeout_ms;
+			waited = true;
 			r = vu_wait_fd(fd, POLLOUT, deadline);
 			if (r < 0)
 				return r;
