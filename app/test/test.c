@@ -364,18 +364,27 @@ main(int argc, char **argv)
 	if (env_test != NULL && env_test[0] != '\0') {
 		ret = run_test(env_test);
 	} else {
-		bool any = false;
+		unsigned int run = 0, skipped = 0;
 
 		for (i = first; i < argc; i++) {
+			int r;
+
 			if (strcmp(argv[i], "--") == 0)
 				continue;
-			any = true;
-			ret = run_test(argv[i]);
-			if (ret != TEST_SUCCESS && ret != TEST_SKIPPED)
+			run++;
+			r = run_test(argv[i]);
+			if (r == TEST_SKIPPED) {
+				skipped++;
+			} else if (r != TEST_SUCCESS) {
+				/* stop at the first failure, as upstream */
+				ret = TEST_FAILED;
 				break;
+			}
 		}
-		if (!any)
+		if (run == 0)
 			list_tests();
+		else if (ret == TEST_SUCCESS && skipped == run)
+			ret = TEST_SKIPPED;
 	}
 
 	rte_eal_cleanup();

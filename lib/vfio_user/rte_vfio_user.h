@@ -190,7 +190,11 @@ struct rte_vfio_user_mtb_entry {
 	void *vaddr;        /**< Local address, NULL if mapped without fd. */
 	uint64_t fd_offset; /**< Offset of the map within the client's fd. */
 	uint32_t prot;      /**< PROT_READ / PROT_WRITE granted. */
-	int fd;             /**< The library's fd for the map, or -1. */
+	/**
+	 * Always -1: the library closes the client's fd once the map is
+	 * mmapped (vaddr), so maps cannot exhaust the process's descriptors.
+	 */
+	int fd;
 };
 
 /**

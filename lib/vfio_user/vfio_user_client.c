@@ -255,6 +255,29 @@ vu_cli_send(struct vu_client *c, struct vfio_user_hdr *hdr,
 }
 
 static void
+vu_cli_set_dead_nolock(struct vu_client *c, int r)
+{
+	if (!c->dead)
+		VU_DLOG(c->path, ERR, "connection lost: %s", strerror(-r));
+	c->dead = true;
+	pthread_cond_broadcast(&c->cond);
+}
+
+/* Send an unsolicited reply; a failed send loses the stream. */
+static void
+vu_cli_send_reply(struct vu_client *c, struct vfio_user_hdr *hdr,
+		const struct iovec *iov, int iovcnt)
+{
+	int r = vu_cli_send(c, hdr, iov, iovcnt, NULL, 0);
+
+	if (r < 0) {
+		pthread_mutex_lock(&c->lock);
+		vu_cli_set_dead_nolock(c, r);
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
+static void
 vu_cli_reply_error(struct vu_client *c, const struct vfio_user_hdr *req,
 		int err)
 {
@@ -267,7 +290,7 @@ vu_cli_reply_error(struct vu_client *c, const struct vfio_user_hdr *req,
 	};
 
 	if (!(req->flags & VFIO_USER_F_NO_REPLY))
-		vu_cli_send(c, &hdr, NULL, 0, NULL, 0);
+		vu_cli_send_reply(c, &hdr, NULL, 0);
 }
 
 /* DMA_READ / DMA_WRITE from the server. */
@@ -318,7 +341,7 @@ vu_cli_serve(struct vu_client *c, struct vu_msg *msg)
 	if (!write)
 		hdr.size += a->count;
 	if (!(msg->hdr.flags & VFIO_USER_F_NO_REPLY))
-		vu_cli_send(c, &hdr, iov, 2, NULL, 0);
+		vu_cli_send_reply(c, &hdr, iov, 2);
 	return;
 fail:
 	VU_DLOG(c->path, ERR, "server request %s id %u: %s",
@@ -421,14 +444,6 @@ vu_cli_read_one(struct vu_client *c, int timeout_ms)
 	return 0;
 }
 
-static void
-vu_cli_set_dead_nolock(struct vu_client *c, int r)
-{
-	if (!c->dead)
-		VU_DLOG(c->path, ERR, "connection lost: %s", strerror(-r));
-	c->dead = true;
-	pthread_cond_broadcast(&c->cond);
-}
 
 /* The control thread: serve server requests while nobody else reads. */
 static void
@@ -621,11 +636,11 @@ vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 	hdr.msg_id = w.id;
 	r = vu_cli_send(c, &hdr, iov, iovcnt, fds, nr_fds);
 	if (r < 0) {
+		/* part of the message may be out: the stream is lost */
 		pthread_mutex_lock(&c->lock);
 		TAILQ_REMOVE(&c->waits, &w, next);
 		c->nr_waiting--;
-		if (r != -ETIMEDOUT)
-			vu_cli_set_dead_nolock(c, r);
+		vu_cli_set_dead_nolock(c, r);
 		pthread_mutex_unlock(&c->lock);
 		return r == -ETIMEDOUT ? r : -ENOTCONN;
 	}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <rte_common.h>
+#include <rte_prefetch.h>
 
 #include "vfio_user_dma.h"
 #include "vfio_user_private.h"
@@ -39,8 +40,14 @@ vu_dma_fini(struct vu_dma_table *t)
 	vu_dma_remove_all(t);
 	free(t->maps);
 	free(t->keys);
+	free(t->ekeys);
+	free(t->eidx);
 	t->maps = NULL;
 	t->keys = NULL;
+	t->ekeys = NULL;
+	t->eidx = NULL;
+	t->ecap = 0;
+	t->evalid = false;
 	t->cap = 0;
 }
 
@@ -61,12 +68,92 @@ vu_dma_upper(const struct vu_dma_table *t, uint64_t iova)
 	return lo;
 }
 
+/* Fill the Eytzinger index: in-order walk of the implicit tree. */
+static uint32_t
+vu_dma_efill(struct vu_dma_table *t, uint32_t i, uint32_t k)
+{
+	while (k <= t->nr) {
+		i = vu_dma_efill(t, i, 2 * k);
+		t->ekeys[k] = t->keys[i];
+		t->eidx[k] = i;
+		i++;
+		k = 2 * k + 1;
+	}
+	return i;
+}
+
+/* Caller holds the write lock. */
+static void
+vu_dma_reindex_nolock(struct vu_dma_table *t)
+{
+	if (t->evalid)
+		return;
+	if (t->nr + 1 > t->ecap) {
+		uint32_t ncap = RTE_MAX(t->cap + 1, 64u);
+		uint64_t *k = NULL;
+		uint32_t *x;
+
+		if (posix_memalign((void **)&k, 64, ncap * sizeof(*k)) != 0)
+			return;
+		x = malloc(ncap * sizeof(*x));
+		if (x == NULL) {
+			free(k);
+			return;
+		}
+		free(t->ekeys);
+		free(t->eidx);
+		t->ekeys = k;
+		t->eidx = x;
+		t->ecap = ncap;
+	}
+	vu_dma_efill(t, 0, 1);
+	t->evalid = true;
+	t->misses = 0;
+}
+
+void
+vu_dma_reindex(struct vu_dma_table *t)
+{
+	if (t->evalid)
+		return;
+	if (rte_rwlock_write_trylock(&t->lock) != 0)
+		return;
+	vu_dma_reindex_nolock(t);
+	rte_rwlock_write_unlock(&t->lock);
+}
+
+/* Index of the first map whose iova is > iova, with the Eytzinger index. */
+static inline uint32_t
+vu_dma_upper_fast(const struct vu_dma_table *t, uint64_t iova)
+{
+	const uint64_t *e = t->ekeys;
+	uint32_t n = t->nr, k = 1;
+
+	while (k <= n) {
+		/* the 16 grandchildren four levels down: two cache lines */
+		rte_prefetch0(e + (uint64_t)k * 16);
+		rte_prefetch0(e + (uint64_t)k * 16 + 8);
+		k = 2 * k + (e[k] <= iova);
+	}
+	/* undo the right turns taken after the last left turn */
+	k >>= __builtin_ffs(~k);
+	return k == 0 ? n : t->eidx[k];
+}
+
 /* Map holding iova, or NULL; caller holds the lock. */
 static struct vu_dma_map *
-vu_dma_find(const struct vu_dma_table *t, uint64_t iova)
+vu_dma_find(struct vu_dma_table *t, uint64_t iova)
 {
-	uint32_t i = vu_dma_upper(t, iova);
+	uint32_t i;
 	struct vu_dma_map *m;
+
+	if (likely(t->evalid)) {
+		i = vu_dma_upper_fast(t, iova);
+	} else {
+		/* racy counter, only a hint for vu_dma_translate() */
+		t->misses++;
+		i = vu_dma_upper(t, iova);
+	}
 
 	if (i == 0)
 		return NULL;
@@ -125,6 +212,9 @@ vu_dma_add(struct vu_dma_table *t, uint64_t iova, uint64_t size,
 		r = vu_dma_mmap(&m, fd, offset);
 		if (r < 0)
 			goto err;
+		/* the mapping keeps the memory; holding the fd too would let a
+		 * client exhaust our descriptors with maps */
+		vu_close(&m.fd);
 	}
 
 	rte_rwlock_write_lock(&t->lock);
@@ -162,6 +252,7 @@ vu_dma_add(struct vu_dma_table *t, uint64_t iova, uint64_t size,
 	t->maps[i] = m;
 	t->keys[i] = iova;
 	t->nr++;
+	t->evalid = false;
 	rte_rwlock_write_unlock(&t->lock);
 	return 0;
 
@@ -191,6 +282,7 @@ vu_dma_remove(struct vu_dma_table *t, uint64_t iova, uint64_t size)
 	memmove(&t->keys[i], &t->keys[i + 1],
 		(t->nr - i - 1) * sizeof(uint64_t));
 	t->nr--;
+	t->evalid = false;
 	rte_rwlock_write_unlock(&t->lock);
 	vu_dma_release(&m);
 	return 0;
@@ -205,6 +297,7 @@ vu_dma_remove_all(struct vu_dma_table *t)
 	for (i = 0; i < t->nr; i++)
 		vu_dma_release(&t->maps[i]);
 	t->nr = 0;
+	t->evalid = false;
 	rte_rwlock_write_unlock(&t->lock);
 }
 
@@ -224,6 +317,9 @@ vu_dma_translate(struct vu_dma_table *t, uint64_t iova, uint64_t *len,
 		*len = RTE_MIN(*len, m->size - off);
 	}
 	rte_rwlock_read_unlock(&t->lock);
+	/* after a table change, the first lookups rebuild the index */
+	if (unlikely(!t->evalid) && t->misses > 64)
+		vu_dma_reindex(t);
 	return va;
 }
 

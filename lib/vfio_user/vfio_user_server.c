@@ -56,6 +56,8 @@ RTE_LOG_REGISTER_DEFAULT(vfio_user_logtype, INFO);
 #define VU_MAX_DEFERRED       256
 #define VU_MAX_DEFERRED_BYTES (8u << 20)
 #define VU_LISTEN_BACKLOG     128
+/* largest max_data_xfer_size rte_vfio_user_set_limits() accepts */
+#define VU_MAX_XFER_LIMIT     (64u << 20)
 
 static pthread_mutex_t vu_srv_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vu_sdev *vu_sdevs[RTE_VFIO_USER_MAX_DEVICES];
@@ -78,7 +80,8 @@ vu_find_path_nolock(const char *path)
 	int i;
 
 	for (i = 0; i < RTE_VFIO_USER_MAX_DEVICES; i++)
-		if (vu_sdevs[i] != NULL && strcmp(vu_sdevs[i]->path, path) == 0)
+		if (vu_sdevs[i] != NULL && !vu_sdevs[i]->dying &&
+				strcmp(vu_sdevs[i]->path, path) == 0)
 			return vu_sdevs[i];
 	return NULL;
 }
@@ -469,19 +472,20 @@ vu_irq_set_check(struct vu_sdev *d, const struct vfio_user_irq_set *in,
 	return 0;
 }
 
+/* Old unmask fds are handed back in *old: vu_evloop_del() must not run
+ * with irq_lock held (the callback takes it). */
 static void
 vu_irq_set_efd_nolock(struct vu_sdev *d, struct vu_irq *q, uint32_t index,
-		uint32_t v, int fd, bool unmask)
+		uint32_t v, int fd, bool unmask, int *old)
 {
+	*old = -1;
 	if (!unmask) {
 		vu_close(&q->efd[v]);
 		q->efd[v] = fd;
 		return;
 	}
-	if (q->unmask_efd[v] >= 0) {
-		vu_evloop_del(&vu_evl_server, q->unmask_efd[v]);
-		vu_close(&q->unmask_efd[v]);
-	}
+	*old = q->unmask_efd[v];
+	q->unmask_efd[v] = -1;
 	if (fd < 0)
 		return;
 	q->unmask_efd[v] = fd;
@@ -497,6 +501,8 @@ vu_h_set_irqs(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
 	struct vu_sdev *d = c->dev;
 	uint32_t data = in->flags & VFIO_USER_IRQ_SET_DATA_MASK;
 	uint32_t action = in->flags & VFIO_USER_IRQ_SET_ACTION_MASKS;
+	int old[VU_MAX_IRQ_VECTORS]; /* bounded by the device, not the peer */
+	unsigned int nr_old = 0;
 	struct vu_irq *q;
 	uint32_t i, v;
 	int r;
@@ -525,15 +531,18 @@ vu_h_set_irqs(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
 		v = in->start + i;
 		if (data == VFIO_USER_IRQ_SET_DATA_EVENTFD) {
 			int fd = msg->nr_fds > 0 ? vu_msg_take_fd(msg, i) : -1;
+			int o = -1;
 
 			if (action == VFIO_USER_IRQ_SET_ACTION_TRIGGER)
 				vu_irq_set_efd_nolock(d, q, in->index, v, fd,
-					false);
+					false, &o);
 			else if (action == VFIO_USER_IRQ_SET_ACTION_UNMASK)
 				vu_irq_set_efd_nolock(d, q, in->index, v, fd,
-					true);
+					true, &o);
 			else
 				vu_close(&fd); /* mask notification unused */
+			if (o >= 0)
+				old[nr_old++] = o; /* count <= irq count */
 			continue;
 		}
 		if (!sel)
@@ -549,6 +558,10 @@ vu_h_set_irqs(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
 	}
 out:
 	pthread_mutex_unlock(&d->irq_lock);
+	for (i = 0; i < nr_old; i++) {
+		vu_evloop_del(&vu_evl_server, old[i]);
+		vu_close(&old[i]);
+	}
 	return 0;
 }
 
@@ -710,7 +723,8 @@ static const struct vu_cmd_desc vu_cmds[VFIO_USER_MAX] = {
 		sizeof(struct vfio_user_region_access), 0, false),
 	VU_CMD(VFIO_USER_REGION_WRITE, vu_h_region_write,
 		sizeof(struct vfio_user_region_access),
-		sizeof(struct vfio_user_region_access) + VU_MAX_XFER, 0, false),
+		sizeof(struct vfio_user_region_access) + VU_MAX_XFER_LIMIT, 0,
+		false),
 	VU_CMD(VFIO_USER_DEVICE_RESET, vu_h_reset, 0, 0, 0, true),
 };
 
@@ -780,6 +794,10 @@ vu_cmd_check(struct vu_sconn *c, const struct vu_msg *msg)
 		return -EINVAL;
 	if (msg->len < desc->min_len || msg->len > desc->max_len)
 		return -EINVAL;
+	/* the data part is bounded by what this device announced */
+	if (cmd == VFIO_USER_REGION_WRITE && msg->len - desc->min_len >
+			c->dev->caps.max_data_xfer_size)
+		return -E2BIG;
 	if (msg->fd_error || msg->nr_fds > RTE_MIN((uint32_t)desc->max_fds,
 			c->dev->caps.max_msg_fds))
 		return -EINVAL;
@@ -1001,16 +1019,17 @@ vu_conn_close_claimed(struct vu_sdev *d, struct vu_sconn *c)
 		d->ops.lock_dp(d->id, 0);
 
 	vu_close(&c->fd);
-	vu_conn_free(c);
 	VU_DLOG(d->path, INFO, "client disconnected");
 
-	/* accept the next client; d may be freed as soon as we unlock */
+	/* accept the next client; d may be freed as soon as we unlock, c is
+	 * freed only once nobody can reach it through d->conn */
 	pthread_mutex_lock(&d->lock);
 	d->conn = NULL;
 	if (d->listen_fd >= 0 && !d->poll_mode)
 		vu_evloop_mod(&vu_evl_server, d->listen_fd, EPOLLIN);
 	pthread_cond_broadcast(&d->cond);
 	pthread_mutex_unlock(&d->lock);
+	vu_conn_free(c);
 }
 
 static void
@@ -1435,8 +1454,10 @@ rte_vfio_user_unregister(const char *sock_addr)
 		return -EINVAL;
 	pthread_mutex_lock(&vu_srv_lock);
 	d = vu_find_path_nolock(sock_addr);
+	if (d != NULL && d->dying)
+		d = NULL;
 	if (d != NULL)
-		__atomic_store_n(&vu_sdevs[d->id], NULL, __ATOMIC_RELEASE);
+		d->dying = true;
 	pthread_mutex_unlock(&vu_srv_lock);
 	if (d == NULL)
 		return -ENOENT;
@@ -1470,6 +1491,11 @@ rte_vfio_user_unregister(const char *sock_addr)
 			pthread_cond_wait(&d->cond, &d->lock);
 		pthread_mutex_unlock(&d->lock);
 	}
+
+	/* the callbacks above could still use the id; now it goes */
+	pthread_mutex_lock(&vu_srv_lock);
+	__atomic_store_n(&vu_sdevs[d->id], NULL, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vu_srv_lock);
 
 	vu_irqs_free(d);
 	vu_regs_free(d->regs, d->nr_regs);
@@ -1863,7 +1889,7 @@ rte_vfio_user_set_limits(const char *sock_addr,
 			return -EINVAL;
 	if ((limits->max_data_xfer_size != 0 &&
 			(limits->max_data_xfer_size < VU_PGSIZE ||
-			limits->max_data_xfer_size > (64u << 20))) ||
+			limits->max_data_xfer_size > VU_MAX_XFER_LIMIT)) ||
 			limits->max_msg_fds > VU_RX_MAX_FDS ||
 			limits->max_dma_maps > RTE_VUSER_MAX_DMA ||
 			limits->max_deferred > 4096)
