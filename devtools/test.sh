@@ -183,6 +183,7 @@ register_steps()
 	step build configure_and_build "$BUILD"
 	step fast-tests meson_suite "$BUILD" fast-tests
 	step e2e bash devtools/test-e2e.sh "$BUILD"
+	step perf-smoke bash devtools/perf-smoke.sh "$BUILD"
 	step no-warnings no_warnings "$LOGDIR/$(basename "$BUILD").build.log"
 	step build-clang clang_build
 	step maintainers bash devtools/check-maintainers.sh
