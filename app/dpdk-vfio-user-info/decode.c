@@ -246,9 +246,9 @@ static void
 show_region(struct info_dev *dev, uint32_t idx, uint64_t *size)
 {
 	struct vfio_region_info *info;
-	char name[16], s[32];
+	char name[24], s[32];
 	uint32_t bufsz = 0;
-	int r;
+	int r = -EIO;
 
 	info = get_region_info(dev, idx, &bufsz, &r);
 	info_region_name(idx, name, sizeof(name));
