@@ -979,6 +979,33 @@ rte_vfio_user_region_write(int dev_id, uint32_t idx, uint64_t offset,
  * @warning
  * @b EXPERIMENTAL: this API may change without prior notice.
  *
+ * Posted REGION_WRITE (NO_REPLY), as QEMU sends MMIO writes: returns once
+ * the message is sent, without waiting for the server. The server handles
+ * messages in order, so a later call on the device sees the write done.
+ * An error of the server on a posted write is not reported.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @param idx
+ *   Region index.
+ * @param offset
+ *   Offset within the region.
+ * @param size
+ *   Bytes to write (chunked by the server's max_data_xfer_size).
+ * @param data
+ *   Source buffer of @p size bytes.
+ * @return
+ *   0 once sent; -EINVAL, -ENOTCONN, -ETIMEDOUT (socket full).
+ */
+__rte_experimental
+int
+rte_vfio_user_region_write_posted(int dev_id, uint32_t idx, uint64_t offset,
+		uint32_t size, const void *data);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
  * DEVICE_RESET.
  *
  * @param dev_id

@@ -1361,6 +1361,59 @@ rte_vfio_user_region_write(int dev_id, uint32_t idx, uint64_t offset,
 }
 
 int
+rte_vfio_user_region_write_posted(int dev_id, uint32_t idx, uint64_t offset,
+		uint32_t size, const void *data)
+{
+	const uint8_t *p = data;
+	struct vu_client *c;
+	uint32_t chunk;
+	int r = 0;
+
+	if ((data == NULL && size > 0) || offset + size < offset)
+		return -EINVAL;
+	c = vu_cli_get(dev_id);
+	if (c == NULL)
+		return -EINVAL;
+	chunk = vu_cli_chunk(c);
+	while (size > 0 && r == 0) {
+		uint32_t n = RTE_MIN(size, chunk);
+		struct vfio_user_region_access req = {
+			.offset = offset, .region = idx, .count = n,
+		};
+		struct vfio_user_hdr hdr = {
+			.cmd = VFIO_USER_REGION_WRITE,
+			.size = VFIO_USER_HDR_SIZE + sizeof(req) + n,
+			.flags = VFIO_USER_F_TYPE_COMMAND | VFIO_USER_F_NO_REPLY,
+		};
+		struct iovec iov[2] = {
+			{ &req, sizeof(req) },
+			{ (void *)(uintptr_t)p, n },
+		};
+
+		pthread_mutex_lock(&c->lock);
+		if (c->dead) {
+			pthread_mutex_unlock(&c->lock);
+			r = -ENOTCONN;
+			break;
+		}
+		hdr.msg_id = c->next_id++;
+		pthread_mutex_unlock(&c->lock);
+		r = vu_cli_send(c, &hdr, iov, 2, NULL, 0);
+		if (r < 0) {
+			pthread_mutex_lock(&c->lock);
+			vu_cli_set_dead_nolock(c, r);
+			pthread_mutex_unlock(&c->lock);
+			r = r == -ETIMEDOUT ? r : -ENOTCONN;
+		}
+		offset += n;
+		p += n;
+		size -= n;
+	}
+	vu_cli_put(c);
+	return r;
+}
+
+int
 rte_vfio_user_reset(int dev_id)
 {
 	struct vu_client *c = vu_cli_get(dev_id);
