@@ -1902,6 +1902,42 @@ test_bar1_large(void)
 	return TEST_SUCCESS;
 }
 
+/* Posted writes: no reply, yet a later read sees them (in-order). */
+static int
+test_posted_write(void)
+{
+	uint32_t i;
+
+	fill_pattern(g_buf_a, T_BAR1_SIZE, 47);
+	/* 64 small posted writes, then one spanning several chunks */
+	for (i = 0; i < 64; i++)
+		TEST_ASSERT_SUCCESS(rte_vfio_user_region_write_posted(g_cli,
+			VFIO_PCI_BAR1_REGION_INDEX, i * 8, 8, g_buf_a + i * 8),
+			"posted write %u failed", i);
+	TEST_ASSERT_SUCCESS(rte_vfio_user_region_write_posted(g_cli,
+		VFIO_PCI_BAR1_REGION_INDEX, 4096, T_BAR1_SIZE - 4096,
+		g_buf_a + 4096), "large posted write failed");
+	memset(g_buf_b, 0, T_BAR1_SIZE);
+	TEST_ASSERT_SUCCESS(rte_vfio_user_region_read(g_cli,
+		VFIO_PCI_BAR1_REGION_INDEX, 0, 512, g_buf_b),
+		"read after posted writes failed");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(g_buf_b, g_buf_a, 512,
+		"read does not see the posted writes before it");
+	TEST_ASSERT_BUFFERS_ARE_EQUAL(g_main.bar1 + 4096, g_buf_a + 4096,
+		T_BAR1_SIZE - 4096, "server BAR1 misses the large posted write");
+	/* a refused posted write gets no reply: the stream stays in sync */
+	TEST_ASSERT_SUCCESS(rte_vfio_user_region_write_posted(g_cli,
+		VFIO_PCI_BAR1_REGION_INDEX, T_BAR1_SIZE - 4, 8, g_buf_a),
+		"posted write beyond the region is sent");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_region_read(g_cli,
+		VFIO_PCI_BAR1_REGION_INDEX, 0, 8, g_buf_b),
+		"read after a refused posted write failed");
+	TEST_ASSERT_EQUAL(rte_vfio_user_region_write_posted(g_cli + 4096,
+		VFIO_PCI_BAR1_REGION_INDEX, 0, 8, g_buf_a), -EINVAL,
+		"posted write on a bad device id");
+	return TEST_SUCCESS;
+}
+
 /* ------------------------------------------------------------------ */
 /* DMA                                                                 */
 /* ------------------------------------------------------------------ */
@@ -3452,6 +3488,7 @@ static struct unit_test_suite vfio_user_suite = {
 		TEST_CASE(test_config_space),
 		TEST_CASE(test_bar0_access),
 		TEST_CASE(test_bar1_large),
+		TEST_CASE(test_posted_write),
 		TEST_CASE_ST(dma_setup, dma_teardown, test_dma_map_table),
 		TEST_CASE_ST(dma_setup, dma_teardown, test_dma_rw_thread),
 		TEST_CASE(test_dma_large),
