@@ -167,6 +167,71 @@ rt_case(const struct perf_place *pl, int cli_dev, int srv_dev, bool write,
 	return 0;
 }
 
+struct posted_arg {
+	int dev;
+	uint32_t iters;
+	uint64_t total;
+	int err;
+};
+
+/* posted writes, then one read: it returns once the server handled all */
+static void *
+posted_client(void *p)
+{
+	struct posted_arg *a = p;
+	uint32_t v = 0x5a5a5a5a, i;
+	uint64_t t0;
+	int r = 0;
+
+	t0 = perf_tsc();
+	for (i = 0; i < a->iters && r == 0; i++)
+		r = rte_vfio_user_region_write_posted(a->dev, PERF_BAR0, 0,
+			sizeof(v), &v);
+	if (r == 0)
+		r = rte_vfio_user_region_read(a->dev, PERF_BAR0, 0, sizeof(v),
+			&v);
+	a->total = perf_tsc() - t0;
+	a->err = r;
+	return NULL;
+}
+
+/* Posted (NO_REPLY) 4-byte writes per second against a one-way stream of
+ * records of the same size. */
+static int
+bench_posted(const struct perf_place *pl, int cli_dev, int srv_dev)
+{
+	uint32_t req = PERF_HDR + PERF_REGION_ACCESS + 4;
+	struct posted_arg a = { .dev = cli_dev,
+		.iters = RTE_MAX(perf.iterations, 1000u) };
+	double rate, frate = NAN;
+	char name[64];
+	int r;
+
+	if (pl->mode == PERF_POLL) {
+		r = perf_poller_start(srv_dev, pl->srv_cpu);
+		if (r < 0)
+			return r;
+	}
+	r = perf_run_on(pl->cli_cpu, posted_client, &a);
+	if (pl->mode == PERF_POLL)
+		perf_poller_stop();
+	if (r == 0)
+		r = a.err;
+	if (r < 0) {
+		printf("posted writes %s failed: %s\n", pl->name, strerror(-r));
+		return r;
+	}
+	rate = a.iters / perf_cyc2s(a.total);
+	if (!perf.no_floor)
+		frate = floor_stream(pl->cli_cpu, pl->srv_cpu, req, a.iters) *
+			1e9 / req;
+	snprintf(name, sizeof(name), "region_write_posted_4B_%s", pl->name);
+	perf_result(name, rate, "op/s", frate,
+		"NO_REPLY writes then one read; floor: one-way stream of "
+		"same-size records");
+	return 0;
+}
+
 int
 bench_region(const struct perf_place *pl, int cli_dev, int srv_dev)
 {
@@ -193,6 +258,7 @@ bench_region(const struct perf_place *pl, int cli_dev, int srv_dev)
 			if (r < 0)
 				goto out;
 		}
+	r = bench_posted(pl, cli_dev, srv_dev);
 out:
 	free(fs);
 	free(ls);

@@ -376,7 +376,6 @@ main(int argc, char **argv)
 		if (perf.want_split &&
 				bench_region(&psplit, c_poll, s_poll) < 0)
 			failed = true;
-		perf_note("posted (NO_REPLY) region writes: the API offers none, not measured");
 	}
 	if (want("maps") && bench_maps(&other) < 0)
 		failed = true;
