@@ -52,6 +52,16 @@
 
 #include "vfio_user_msg.h"
 
+/* struct vfio_user_region_access without its flexible array, to embed in
+ * test messages (clang refuses a flexible member inside a struct) */
+struct t_region_access {
+	uint64_t offset;
+	uint32_t region;
+	uint32_t count;
+} __rte_packed;
+static_assert(sizeof(struct t_region_access) ==
+	sizeof(struct vfio_user_region_access), "t_region_access size");
+
 #include "test.h"
 
 /* ------------------------------------------------------------------ */
@@ -3025,7 +3035,7 @@ raw_bad_requests(int fd)
 			VFIO_USER_IRQ_SET_ACTION_TRIGGER,
 	};
 	struct {
-		struct vfio_user_region_access a;
+		struct t_region_access a;
 		uint8_t data[8];
 	} __rte_packed ra = {
 		.a = { .offset = 0, .region = T_NR_REGIONS, .count = 4 },
@@ -3202,7 +3212,7 @@ test_raw_oversize_unknown(void)
 {
 	const size_t big = (2u << 20) + 16; /* payload beyond 1 MiB + 48 */
 	struct {
-		struct vfio_user_region_access a;
+		struct t_region_access a;
 		uint32_t v;
 	} __rte_packed wr = {
 		.a = { .offset = R_SCRATCH + 0x40, .region = 0, .count = 4 },
