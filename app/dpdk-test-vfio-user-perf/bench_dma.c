@@ -96,9 +96,12 @@ pair_open(struct dev_pair *p, const char *tag)
 static void
 pair_close(struct dev_pair *p)
 {
-	/* server first: see perf_dev_destroy() */
+	/* server first in one process: see perf_dev_destroy() */
+	if (perf.procs == 2)
+		rte_vfio_user_detach_dev(p->cli);
 	perf_dev_destroy(p->path);
-	rte_vfio_user_detach_dev(p->cli);
+	if (perf.procs == 1)
+		rte_vfio_user_detach_dev(p->cli);
 }
 
 /* ------------------------------------------------------------------ */
@@ -503,6 +506,11 @@ bench_maps(const struct perf_place *pl)
 	r = maps_rate(pl, &dp, vbase, mem, rev);
 	if (r < 0)
 		goto close;
+	/* rte_vfio_user_iova_to_vva() is a server-side call */
+	if (perf.procs == 2) {
+		perf_note("iova_lookup skipped with --procs 2: rte_vfio_user_iova_to_vva() needs the server in this process; run --procs 1");
+		goto close;
+	}
 
 	printf("\n== IOVA -> VA translation (cpu %u)\n", pl->srv_cpu);
 	for (i = 0; i < RTE_DIM(map_counts); i++) {

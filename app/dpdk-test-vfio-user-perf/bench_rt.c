@@ -362,10 +362,12 @@ sc_lib_rate(const struct perf_place *pl, unsigned int nr, double seconds)
 	if (started == nr)
 		rate = (double)(b - a) / perf_cyc2s(t1 - t0);
 undo:
-	/* server first: see perf_dev_destroy() */
+	/* server first in one process: see perf_dev_destroy() */
+	for (i = 0; i < att && perf.procs == 2; i++)
+		rte_vfio_user_detach_dev(c[i].dev);
 	for (i = 0; i < made; i++)
 		perf_dev_destroy(path[i]);
-	for (i = 0; i < att; i++)
+	for (i = 0; i < att && perf.procs == 1; i++)
 		rte_vfio_user_detach_dev(c[i].dev);
 out:
 	free(c);

@@ -5,7 +5,9 @@
 /*
  * Floors: the same traffic as the library's, with nothing but the kernel
  * in between: a raw UNIX-socket ping-pong of the same request and reply
- * sizes, a socket stream, a bare eventfd, an epoll server.
+ * sizes, a socket stream, a bare eventfd, an epoll server. With --procs 2
+ * the server side of the socket floors runs in a forked process, as the
+ * library's server does.
  */
 
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -26,6 +29,33 @@
 #include "perf.h"
 
 #define FLOOR_MAX_MSG (PERF_HDR + PERF_REGION_ACCESS + 4096 + 64)
+
+/* The server side of a floor: a thread, or a process with --procs 2. */
+struct floor_srv {
+	pthread_t tid;
+	pid_t pid; /* 0: a thread */
+};
+
+static int
+floor_srv_start(struct floor_srv *s, unsigned int cpu, void *(*fn)(void *),
+		void *arg)
+{
+	s->pid = 0;
+	if (perf.procs == 2) {
+		s->pid = perf_fork_on(cpu, fn, arg);
+		return s->pid < 0 ? (int)s->pid : 0;
+	}
+	return perf_thread_start(&s->tid, cpu, fn, arg);
+}
+
+static void
+floor_srv_join(struct floor_srv *s)
+{
+	if (s->pid > 0)
+		perf_fork_wait(s->pid);
+	else
+		pthread_join(s->tid, NULL);
+}
 
 /* ------------------------------------------------------------------ */
 /* ping-pong                                                           */
@@ -203,7 +233,8 @@ floor_pingpong_ex(const struct perf_place *pl, bool epoll, uint32_t req,
 	struct pp_arg s = { .mode = pl->mode, .epoll = epoll, .req = req,
 		.rep = rep };
 	struct pp_arg c = s;
-	pthread_t ts, tc;
+	struct floor_srv ts;
+	pthread_t tc;
 	int sv[2], r;
 
 	if (req > FLOOR_MAX_MSG || rep > FLOOR_MAX_MSG)
@@ -215,7 +246,7 @@ floor_pingpong_ex(const struct perf_place *pl, bool epoll, uint32_t req,
 	c.iters = iters;
 	c.warmup = RTE_MAX(iters / 10, 100u);
 	c.samples = samples;
-	r = perf_thread_start(&ts, pl->srv_cpu, pp_server, &s);
+	r = floor_srv_start(&ts, pl->srv_cpu, pp_server, &s);
 	if (r == 0) {
 		r = perf_thread_start(&tc, pl->cli_cpu, pp_client, &c);
 		if (r == 0) {
@@ -223,7 +254,7 @@ floor_pingpong_ex(const struct perf_place *pl, bool epoll, uint32_t req,
 			r = c.err;
 		}
 		shutdown(sv[1], SHUT_RDWR);
-		pthread_join(ts, NULL);
+		floor_srv_join(&ts);
 	}
 	close(sv[0]);
 	close(sv[1]);
@@ -268,7 +299,7 @@ st_reader(void *p)
 	while (left > 0) {
 		ssize_t n = read(a->fd, a->buf, RTE_MIN(left, (uint64_t)a->chunk));
 
-		if (n <= 0 && errno != EINTR)
+		if (n == 0 || (n < 0 && errno != EINTR))
 			break;
 		if (n > 0)
 			left -= (uint64_t)n;
@@ -284,38 +315,52 @@ floor_stream(unsigned int wcpu, unsigned int rcpu, size_t chunk,
 {
 	volatile int go = 0;
 	struct st_arg w = { .chunk = chunk, .count = count, .go = &go };
-	struct st_arg rd = w;
-	pthread_t tw, tr;
+	struct st_arg rd_local = w, *rd = &rd_local;
+	struct floor_srv tr;
+	pthread_t tw;
 	double gbps = NAN;
 	int sv[2];
 
+	/* a reader process tells its end time through shared memory */
+	if (perf.procs == 2) {
+		rd = mmap(NULL, sizeof(*rd), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (rd == MAP_FAILED)
+			return NAN;
+		*rd = w;
+	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return NAN;
+		goto unmap;
 	w.fd = sv[0];
-	rd.fd = sv[1];
+	rd->fd = sv[1];
 	w.buf = malloc(chunk);
-	rd.buf = malloc(chunk);
-	if (w.buf == NULL || rd.buf == NULL)
+	rd->buf = malloc(chunk);
+	if (w.buf == NULL || rd->buf == NULL)
 		goto out;
 	memset(w.buf, 0x5a, chunk);
-	memset(rd.buf, 0, chunk);
-	if (perf_thread_start(&tr, rcpu, st_reader, &rd) != 0)
+	memset(rd->buf, 0, chunk);
+	if (floor_srv_start(&tr, rcpu, st_reader, rd) != 0)
 		goto out;
 	if (perf_thread_start(&tw, wcpu, st_writer, &w) != 0) {
 		shutdown(sv[0], SHUT_RDWR);
-		pthread_join(tr, NULL);
+		floor_srv_join(&tr);
 		goto out;
 	}
 	go = 1;
 	pthread_join(tw, NULL);
-	pthread_join(tr, NULL);
-	if (rd.end > w.start)
-		gbps = (double)chunk * count / perf_cyc2s(rd.end - w.start) / 1e9;
+	if (tr.pid > 0)
+		shutdown(sv[0], SHUT_WR); /* the reader stops even if short */
+	floor_srv_join(&tr);
+	if (rd->end > w.start)
+		gbps = (double)chunk * count / perf_cyc2s(rd->end - w.start) / 1e9;
 out:
 	free(w.buf);
-	free(rd.buf);
+	free(rd->buf);
 	close(sv[0]);
 	close(sv[1]);
+unmap:
+	if (rd != &rd_local)
+		munmap(rd, sizeof(*rd));
 	return gbps;
 }
 
@@ -467,6 +512,7 @@ ep_client(void *p)
 struct ep_srv {
 	int epfd;
 	volatile bool *stop;
+	unsigned int live; /* connections left: a server process ends at 0 */
 };
 
 static void *
@@ -477,15 +523,17 @@ ep_server(void *p)
 	uint8_t buf[EP_REP];
 
 	memset(buf, 0, sizeof(buf));
-	while (!*s->stop) {
+	while (!*s->stop && s->live > 0) {
 		int i, n = epoll_wait(s->epfd, ev, RTE_DIM(ev), 100);
 
 		for (i = 0; i < n; i++) {
 			int fd = ev[i].data.fd;
 
 			if (perf_read_full(fd, buf, EP_REQ) < 0 ||
-					perf_write_full(fd, buf, EP_REP) < 0)
+					perf_write_full(fd, buf, EP_REP) < 0) {
 				epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+				s->live--;
+			}
 		}
 	}
 	return NULL;
@@ -497,14 +545,14 @@ floor_epoll_rate(unsigned int srv_cpu, unsigned int cli_cpu, unsigned int nr,
 		double seconds)
 {
 	volatile bool stop = false;
-	struct ep_srv s = { .stop = &stop };
+	struct ep_srv s = { .stop = &stop, .live = nr };
 	struct ep_cli *c = calloc(nr, sizeof(*c));
 	pthread_t *tc = calloc(nr, sizeof(*tc));
 	int (*sv)[2] = calloc(nr, sizeof(*sv));
 	unsigned int i, started = 0;
 	struct timespec ts;
 	uint64_t a = 0, b = 0, t0, t1;
-	pthread_t tsrv;
+	struct floor_srv tsrv;
 	double rate = NAN;
 
 	s.epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -522,7 +570,7 @@ floor_epoll_rate(unsigned int srv_cpu, unsigned int cli_cpu, unsigned int nr,
 		c[i].fd = sv[i][1];
 		c[i].stop = &stop;
 	}
-	if (perf_thread_start(&tsrv, srv_cpu, ep_server, &s) != 0)
+	if (floor_srv_start(&tsrv, srv_cpu, ep_server, &s) != 0)
 		goto close;
 	for (i = 0; i < nr; i++) {
 		if (perf_thread_start(&tc[i], cli_cpu, ep_client, &c[i]) != 0)
@@ -547,7 +595,7 @@ floor_epoll_rate(unsigned int srv_cpu, unsigned int cli_cpu, unsigned int nr,
 		shutdown(sv[i][1], SHUT_RDWR);
 	for (i = 0; i < started; i++)
 		pthread_join(tc[i], NULL);
-	pthread_join(tsrv, NULL);
+	floor_srv_join(&tsrv);
 	if (started == nr)
 		rate = (double)(b - a) / perf_cyc2s(t1 - t0);
 close:
@@ -647,7 +695,8 @@ floor_connect(unsigned int srv_cpu, unsigned int cli_cpu, unsigned int rtts,
 {
 	struct cn_arg a = { .rtts = rtts, .iters = iters };
 	struct sockaddr_un un = { .sun_family = AF_UNIX };
-	pthread_t ts, tc;
+	struct floor_srv ts;
+	pthread_t tc;
 	double p50 = NAN, p99;
 
 	a.samples = calloc(iters, sizeof(*a.samples));
@@ -660,14 +709,14 @@ floor_connect(unsigned int srv_cpu, unsigned int cli_cpu, unsigned int rtts,
 	if (a.lfd < 0 || bind(a.lfd, (struct sockaddr *)&un, sizeof(un)) < 0 ||
 			listen(a.lfd, 16) < 0)
 		goto out;
-	if (perf_thread_start(&ts, srv_cpu, cn_server, &a) != 0)
+	if (floor_srv_start(&ts, srv_cpu, cn_server, &a) != 0)
 		goto out;
 	if (perf_thread_start(&tc, cli_cpu, cn_client, &a) == 0)
 		pthread_join(tc, NULL);
 	else
 		a.err = -EAGAIN;
 	shutdown(a.lfd, SHUT_RDWR);
-	pthread_join(ts, NULL);
+	floor_srv_join(&ts);
 	if (a.err == 0)
 		perf_stats(a.samples, iters, &p50, &p99);
 out:

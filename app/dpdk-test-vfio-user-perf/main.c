@@ -5,16 +5,19 @@
 /*
  * dpdk-test-vfio-user-perf [EAL options --] [--placement same|split|all]
  *     [--iterations N] [--quick] [--json FILE] [--cores A,B]
- *     [--bench LIST] [--no-floor] [--ctl-cpu N]
+ *     [--bench LIST] [--no-floor] [--ctl-cpu N] [--procs 1|2]
  *
- * Server and client run in this one process over a real UNIX socket; every
- * figure is printed beside a floor measured in the same run with the same
- * sizes and CPU placement. Without EAL options (no "--"), EAL gets defaults
- * that need no hugepages. See doc/guides/tools/vfio_user_perf.rst.
+ * Server and client run in this one process over a real UNIX socket, or
+ * with --procs 2 the server in a second process (see proc.c); every figure
+ * is printed beside a floor measured in the same run with the same sizes
+ * and CPU placement. Without EAL options (no "--"), EAL gets defaults that
+ * need no hugepages. See doc/guides/tools/vfio_user_perf.rst.
  */
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +40,10 @@ struct perf_conf perf = {
 	.want_same = true,
 	.want_split = true,
 	.ctl_cpu = -1,
+	.procs = 1,
+	.peer_fd = -1,
+	.peer_pid = -1,
+	.serve_fd = -1,
 };
 
 static void
@@ -57,7 +64,10 @@ usage(const char *prog)
 		"                   region,maps,dma,irq,attach,scaling (default: all)\n"
 		"  --no-floor       skip the round-trip floors (to profile the library)\n"
 		"  --ctl-cpu N      put the library's control thread on CPU N\n"
-		"                   (default: the server's CPU, or the client's in poll_split)\n",
+		"                   (default: the server's CPU, or the client's in poll_split)\n"
+		"  --procs 1|2      server and client in one process (1, default) or\n"
+		"                   the server in a second process (2): results named\n"
+		"                   *_2proc; dma, irq and the IOVA lookups skipped\n",
 		prog, prog);
 }
 
@@ -73,6 +83,9 @@ parse_app(int argc, char **argv)
 		{ "bench", required_argument, NULL, 'b' },
 		{ "no-floor", no_argument, NULL, 'n' },
 		{ "ctl-cpu", required_argument, NULL, 'C' },
+		{ "procs", required_argument, NULL, 'P' },
+		/* internal: the server process of --procs 2 */
+		{ "serve", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -127,6 +140,17 @@ parse_app(int argc, char **argv)
 			break;
 		case 'b':
 			perf.benches = optarg;
+			break;
+		case 'P':
+			if (strcmp(optarg, "1") != 0 &&
+					strcmp(optarg, "2") != 0) {
+				printf("bad --procs %s (1 or 2)\n", optarg);
+				return -EINVAL;
+			}
+			perf.procs = (unsigned int)atoi(optarg);
+			break;
+		case 'S':
+			perf.serve_fd = atoi(optarg);
 			break;
 		case 'h':
 			usage(argv[0]);
@@ -231,6 +255,49 @@ user_covers(char **argv, int n, const char *keys)
 	return false;
 }
 
+static char rundir[PATH_MAX];
+
+/* EAL leaves its runtime directory, empty once its telemetry socket is
+ * removed at exit: one per run adds up. Registered with atexit() before
+ * rte_eal_init(), it runs after EAL's own exit handlers. */
+static void
+rundir_rmdir(void)
+{
+	if (rundir[0] != '\0')
+		rmdir(rundir);
+}
+
+/*
+ * The server process of --procs 2: EAL, then serve the requests of the
+ * client process (perf_serve()) until SIGTERM, SIGINT or its end.
+ */
+static int
+serve_main(int eal_argc, char **eal_argv)
+{
+	sigset_t set;
+	int r;
+
+	/* blocked in every thread (EAL's and the library's inherit the
+	 * mask): perf_serve() takes them from a signalfd */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	atexit(rundir_rmdir);
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		fprintf(stderr, "server process: rte_eal_init failed: %s\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	perf.tsc_hz = rte_get_tsc_hz();
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
+	r = perf_serve(perf.serve_fd);
+	rte_eal_cleanup();
+	return r;
+}
+
 static void
 loadavg(char *buf, size_t len)
 {
@@ -297,20 +364,36 @@ main(int argc, char **argv)
 	app_argv[0] = argv[0];
 	if (parse_app(app_argc, app_argv) < 0)
 		return 2;
+	if (perf.serve_fd >= 0)
+		return serve_main(eal_argc, eal_argv);
+	/* the server process before our EAL: we have one thread, which it
+	 * dies with (rte_eal_init() may also permute eal_argv) */
+	if (perf.procs == 2) {
+		r = perf_peer_spawn(eal_argv, eal_argc, prefix, lcores);
+		if (r < 0) {
+			printf("starting the server process: %s\n",
+				strerror(-r));
+			return 1;
+		}
+	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	atexit(rundir_rmdir);
 	r = rte_eal_init(eal_argc, eal_argv);
 	if (r < 0) {
 		fprintf(stderr, "rte_eal_init failed: %s\n",
 			rte_strerror(rte_errno));
+		perf_peer_stop();
 		return 1;
 	}
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	signal(SIGPIPE, SIG_IGN);
 	perf.tsc_hz = rte_get_tsc_hz();
 
 	snprintf(perf.dir, sizeof(perf.dir), "/tmp/vfio-user-perf-XXXXXX");
 	if (mkdtemp(perf.dir) == NULL) {
 		perror("mkdtemp");
+		perf_peer_stop();
 		rte_eal_cleanup();
 		return 1;
 	}
@@ -319,10 +402,24 @@ main(int argc, char **argv)
 		perf.want_split = false;
 		perf.want_same = true;
 	}
+	/* its EAL has started beside ours */
+	if (perf.procs == 2) {
+		r = perf_peer_wait_ready();
+		if (r < 0) {
+			printf("server process: not serving: %s\n",
+				strerror(-r));
+			lb[0] = '\0';
+			failed = true;
+			goto out;
+		}
+	}
 	loadavg(lb, sizeof(lb));
 	printf("dpdk-test-vfio-user-perf: client cpu %u, server cpu %u, %u iterations, TSC %.3f GHz, loadavg %s\n",
 		perf.cpu[0], perf.cpu[1], perf.iterations,
 		(double)perf.tsc_hz / 1e9, lb);
+	if (perf.procs == 2)
+		printf("two processes: server process %d (EAL file prefix vfio_user_perf_%d_srv), result names end in _2proc\n",
+			(int)perf.peer_pid, (int)getpid());
 
 	same = (struct perf_place){ "block_same_core", PERF_BLOCK,
 		perf.cpu[0], perf.cpu[0], perf.cpu[0] };
@@ -379,9 +476,14 @@ main(int argc, char **argv)
 	}
 	if (want("maps") && bench_maps(&other) < 0)
 		failed = true;
-	if (want("dma") && bench_dma(&other) < 0)
+	/* server-side calls: the server must be in this process */
+	if (want("dma") && perf.procs == 2)
+		perf_note("dma skipped with --procs 2: server-side DMA calls (rte_vfio_user_dma_read/write) need the server in this process; run --procs 1");
+	else if (want("dma") && bench_dma(&other) < 0)
 		failed = true;
-	if (want("irq") && bench_irq(&other) < 0)
+	if (want("irq") && perf.procs == 2)
+		perf_note("irq skipped with --procs 2: rte_vfio_user_irq_trigger() needs the server in this process; run --procs 1");
+	else if (want("irq") && bench_irq(&other) < 0)
 		failed = true;
 	if (want("attach") && bench_attach(&other) < 0)
 		failed = true;
@@ -413,6 +515,9 @@ out:
 		perf_dev_destroy(p_blk);
 	if (c_blk >= 0)
 		rte_vfio_user_detach_dev(c_blk);
+	/* it unregisters what is left, removing the sockets */
+	if (perf_peer_stop() < 0)
+		failed = true;
 	rmdir(perf.dir);
 	rte_eal_cleanup();
 	return failed ? 1 : 0;

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Sizes on the wire (vfio-user spec): 16-byte header, then the payload. */
 #define PERF_HDR 16u
@@ -64,6 +65,10 @@ struct perf_conf {
 	const char *benches;  /* --bench list, NULL: all */
 	char dir[64];         /* directory of the sockets */
 	uint64_t tsc_hz;
+	unsigned int procs;   /* --procs: 1, or 2 (server in another process) */
+	int peer_fd;          /* procs 2: requests to the server process */
+	pid_t peer_pid;       /* procs 2: the server process */
+	int serve_fd;         /* --serve: we are that server process */
 };
 
 extern struct perf_conf perf;
@@ -99,6 +104,21 @@ int perf_dev_create(const char *path, bool poll_mode, int *dev_id);
 void perf_dev_destroy(const char *path);
 int perf_poller_start(int dev_id, unsigned int cpu);
 void perf_poller_stop(void);
+
+/* two processes (proc.c) */
+int perf_peer_spawn(char **eal_argv, int eal_argc, const char *prefix,
+		const char *lcores);
+int perf_peer_wait_ready(void);
+int perf_peer_stop(void);
+int perf_peer_dev_create(const char *path, bool poll_mode, int *dev_id);
+void perf_peer_dev_destroy(const char *path);
+int perf_peer_poller_start(int dev_id, unsigned int cpu);
+void perf_peer_poller_stop(void);
+void perf_peer_pin(unsigned int cpu);
+uint64_t perf_peer_ctxsw(void);
+int perf_serve(int fd);
+pid_t perf_fork_on(unsigned int cpu, void *(*fn)(void *), void *arg);
+int perf_fork_wait(pid_t pid);
 
 /* floors (floor.c) */
 int floor_pingpong(const struct perf_place *pl, uint32_t req, uint32_t rep,

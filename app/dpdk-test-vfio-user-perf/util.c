@@ -27,6 +27,8 @@
 
 #define PERF_MAX_RESULTS 256
 #define PERF_MAX_NOTES 64
+/* width of the name column (the _2proc suffix makes names longer) */
+#define PERF_NAME_W (perf.procs == 2 ? 46 : 40)
 
 struct perf_res {
 	char name[64];
@@ -50,13 +52,15 @@ perf_result(const char *name, double value, const char *unit, double floor,
 	if (nr_results == PERF_MAX_RESULTS)
 		return;
 	r = &results[nr_results++];
-	snprintf(r->name, sizeof(r->name), "%s", name);
+	/* two processes: every name gets a suffix, results stay unambiguous */
+	snprintf(r->name, sizeof(r->name), "%s%s", name,
+		perf.procs == 2 ? "_2proc" : "");
 	snprintf(r->unit, sizeof(r->unit), "%s", unit);
 	snprintf(r->note, sizeof(r->note), "%s", note != NULL ? note : "");
 	r->value = value;
 	r->floor = floor;
-	printf("  %-40s %12.4g %-6s floor %10.4g  %s\n", name, value, unit,
-		floor, r->note);
+	printf("  %-*s %12.4g %-6s floor %10.4g  %s\n", PERF_NAME_W, r->name,
+		value, unit, floor, r->note);
 	fflush(stdout);
 }
 
@@ -93,13 +97,14 @@ perf_print_table(void)
 {
 	unsigned int i;
 
-	printf("\n%-40s %12s %-6s %12s %8s  %s\n", "name", "value", "unit",
-		"floor", "ratio", "note");
+	printf("\n%-*s %12s %-6s %12s %8s  %s\n", PERF_NAME_W, "name", "value",
+		"unit", "floor", "ratio", "note");
 	for (i = 0; i < nr_results; i++) {
 		const struct perf_res *r = &results[i];
 		double ratio = perf_ratio(r);
 
-		printf("%-40s %12.4g %-6s ", r->name, r->value, r->unit);
+		printf("%-*s %12.4g %-6s ", PERF_NAME_W, r->name, r->value,
+			r->unit);
 		if (isnan(r->floor))
 			printf("%12s %8s  ", "-", "-");
 		else
@@ -172,8 +177,8 @@ perf_write_json(const char *path, const char *load_before,
 	json_str(f, load_before);
 	fputs(",\n  \"loadavg_after\": ", f);
 	json_str(f, load_after);
-	fprintf(f, ",\n  \"iterations\": %u,\n  \"cpus\": [%u, %u]\n}\n",
-		perf.iterations, perf.cpu[0], perf.cpu[1]);
+	fprintf(f, ",\n  \"iterations\": %u,\n  \"cpus\": [%u, %u],\n  \"procs\": %u\n}\n",
+		perf.iterations, perf.cpu[0], perf.cpu[1], perf.procs);
 	if (fclose(f) != 0)
 		return -errno;
 	return 0;
@@ -282,9 +287,9 @@ static unsigned int nr_others;
 
 /*
  * Pin every thread of the process but the caller (the library's control
- * thread, EAL's interrupt and telemetry threads) to one CPU. Called while
- * no benchmark thread runs; benchmark threads are created with their own
- * affinity afterwards.
+ * thread, EAL's interrupt and telemetry threads) to one CPU, and those of
+ * the server process with --procs 2. Called while no benchmark thread
+ * runs; benchmark threads are created with their own affinity afterwards.
  */
 void
 perf_pin_others(unsigned int cpu)
@@ -294,6 +299,8 @@ perf_pin_others(unsigned int cpu)
 	cpu_set_t set;
 	DIR *d;
 
+	if (perf.peer_fd >= 0)
+		perf_peer_pin(cpu);
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	nr_others = 0;
@@ -314,12 +321,15 @@ perf_pin_others(unsigned int cpu)
 }
 
 /* Context switches of the threads pinned by perf_pin_others(): how often
- * the library's control thread woke up. */
+ * the library's control threads woke up (in both processes). */
 uint64_t
 perf_others_ctxsw(void)
 {
 	uint64_t sum = 0;
 	unsigned int i;
+
+	if (perf.peer_fd >= 0)
+		sum = perf_peer_ctxsw();
 
 	for (i = 0; i < nr_others; i++) {
 		char path[64], line[128];
@@ -461,6 +471,9 @@ perf_dev_create(const char *path, bool poll_mode, int *dev_id)
 	unsigned int i;
 	int id, r;
 
+	/* --procs 2: the server process creates it */
+	if (perf.peer_fd >= 0)
+		return perf_peer_dev_create(path, poll_mode, dev_id);
 	id = rte_vfio_user_register(path, NULL);
 	if (id < 0)
 		return id;
@@ -518,15 +531,20 @@ out:
 }
 
 /*
- * Unregister a server device. Callers unregister before detaching their
- * client: a detach makes the control thread close the connection, and an
- * unregister racing with that close (the device freed while the control
- * thread still uses it) is a library bug we step around here.
+ * Unregister a server device. In one process, callers unregister before
+ * detaching their client: a detach makes the control thread close the
+ * connection, and an unregister racing with that close (the device freed
+ * while the control thread still uses it) is a library bug we step around
+ * here. With --procs 2 there is no such race, and they detach first: the
+ * client then does not see its connection reset under it.
  */
 void
 perf_dev_destroy(const char *path)
 {
-	rte_vfio_user_unregister(path);
+	if (perf.peer_fd >= 0)
+		perf_peer_dev_destroy(path);
+	else
+		rte_vfio_user_unregister(path);
 }
 
 /* The poll-mode server: an application thread calling rte_vfio_user_poll()
@@ -552,6 +570,9 @@ perf_poller_start(int dev_id, unsigned int cpu)
 {
 	int r;
 
+	/* --procs 2: dev_id is the server process's */
+	if (perf.peer_fd >= 0)
+		return perf_peer_poller_start(dev_id, cpu);
 	if (poller.running)
 		return -EBUSY;
 	poller.dev = dev_id;
@@ -565,6 +586,10 @@ perf_poller_start(int dev_id, unsigned int cpu)
 void
 perf_poller_stop(void)
 {
+	if (perf.peer_fd >= 0) {
+		perf_peer_poller_stop();
+		return;
+	}
 	if (!poller.running)
 		return;
 	poller.stop = true;
