@@ -717,7 +717,7 @@ static const struct vu_cmd_desc vu_cmds[VFIO_USER_MAX] = {
 	VU_CMD(VFIO_USER_DEVICE_SET_IRQS, vu_h_set_irqs,
 		sizeof(struct vfio_user_irq_set),
 		sizeof(struct vfio_user_irq_set) + VU_MAX_IRQ_VECTORS,
-		VU_MAX_MSG_FDS, true),
+		VU_RX_MAX_FDS, true), /* and the device's max_msg_fds */
 	VU_CMD(VFIO_USER_REGION_READ, vu_h_region_read,
 		sizeof(struct vfio_user_region_access),
 		sizeof(struct vfio_user_region_access), 0, false),
@@ -831,6 +831,11 @@ vu_conn_handle_cmd(struct vu_sconn *c, struct vu_msg *msg)
 	r = desc->handler(c, msg, &rep);
 	if (desc->lock_dp && d->ops.lock_dp != NULL)
 		d->ops.lock_dp(d->id, 0);
+	/* device callbacks may return anything: keep to 0 or an errno */
+	if (r > 0)
+		r = 0;
+	else if (r < -VFIO_USER_MAX_ERRNO)
+		r = -EIO;
 	vu_msg_close_fds(msg);
 	if (r < 0 && r >= -VFIO_USER_MAX_ERRNO)
 		VU_DLOG(d->path, DEBUG, "%s failed: %s",
