@@ -40,33 +40,28 @@ map_real(uint32_t n)
 	return RTE_MIN(n, (uint32_t)RTE_VUSER_MAX_DMA);
 }
 
-static int
-open_fds(void)
-{
-	struct dirent *de;
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (d == NULL)
-		return 64;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-/* How many more fds this process may hold (the server keeps one per
- * fd-backed map). */
+/* How many more fd-backed maps this process may take: the server mmaps
+ * each one (a VMA each, bounded by vm.max_map_count) and closes its fd. */
 static uint32_t
-fd_budget(void)
+map_budget(void)
 {
-	struct rlimit rl;
-	long b;
+	long max = 65530, cur = 0, b;
+	char line[256];
+	FILE *f;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return 512;
-	b = (long)rl.rlim_cur - open_fds() - 256;
+	f = fopen("/proc/sys/vm/max_map_count", "r");
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &max) != 1)
+			max = 65530;
+		fclose(f);
+	}
+	f = fopen("/proc/self/maps", "r");
+	if (f != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL)
+			cur++;
+		fclose(f);
+	}
+	b = max - cur - 1024;
 	return b > 0 ? (uint32_t)b : 0;
 }
 
@@ -333,7 +328,7 @@ iova_case(const struct perf_place *pl, struct dev_pair *dp, uint8_t *vbase,
 		struct rte_vfio_user_mem_reg *mem, int *fds, struct fl_map *fl,
 		uint32_t label, double *ns_out)
 {
-	uint32_t n = map_real(label), budget = fd_budget();
+	uint32_t n = map_real(label), budget = map_budget();
 	uint32_t stride, nfd, i, j, seqn = 1u << 16;
 	uint64_t *seq = NULL, rnd = 0x9e3779b97f4a7c15ull ^ n;
 	struct mapfd_arg ma = { .cli = dp->cli, .mem = mem, .fds = fds,
@@ -345,7 +340,7 @@ iova_case(const struct perf_place *pl, struct dev_pair *dp, uint8_t *vbase,
 	int memfd, r;
 
 	if (budget < 1)
-		return -EMFILE;
+		return -ENOMEM;
 	stride = (n + budget - 1) / budget;
 	nfd = (n + stride - 1) / stride;
 	view_len = (size_t)nfd * PERF_PAGE;
@@ -519,9 +514,7 @@ bench_maps(const struct perf_place *pl)
 		if (r < 0)
 			goto close;
 	}
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 70000)
-		perf_note("iova_lookup_65536: 65535 maps (max_dma_maps); RLIMIT_NOFILE %llu keeps the fd-backed ones below 65535, the server holding one fd per fd-backed map: lookups go to those, spread over the whole table",
-			(unsigned long long)rl.rlim_cur);
+	perf_note("iova_lookup_65536: 65535 maps (max_dma_maps); vm.max_map_count bounds the fd-backed ones (one mmap each): lookups go to those, spread over the whole table");
 	/* log n growth: 64 -> 65536 is 6 -> 16 levels */
 	perf_result("iova_lookup_65536_vs_64", ns[3] / ns[1], "x", NAN,
 		"binary search: log2 65536 / log2 64 = 2.67");

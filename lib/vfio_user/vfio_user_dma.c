@@ -40,12 +40,12 @@ vu_dma_fini(struct vu_dma_table *t)
 	vu_dma_remove_all(t);
 	free(t->maps);
 	free(t->keys);
-	free(t->ekeys);
-	free(t->eidx);
+	free(t->eend);
+	free(t->ehot);
 	t->maps = NULL;
 	t->keys = NULL;
-	t->ekeys = NULL;
-	t->eidx = NULL;
+	t->eend = NULL;
+	t->ehot = NULL;
 	t->ecap = 0;
 	t->evalid = false;
 	t->cap = 0;
@@ -74,8 +74,13 @@ vu_dma_efill(struct vu_dma_table *t, uint32_t i, uint32_t k)
 {
 	while (k <= t->nr) {
 		i = vu_dma_efill(t, i, 2 * k);
-		t->ekeys[k] = t->keys[i];
-		t->eidx[k] = i;
+		const struct vu_dma_map *m = &t->maps[i];
+
+		t->eend[k] = m->iova + m->size;
+		t->ehot[k].iova = m->iova;
+		t->ehot[k].vaddr = m->vaddr;
+		t->ehot[k].prot = m->prot;
+		t->ehot[k].idx = i;
 		i++;
 		k = 2 * k + 1;
 	}
@@ -91,7 +96,7 @@ vu_dma_reindex_nolock(struct vu_dma_table *t)
 	if (t->nr + 1 > t->ecap) {
 		uint32_t ncap = RTE_MAX(t->cap + 1, 64u);
 		uint64_t *k = NULL;
-		uint32_t *x;
+		struct vu_dma_hot *x;
 
 		if (posix_memalign((void **)&k, 64, ncap * sizeof(*k)) != 0)
 			return;
@@ -100,10 +105,10 @@ vu_dma_reindex_nolock(struct vu_dma_table *t)
 			free(k);
 			return;
 		}
-		free(t->ekeys);
-		free(t->eidx);
-		t->ekeys = k;
-		t->eidx = x;
+		free(t->eend);
+		free(t->ehot);
+		t->eend = k;
+		t->ehot = x;
 		t->ecap = ncap;
 	}
 	vu_dma_efill(t, 0, 1);
@@ -122,11 +127,14 @@ vu_dma_reindex(struct vu_dma_table *t)
 	rte_rwlock_write_unlock(&t->lock);
 }
 
-/* Index of the first map whose iova is > iova, with the Eytzinger index. */
+/*
+ * Eytzinger index of the first map ending after iova (0 if none): maps do
+ * not overlap, so it is the only one that can hold iova.
+ */
 static inline uint32_t
-vu_dma_upper_fast(const struct vu_dma_table *t, uint64_t iova)
+vu_dma_esearch(const struct vu_dma_table *t, uint64_t iova)
 {
-	const uint64_t *e = t->ekeys;
+	const uint64_t *e = t->eend;
 	uint32_t n = t->nr, k = 1;
 
 	while (k <= n) {
@@ -136,8 +144,7 @@ vu_dma_upper_fast(const struct vu_dma_table *t, uint64_t iova)
 		k = 2 * k + (e[k] <= iova);
 	}
 	/* undo the right turns taken after the last left turn */
-	k >>= __builtin_ffs(~k);
-	return k == 0 ? n : t->eidx[k];
+	return k >> __builtin_ffs(~k);
 }
 
 /* Map holding iova, or NULL; caller holds the lock. */
@@ -148,7 +155,11 @@ vu_dma_find(struct vu_dma_table *t, uint64_t iova)
 	struct vu_dma_map *m;
 
 	if (likely(t->evalid)) {
-		i = vu_dma_upper_fast(t, iova);
+		uint32_t k = vu_dma_esearch(t, iova);
+
+		if (k == 0 || t->ehot[k].iova > iova)
+			return NULL;
+		return &t->maps[t->ehot[k].idx];
 	} else {
 		/* racy counter, only a hint for vu_dma_translate() */
 		t->misses++;
@@ -309,6 +320,18 @@ vu_dma_translate(struct vu_dma_table *t, uint64_t iova, uint64_t *len,
 	void *va = NULL;
 
 	rte_rwlock_read_lock(&t->lock);
+	if (likely(t->evalid)) {
+		uint32_t k = vu_dma_esearch(t, iova);
+		const struct vu_dma_hot *h = &t->ehot[k];
+
+		if (k != 0 && h->iova <= iova && h->vaddr != NULL &&
+				(h->prot & prot) == prot) {
+			va = h->vaddr + (iova - h->iova);
+			*len = RTE_MIN(*len, t->eend[k] - iova);
+		}
+		rte_rwlock_read_unlock(&t->lock);
+		return va;
+	}
 	m = vu_dma_find(t, iova);
 	if (m != NULL && m->vaddr != NULL && (m->prot & prot) == prot) {
 		uint64_t off = iova - m->iova;

@@ -24,6 +24,14 @@ struct vu_dma_map {
 	int fd;
 };
 
+/* The part of a map a translation reads, kept beside the index. */
+struct vu_dma_hot {
+	uint64_t iova;
+	uint8_t *vaddr;
+	uint32_t prot;
+	uint32_t idx;      /* index in maps[] */
+};
+
 /*
  * The table: an array sorted by iova, searched by bisection (O(log n)),
  * read-locked by translations from any thread, write-locked by the
@@ -38,14 +46,16 @@ struct vu_dma_table {
 	uint32_t cap;
 	uint32_t max;   /* most maps accepted */
 	/*
-	 * Eytzinger (BFS-ordered) copy of keys for the lookup hot path: the
-	 * next levels of the search are prefetched while the current one is
-	 * compared, so a search over 64Ki maps costs a few cache misses in
-	 * parallel instead of a dozen in a row. Rebuilt lazily after the table
-	 * changes; until then lookups bisect keys.
+	 * Eytzinger (BFS-ordered) copy of the map ends for the lookup hot
+	 * path: the next levels of the search are prefetched while the
+	 * current one is compared, so a search over 64Ki maps costs a few
+	 * cache misses in parallel instead of a dozen in a row, and the map
+	 * found is read from ehot[] at the same index (one more miss, not
+	 * two). Rebuilt lazily after the table changes; until then lookups
+	 * bisect keys.
 	 */
-	uint64_t *ekeys;   /* 1-based, nr + 1 entries, 64-byte aligned */
-	uint32_t *eidx;    /* sorted index of ekeys[k] */
+	uint64_t *eend;    /* map ends, 1-based, 64-byte aligned */
+	struct vu_dma_hot *ehot; /* what a lookup needs, same order */
 	uint32_t ecap;
 	bool evalid;
 	uint32_t misses;   /* lookups since the table changed */
