@@ -647,18 +647,6 @@ bench_dma(const struct perf_place *pl)
 				.chunk = chunks[i], .count = count };
 			double f, l;
 
-			/*
-			 * In one process the library's single control thread
-			 * serves both ends: the client's DMA_READ reply is sent
-			 * from the very thread that must read it on the server
-			 * side, which deadlocks (until the timeout) once the
-			 * reply exceeds the socket buffer.
-			 */
-			if (w == 1 && chunks[i] > 65536) {
-				perf_note("dma_read_msg_%s skipped: in one process the control thread both sends the client's DMA_READ reply and must read it as the server: a reply larger than the socket buffer deadlocks until the 5 s timeout",
-					chunk_name(chunks[i]));
-				continue;
-			}
 			/* the data goes server -> client for a write */
 			if (w == 0)
 				f = floor_stream(pl->srv_cpu, pl->cli_cpu,
