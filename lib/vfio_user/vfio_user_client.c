@@ -781,6 +781,7 @@ rte_vfio_user_attach_dev(const char *sock_addr)
 	r = vu_rx_init(&c->rx, vfio_user_max_msg_size(VU_MAX_XFER));
 	if (r < 0)
 		goto err;
+	c->rx.block_ms = c->timeout_ms;
 	r = vu_cli_connect(sock_addr, c->timeout_ms);
 	if (r < 0) {
 		VU_DLOG(sock_addr, ERR, "connect: %s", strerror(-r));
@@ -876,6 +877,7 @@ rte_vfio_user_set_timeout(int dev_id, uint32_t timeout_ms)
 	if (c == NULL)
 		return -EINVAL;
 	c->timeout_ms = timeout_ms;
+	c->rx.block_ms = timeout_ms;
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	vu_cli_put(c);
 	return 0;

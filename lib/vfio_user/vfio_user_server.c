@@ -53,6 +53,12 @@
 RTE_LOG_REGISTER_DEFAULT(vfio_user_logtype, INFO);
 
 #define VU_SRV_TIMEOUT_MS     RTE_VFIO_USER_DEFAULT_TIMEOUT_MS
+/*
+ * How long the serving thread waits for room in a client's socket before
+ * it drops the client: a client that does not read its replies must not
+ * stall the other devices of the control thread for long.
+ */
+#define VU_SRV_SEND_TIMEOUT_MS 250
 #define VU_MAX_DEFERRED       256
 #define VU_MAX_DEFERRED_BYTES (8u << 20)
 #define VU_LISTEN_BACKLOG     128
@@ -224,7 +230,7 @@ vu_conn_send(struct vu_sconn *c, struct vfio_user_hdr *hdr,
 
 	pthread_mutex_lock(&c->tx_lock);
 	r = vu_send_msg(c->fd, hdr, iov, iovcnt, fds, nr_fds,
-		VU_SRV_TIMEOUT_MS);
+		VU_SRV_SEND_TIMEOUT_MS);
 	pthread_mutex_unlock(&c->tx_lock);
 	if (r < 0) {
 		VU_DLOG(c->dev->path, ERR, "send %s: %s",

@@ -359,13 +359,6 @@ vu_recv_msg(int fd, struct vu_rx *rx, struct vu_msg *msg, int timeout_ms)
 	int64_t deadline = timeout_ms > 0 ? vu_now_ms() + timeout_ms : -1;
 	int r;
 
-	/* fast path: a whole message is already buffered */
-	if (rx->discard == 0 && rx->len >= VFIO_USER_HDR_SIZE) {
-		r = vu_rx_parse(rx, msg);
-		if (r != -EAGAIN)
-			return r;
-	}
-
 	RTE_ASSERT(rx->consumed == 0);
 	for (;;) {
 		r = vu_rx_parse(rx, msg);
@@ -374,6 +367,16 @@ vu_recv_msg(int fd, struct vu_rx *rx, struct vu_msg *msg, int timeout_ms)
 		r = vu_rx_fill(fd, rx, timeout_ms, deadline);
 		if (r < 0)
 			return r;
+		/*
+		 * A blocking read is bounded by SO_RCVTIMEO per call only: once
+		 * part of a message is in, wait for the rest against a deadline
+		 * so a peer sending a byte at a time cannot hold us for ever.
+		 */
+		if (timeout_ms == VU_RECV_BLOCKING) {
+			timeout_ms = rx->block_ms > 0 ? (int)rx->block_ms : -1;
+			deadline = timeout_ms > 0 ? vu_now_ms() + timeout_ms :
+				-1;
+		}
 	}
 }
 

@@ -47,6 +47,7 @@ struct vu_rx {
 	size_t fds_at;     /* buffer offset of the message owning fds */
 	bool fds_trunc;
 	size_t consumed;   /* size of the message handed out, 0 if none */
+	uint32_t block_ms; /* SO_RCVTIMEO of a blocking socket (0: none) */
 };
 
 int vu_rx_init(struct vu_rx *rx, size_t max_msg);
