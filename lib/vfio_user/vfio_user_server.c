@@ -919,7 +919,8 @@ vu_conn_defer(struct vu_sconn *c, struct vu_msg *msg)
 		return -ENOMEM;
 	df->msg = *msg;
 	df->msg.payload = df->data;
-	memcpy(df->data, msg->payload, msg->len);
+	if (msg->len > 0) /* an oversize message has no payload */
+		memcpy(df->data, msg->payload, msg->len);
 	/* the copy owns the fds now */
 	msg->nr_fds = 0;
 	TAILQ_INSERT_TAIL(&c->deferred, df, next);
