@@ -1,0 +1,15 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The librte_vfio_user authors
+#
+# Steps of devtools/test.sh for the hardening work (sourced by it):
+#   sanitizers  fast-tests built with ASan+UBSan, clean (run-sanitizers.sh)
+#   valgrind    vfio_user_autotest under valgrind: no error, no definite or
+#               indirect leak (run-valgrind.sh, on the main build)
+#   fuzz        each libFuzzer harness for FUZZ_SECONDS (default 60), one
+#               after the other (run-fuzz.sh)
+
+step --timeout 1200 sanitizers bash devtools/run-sanitizers.sh "$BUILD-asan"
+step --timeout 600 valgrind bash devtools/run-valgrind.sh "$BUILD" \
+	vfio_user_autotest
+step --timeout 1200 fuzz bash devtools/run-fuzz.sh "${FUZZ_SECONDS:-60}" \
+	"$BUILD-fuzz"
