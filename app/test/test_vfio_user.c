@@ -63,6 +63,7 @@ static_assert(sizeof(struct t_region_access) ==
 	sizeof(struct vfio_user_region_access), "t_region_access size");
 
 #include "test.h"
+#include "test_vfio_user_util.h"
 
 /* ------------------------------------------------------------------ */
 /* device layout                                                       */
@@ -169,15 +170,6 @@ static uint32_t g_snap_update, g_snap_lock, g_snap_unlock;
 /* helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 sleep_ms(unsigned int ms)
 {
@@ -203,27 +195,21 @@ fill_pattern(uint8_t *p, size_t len, uint32_t seed)
 static int
 count_fds(void)
 {
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
+	int n = tvu_count_fds();
 
-	if (d == NULL)
-		return -errno;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the directory's own fd */
+	return n < 0 ? n : n - 1; /* the directory's own fd */
 }
 
-/* What a socket is, for the fd leak report. */
+/* What a socket is, for the fd leak report (tvu_dump_fds()). */
 static void
-describe_socket(int fd, char *buf, size_t len)
+describe_socket(int fd, const char *target, char *buf, size_t len)
 {
 	struct sockaddr_un self, peer;
 	socklen_t sl = sizeof(self), pl = sizeof(peer), il = sizeof(int);
 	int domain = -1, type = -1;
 
+	if (strncmp(target, "socket:", 7) != 0)
+		return;
 	memset(&self, 0, sizeof(self));
 	memset(&peer, 0, sizeof(peer));
 	getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &il);
@@ -239,30 +225,6 @@ describe_socket(int fd, char *buf, size_t len)
 			strerror(errno));
 	snprintf(buf, len, " (unix type %d, local '%.40s', peer '%.60s')",
 		type, self.sun_path, peer.sun_path);
-}
-
-static void
-dump_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	char link[300], target[256], what[160];
-	ssize_t n;
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
-		n = readlink(link, target, sizeof(target) - 1);
-		target[n < 0 ? 0 : n] = '\0';
-		what[0] = '\0';
-		if (strncmp(target, "socket:", 7) == 0)
-			describe_socket(atoi(e->d_name), what, sizeof(what));
-		printf("  fd %s -> %s%s\n", e->d_name, target, what);
-	}
-	closedir(d);
 }
 
 /* fds the teardown closes if a failed case left them open */
@@ -400,7 +362,7 @@ typedef bool (*t_pred)(const void *arg);
 static bool
 wait_pred(t_pred pred, const void *arg, unsigned int timeout_ms)
 {
-	uint64_t end = now_ms() + timeout_ms;
+	uint64_t end = tvu_now_ms() + timeout_ms;
 	struct timespec ts;
 	bool ok;
 
@@ -409,7 +371,7 @@ wait_pred(t_pred pred, const void *arg, unsigned int timeout_ms)
 		uint64_t now, step;
 
 		ok = pred(arg);
-		now = now_ms();
+		now = tvu_now_ms();
 		if (ok || now >= end)
 			break;
 		step = RTE_MIN(end - now, (uint64_t)T_RECHECK_MS);
@@ -913,50 +875,10 @@ raw_send(int fd, uint16_t id, uint16_t cmd, uint32_t flags, uint32_t size,
 		{ .iov_base = &hdr, .iov_len = sizeof(hdr) },
 		{ .iov_base = (void *)(uintptr_t)payload, .iov_len = len },
 	};
-	union {
-		char buf[CMSG_SPACE(8 * sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len > 0 ? 2 : 1 };
-	size_t left = sizeof(hdr) + len;
 
 	if (nr_fds > 8)
 		return -EINVAL;
-	if (nr_fds > 0) {
-		struct cmsghdr *cm;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(nr_fds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nr_fds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nr_fds * sizeof(int));
-	}
-	while (left > 0) {
-		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		left -= (size_t)n;
-		/* fds go with the first bytes only */
-		mh.msg_control = NULL;
-		mh.msg_controllen = 0;
-		while (mh.msg_iovlen > 0 && (size_t)n >= mh.msg_iov->iov_len) {
-			n -= (ssize_t)mh.msg_iov->iov_len;
-			mh.msg_iov++;
-			mh.msg_iovlen--;
-		}
-		if (mh.msg_iovlen > 0) {
-			mh.msg_iov->iov_base = (uint8_t *)mh.msg_iov->iov_base +
-				n;
-			mh.msg_iov->iov_len -= (size_t)n;
-		}
-	}
-	return 0;
+	return tvu_send_fds(fd, iov, len > 0 ? 2 : 1, fds, nr_fds);
 }
 
 static int
@@ -969,55 +891,21 @@ raw_send_cmd(int fd, uint16_t cmd, const void *payload, size_t len,
 }
 
 /* Receive exactly len bytes; fds that come along go to rep. */
+static void
+raw_reply_add_fd(int fd, void *arg)
+{
+	struct raw_reply *rep = arg;
+
+	if (rep->nr_fds < RTE_DIM(rep->fds))
+		rep->fds[rep->nr_fds++] = fd_track(fd);
+	else
+		close(fd);
+}
+
 static int
 raw_recv_all(int fd, void *buf, size_t len, struct raw_reply *rep)
 {
-	uint8_t *p = buf;
-
-	while (len > 0) {
-		union {
-			char buf[CMSG_SPACE(8 * sizeof(int))];
-			struct cmsghdr align;
-		} ctl;
-		struct iovec iov = { .iov_base = p, .iov_len = len };
-		struct msghdr mh = {
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = ctl.buf,
-			.msg_controllen = sizeof(ctl.buf),
-		};
-		struct cmsghdr *cm;
-		ssize_t n;
-
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		if (n == 0)
-			return -ECONNRESET;
-		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
-				cm = CMSG_NXTHDR(&mh, cm)) {
-			size_t i, nfd = (cm->cmsg_len - CMSG_LEN(0)) /
-				sizeof(int);
-
-			if (cm->cmsg_level != SOL_SOCKET ||
-					cm->cmsg_type != SCM_RIGHTS)
-				continue;
-			for (i = 0; i < nfd; i++) {
-				int rfd;
-
-				memcpy(&rfd, CMSG_DATA(cm) + i * sizeof(int),
-					sizeof(rfd));
-				if (rep->nr_fds < RTE_DIM(rep->fds))
-					rep->fds[rep->nr_fds++] = fd_track(rfd);
-				else
-					close(rfd);
-			}
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return tvu_recv_all(fd, buf, len, raw_reply_add_fd, rep);
 }
 
 static void
@@ -1123,21 +1011,6 @@ raw_expect_ok(int fd, uint16_t cmd, const void *payload, size_t len,
 	return TEST_SUCCESS;
 }
 
-/* VERSION with a JSON string (NUL included in the payload). */
-static int
-raw_version_payload(uint8_t *buf, size_t cap, uint16_t major,
-		uint16_t minor, const char *json, bool nul)
-{
-	struct vfio_user_version v = { .major = major, .minor = minor };
-	size_t n = strlen(json) + (nul ? 1 : 0);
-
-	if (sizeof(v) + n > cap)
-		return -E2BIG;
-	memcpy(buf, &v, sizeof(v));
-	memcpy(buf + sizeof(v), json, n);
-	return (int)(sizeof(v) + n);
-}
-
 /* Negotiate 0.0 with an empty capability object; check the reply. */
 static int
 raw_negotiate_xfer(int fd, json_int_t want_xfer)
@@ -1151,7 +1024,7 @@ raw_negotiate_xfer(int fd, json_int_t want_xfer)
 	int n, r;
 
 	TEST_ASSERT_NOT_NULL(rep, "out of memory");
-	n = raw_version_payload(buf, sizeof(buf), 0, 0,
+	n = tvu_version_payload(buf, sizeof(buf), 0, 0,
 		"{\"capabilities\":{}}", true);
 	r = raw_expect_ok(fd, VFIO_USER_VERSION, buf, (size_t)n, NULL, 0,
 		rep);
@@ -2645,9 +2518,9 @@ test_timeout(void)
 	set_slow(&g_main, 500);
 	TEST_ASSERT_SUCCESS(rte_vfio_user_set_timeout(g_cli, 200),
 		"set_timeout(200) failed");
-	t0 = now_ms();
+	t0 = tvu_now_ms();
 	r = rte_vfio_user_region_read(g_cli, 0, R_SLOW, sizeof(rv), &rv);
-	dt = now_ms() - t0;
+	dt = tvu_now_ms() - t0;
 	set_slow(&g_main, 0);
 	rte_vfio_user_set_timeout(g_cli, RTE_VFIO_USER_DEFAULT_TIMEOUT_MS);
 	TEST_ASSERT_EQUAL(r, -ETIMEDOUT, "slow read returned %d, expected"
@@ -2998,21 +2871,21 @@ test_raw_version(void)
 	TEST_ASSERT_SUCCESS(raw_expect_err(fd, VFIO_USER_DEVICE_GET_INFO, &di,
 		sizeof(di), NULL, 0, EINVAL),
 		"a request before VERSION must fail with EINVAL");
-	n = raw_version_payload(buf, sizeof(buf), 1, 0, "{}", true);
+	n = tvu_version_payload(buf, sizeof(buf), 1, 0, "{}", true);
 	TEST_ASSERT_SUCCESS(raw_expect_err(fd, VFIO_USER_VERSION, buf,
 		(size_t)n, NULL, 0, ENOTSUP), "VERSION major 1 must fail");
-	n = raw_version_payload(buf, sizeof(buf), 0, 0,
+	n = tvu_version_payload(buf, sizeof(buf), 0, 0,
 		"{\"capabilities\":{}}", false);
 	TEST_ASSERT_SUCCESS(raw_expect_err(fd, VFIO_USER_VERSION, buf,
 		(size_t)n, NULL, 0, EINVAL),
 		"VERSION JSON without NUL must fail");
-	n = raw_version_payload(buf, sizeof(buf), 0, 0,
+	n = tvu_version_payload(buf, sizeof(buf), 0, 0,
 		"{\"capabilities\":{\"max_msg_fds\":-1}}", true);
 	TEST_ASSERT_SUCCESS(raw_expect_err(fd, VFIO_USER_VERSION, buf,
 		(size_t)n, NULL, 0, EINVAL),
 		"VERSION with max_msg_fds -1 must fail");
 	TEST_ASSERT_SUCCESS(raw_negotiate(fd), "VERSION 0.0 failed");
-	n = raw_version_payload(buf, sizeof(buf), 0, 0, "{}", true);
+	n = tvu_version_payload(buf, sizeof(buf), 0, 0, "{}", true);
 	TEST_ASSERT_SUCCESS(raw_expect_err(fd, VFIO_USER_VERSION, buf,
 		(size_t)n, NULL, 0, EINVAL), "a second VERSION must fail");
 	TEST_ASSERT_SUCCESS(raw_check_info(fd), "stream out of sync");
@@ -3562,7 +3435,7 @@ test_vfio_user(void)
 	ret = unit_test_suite_runner(&vfio_user_suite);
 	after = count_fds();
 	if (before != after)
-		dump_fds();
+		tvu_dump_fds(describe_socket);
 	TEST_ASSERT_EQUAL(before, after,
 		"fd leak: %d fds before the suite, %d after", before, after);
 	return ret;

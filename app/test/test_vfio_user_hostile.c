@@ -35,7 +35,6 @@
  * timeout meanwhile (one client must not take the other devices down).
  */
 
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -60,6 +59,7 @@
 #include "vfio_user_msg.h"
 
 #include "test.h"
+#include "test_vfio_user_util.h"
 
 #define H_PAGE        4096u
 #define H_CFG_SIZE    256u
@@ -75,6 +75,7 @@
 #define H_MAX_FDS     20u
 #define H_ATTACH_EVERY 25u
 #define H_DMA_IOVA    0x100000ULL
+#define H_MAP_NAME    "hostile-dma"  /* the memfds the test sends */
 
 /* What the server must do with a message. */
 enum h_expect {
@@ -129,94 +130,14 @@ static unsigned int h_nr_destroy;
 /* helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-static uint64_t
-h_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int
-h_count_fds(void)
-{
-	struct dirent *de;
-	DIR *dir;
-	int n = 0;
-
-	dir = opendir("/proc/self/fd");
-	if (dir == NULL)
-		return -1;
-	while ((de = readdir(dir)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n;
-}
-
-static void
-h_dump_fds(void)
-{
-	char path[300], target[256];
-	struct dirent *de;
-	DIR *dir;
-	ssize_t n;
-
-	dir = opendir("/proc/self/fd");
-	if (dir == NULL)
-		return;
-	while ((de = readdir(dir)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
-		n = readlink(path, target, sizeof(target) - 1);
-		target[n > 0 ? n : 0] = '\0';
-		printf("  fd %s -> %s\n", de->d_name, target);
-	}
-	closedir(dir);
-}
-
-/* Mappings of the memfds the test sends (named "hostile-dma"). */
-static int
-h_count_maps(void)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	char line[512];
-	int n = 0;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, "hostile-dma") != NULL)
-			n++;
-	fclose(f);
-	return n;
-}
-
-/* The fd count once it stopped moving (threads close theirs late). */
-static int
-h_settled_fds(void)
-{
-	int n, prev = h_count_fds();
-
-	for (;;) {
-		usleep(5000);
-		n = h_count_fds();
-		if (n == prev)
-			return n;
-		prev = n;
-	}
-}
-
 /* Wait until the process has want fds (the server closes on its thread). */
 static int
 h_wait_fds(int want)
 {
-	uint64_t end = h_now_ms() + H_TIMEOUT_MS;
+	uint64_t end = tvu_now_ms() + H_TIMEOUT_MS;
 	int n;
 
-	while ((n = h_count_fds()) != want && h_now_ms() < end)
+	while ((n = tvu_count_fds()) != want && tvu_now_ms() < end)
 		usleep(1000);
 	return n;
 }
@@ -298,85 +219,26 @@ h_cmd_name(uint16_t cmd)
 /* ------------------------------------------------------------------ */
 
 static int
-h_connect(void)
-{
-	struct sockaddr_un un = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = H_TIMEOUT_MS / 1000 };
-	int fd;
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	strcpy(un.sun_path, h_path);
-	if (connect(fd, (struct sockaddr *)&un, sizeof(un)) < 0 ||
-			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
-				sizeof(tv)) < 0 ||
-			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
-				sizeof(tv)) < 0) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
-static int
 h_make_fd(char kind)
 {
-	int fd;
-
 	if (kind == H_FD_EVENTFD)
 		return eventfd(0, EFD_CLOEXEC);
-	fd = memfd_create("hostile-dma", MFD_CLOEXEC);
-	if (fd >= 0 && ftruncate(fd, kind == H_FD_SMALL ? H_PAGE :
-			16 * H_PAGE) < 0) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
+	return tvu_memfd(H_MAP_NAME, kind == H_FD_SMALL ? H_PAGE :
+		16 * H_PAGE);
 }
 
 /* Send len bytes with fds of the given kinds on the first byte. */
 static int
 h_send_raw(int sock, const void *p, size_t len, const char *kinds)
 {
-	union {
-		char buf[CMSG_SPACE(H_MAX_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	int fds[H_MAX_FDS];
+	int fds[H_MAX_FDS] = { 0 };
 	unsigned int nr = kinds != NULL ? strlen(kinds) : 0, i;
 	struct iovec iov = { .iov_base = (void *)(uintptr_t)p, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	int r = 0;
+	int r;
 
 	for (i = 0; i < nr; i++)
 		fds[i] = h_make_fd(kinds[i]);
-	if (nr > 0) {
-		struct cmsghdr *cm;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(nr * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nr * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nr * sizeof(int));
-	}
-	while (iov.iov_len > 0) {
-		ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = -errno;
-			break;
-		}
-		mh.msg_control = NULL;
-		mh.msg_controllen = 0;
-		iov.iov_base = (uint8_t *)iov.iov_base + n;
-		iov.iov_len -= (size_t)n;
-	}
+	r = tvu_send_fds(sock, &iov, 1, fds, nr);
 	/* the kernel holds its own references while in flight */
 	for (i = 0; i < nr; i++)
 		if (fds[i] >= 0)
@@ -404,52 +266,6 @@ h_send(int sock, uint16_t id, uint16_t cmd, uint32_t flags,
 	return h_send_raw(sock, buf, sizeof(h) + len, kinds);
 }
 
-/* Read exactly len bytes; closes any fd that comes along. */
-static int
-h_read(int sock, void *buf, size_t len, unsigned int *nr_fds)
-{
-	union {
-		char buf[CMSG_SPACE(64 * sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	size_t got = 0;
-
-	while (got < len) {
-		struct iovec iov = { .iov_base = (uint8_t *)buf + got,
-			.iov_len = len - got };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = ctl.buf,
-			.msg_controllen = sizeof(ctl.buf) };
-		struct cmsghdr *cm;
-		ssize_t n;
-
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-		if (n == 0)
-			return -ECONNRESET;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		}
-		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
-				cm = CMSG_NXTHDR(&mh, cm)) {
-			size_t i, k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-			for (i = 0; i < k; i++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
-					sizeof(fd));
-				close(fd);
-				if (nr_fds != NULL)
-					(*nr_fds)++;
-			}
-		}
-		got += (size_t)n;
-	}
-	return 0;
-}
-
 /* One whole message; the payload beyond cap is read and dropped. */
 static int
 h_recv(int sock, struct vfio_user_hdr *h, void *buf, size_t cap,
@@ -459,19 +275,19 @@ h_recv(int sock, struct vfio_user_hdr *h, void *buf, size_t cap,
 	size_t left;
 	int r;
 
-	r = h_read(sock, h, sizeof(*h), NULL);
+	r = tvu_recv_all(sock, h, sizeof(*h), NULL, NULL);
 	if (r < 0)
 		return r;
 	if (h->size < sizeof(*h))
 		return -EPROTO;
 	left = h->size - sizeof(*h);
 	*len = (uint32_t)left;
-	r = h_read(sock, buf, RTE_MIN(left, cap), NULL);
+	r = tvu_recv_all(sock, buf, RTE_MIN(left, cap), NULL, NULL);
 	left -= RTE_MIN(left, cap);
 	while (r == 0 && left > 0) {
 		size_t n = RTE_MIN(left, sizeof(junk));
 
-		r = h_read(sock, junk, n, NULL);
+		r = tvu_recv_all(sock, junk, n, NULL, NULL);
 		left -= n;
 	}
 	return r;
@@ -482,15 +298,13 @@ h_negotiate(int sock)
 {
 	static const char json[] = "{\"capabilities\":{\"max_msg_fds\":16}}";
 	uint8_t p[sizeof(struct vfio_user_version) + sizeof(json)];
-	struct vfio_user_version v = { .major = 0, .minor = 2 };
 	struct vfio_user_hdr h;
 	uint8_t rep[4096 + 64];
 	uint16_t id = h_next_id++;
 	uint32_t len;
 	int r;
 
-	memcpy(p, &v, sizeof(v));
-	memcpy(p + sizeof(v), json, sizeof(json));
+	tvu_version_payload(p, sizeof(p), 0, 2, json, true);
 	r = h_send(sock, id, VFIO_USER_VERSION, 0, p, sizeof(p), NULL);
 	if (r == 0)
 		r = h_recv(sock, &h, rep, sizeof(rep), &len);
@@ -507,7 +321,7 @@ h_negotiate(int sock)
 static int
 h_open(void)
 {
-	int sock = h_connect();
+	int sock = tvu_connect(h_path, H_TIMEOUT_MS);
 	int r;
 
 	if (sock < 0)
@@ -1295,7 +1109,7 @@ h_framing(struct h_state *st)
 	}
 	/* truncated VERSION before negotiation */
 	close(st->sock);
-	st->sock = h_connect();
+	st->sock = tvu_connect(h_path, H_TIMEOUT_MS);
 	TEST_ASSERT(st->sock >= 0, "connect");
 	h.msg_id = h_next_id++;
 	h.cmd = VFIO_USER_VERSION;
@@ -1365,7 +1179,7 @@ h_run_one(struct h_state *st, const struct h_msg *m)
 
 	if (m->fresh) {
 		close(st->sock);
-		st->sock = h_connect();
+		st->sock = tvu_connect(h_path, H_TIMEOUT_MS);
 		TEST_ASSERT(st->sock >= 0, "connect");
 	}
 	r = h_send(st->sock, id, m->cmd, m->flags, m->payload, m->len,
@@ -1557,7 +1371,7 @@ static int
 h_body(void)
 {
 	struct h_state st = { .sock = -1 };
-	uint64_t t0 = h_now_ms();
+	uint64_t t0 = tvu_now_ms();
 	bool due = false;
 	int base_fds, n, r;
 	unsigned int i;
@@ -1569,7 +1383,7 @@ h_body(void)
 	r = h_lib_client_check();
 	TEST_ASSERT_SUCCESS(r, "a library client: %s", strerror(-r));
 	TEST_ASSERT(h_wait_idle(), "the server did not drop the client");
-	base_fds = h_settled_fds();
+	base_fds = tvu_settled_fds();
 	h_gen_version();
 	h_gen_generic();
 	h_gen_dma();
@@ -1608,7 +1422,7 @@ h_body(void)
 		base_fds);
 	r = rte_vfio_user_get_mem_table(h_dev, NULL, 0);
 	TEST_ASSERT_EQUAL(r, 0, "%d DMA maps left", r);
-	r = h_count_maps();
+	r = tvu_count_maps(H_MAP_NAME);
 	TEST_ASSERT_EQUAL(r, 0, "%d mappings of client memfds left", r);
 
 	printf("vfio_user_hostile: %u malformed messages tried (%u error "
@@ -1616,7 +1430,7 @@ h_body(void)
 		"connections closed), server answered correctly after each; "
 		"fds %d before, %d after; %" PRIu64 " ms\n", st.tried,
 		st.errors, st.silent, st.accepted, st.closes, base_fds, n,
-		h_now_ms() - t0);
+		tvu_now_ms() - t0);
 	TEST_ASSERT(st.tried >= 200, "only %u malformed messages", st.tried);
 	return TEST_SUCCESS;
 fail:
@@ -1820,13 +1634,13 @@ hs_run(int lfd, enum hs_kind kind, int base_fds, int64_t *ms)
 			strerror(-dev));
 	}
 	rte_vfio_user_set_timeout(dev, HS_TIMEOUT_MS);
-	t0 = h_now_ms();
+	t0 = tvu_now_ms();
 	if (kind == HS_DEAF)
 		r = rte_vfio_user_region_write(dev, VFIO_PCI_BAR0_REGION_INDEX,
 			0, sizeof(big), big);
 	else
 		r = rte_vfio_user_get_dev_info(dev, &info);
-	*ms = (int64_t)(h_now_ms() - t0);
+	*ms = (int64_t)(tvu_now_ms() - t0);
 	rte_vfio_user_detach_dev(dev);
 	pthread_join(t, NULL);
 	TEST_ASSERT_SUCCESS(x.err, "%s: the fake server failed: %s",
@@ -1848,7 +1662,7 @@ hs_run(int lfd, enum hs_kind kind, int base_fds, int64_t *ms)
 		return TEST_SUCCESS;
 	n = h_wait_fds(base_fds);
 	if (n != base_fds)
-		h_dump_fds();
+		tvu_dump_fds(NULL);
 	TEST_ASSERT_EQUAL(n, base_fds, "%s: %d fds, %d before",
 		hs_names[kind], n, base_fds);
 	return TEST_SUCCESS;
@@ -1881,7 +1695,7 @@ test_vfio_user_hostile_server(void)
 		if (hs_run(lfd, (enum hs_kind)k, base_fds, &ms) != TEST_SUCCESS)
 			failed++;
 		if (k == HS_GOOD)
-			base_fds = h_count_fds();
+			base_fds = tvu_count_fds();
 		printf("vfio_user_hostile_server: server %s: call returned "
 			"in %" PRId64 " ms\n", hs_names[k], ms);
 		worst = RTE_MAX(worst, ms);
@@ -1988,11 +1802,11 @@ sc_body(uint8_t *bar0)
 	}
 	for (i = 0; i < SC_PROBES; i++) {
 		uint8_t buf[64];
-		uint64_t t0 = h_now_ms(), ms;
+		uint64_t t0 = tvu_now_ms(), ms;
 
 		r = rte_vfio_user_region_read(cli, VFIO_PCI_CONFIG_REGION_INDEX,
 			0, sizeof(buf), buf);
-		ms = h_now_ms() - t0;
+		ms = tvu_now_ms() - t0;
 		worst = RTE_MAX(worst, ms);
 		if (r != 0 || memcmp(buf, h_cfg, sizeof(buf)) != 0) {
 			printf("vfio_user_stalled_client: read %u of the other "

@@ -34,7 +34,6 @@
  * no locks) and leave with _exit().
  */
 
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -49,7 +48,6 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <linux/vfio.h>
 
@@ -60,6 +58,7 @@
 #include "vfio_user_msg.h"
 
 #include "test.h"
+#include "test_vfio_user_util.h"
 
 #define S_PAGE         4096u
 #define S_CFG_SIZE     256u
@@ -77,6 +76,7 @@
 #define S_DB_READ      0x100  /* BAR0 doorbell: DMA read of 64 bytes */
 #define S_DB_WRITE     0x108  /* BAR0 doorbell: DMA write of 64 bytes */
 #define S_DB_LEN       64
+#define S_MAP_NAME     "stress-dma"  /* the children's memfds */
 
 #define S_KILLS        100u
 #define S_CYCLES       10000u
@@ -125,86 +125,6 @@ static unsigned int s_nr_dma_err;
 /* ------------------------------------------------------------------ */
 /* probes                                                              */
 /* ------------------------------------------------------------------ */
-
-static uint64_t
-s_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int
-s_count_fds(void)
-{
-	struct dirent *de;
-	DIR *dir;
-	int n = 0;
-
-	dir = opendir("/proc/self/fd");
-	if (dir == NULL)
-		return -1;
-	while ((de = readdir(dir)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n;
-}
-
-static void
-s_dump_fds(void)
-{
-	char path[300], target[256];
-	struct dirent *de;
-	DIR *dir;
-	ssize_t n;
-
-	dir = opendir("/proc/self/fd");
-	if (dir == NULL)
-		return;
-	while ((de = readdir(dir)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
-		n = readlink(path, target, sizeof(target) - 1);
-		target[n > 0 ? n : 0] = '\0';
-		printf("  fd %s -> %s\n", de->d_name, target);
-	}
-	closedir(dir);
-}
-
-/* The fd count once it stopped moving (threads close theirs late). */
-static int
-s_settled_fds(void)
-{
-	int n, prev = s_count_fds();
-
-	for (;;) {
-		usleep(5000);
-		n = s_count_fds();
-		if (n == prev)
-			return n;
-		prev = n;
-	}
-}
-
-/* Mappings of the children's memfds in this process. */
-static int
-s_count_maps(void)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	char line[512];
-	int n = 0;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, "stress-dma") != NULL)
-			n++;
-	fclose(f);
-	return n;
-}
 
 static uint64_t
 s_rss(void)
@@ -387,7 +307,7 @@ s_lib_client_check(void)
 static bool
 s_wait_clean(int base_fds)
 {
-	uint64_t end = s_now_ms() + S_WAIT_MS;
+	uint64_t end = tvu_now_ms() + S_WAIT_MS;
 
 	do {
 		bool idle;
@@ -395,12 +315,12 @@ s_wait_clean(int base_fds)
 		pthread_mutex_lock(&s_lock);
 		idle = s_nr_new == s_nr_destroy;
 		pthread_mutex_unlock(&s_lock);
-		if (idle && s_count_fds() == base_fds &&
+		if (idle && tvu_count_fds() == base_fds &&
 				rte_vfio_user_get_mem_table(s_dev, NULL, 0) == 0 &&
-				s_count_maps() == 0)
+				tvu_count_maps(S_MAP_NAME) == 0)
 			return true;
 		usleep(500);
-	} while (s_now_ms() < end);
+	} while (tvu_now_ms() < end);
 	return false;
 }
 
@@ -443,53 +363,17 @@ static void
 s_child_write(struct s_child *c, const void *p, size_t len, int *fds,
 		unsigned int nr_fds)
 {
-	union {
-		char buf[CMSG_SPACE(8 * sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
 	struct iovec iov = { .iov_base = (void *)(uintptr_t)p, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-	if (nr_fds > 0) {
-		struct cmsghdr *cm;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(nr_fds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nr_fds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nr_fds * sizeof(int));
-	}
-	while (iov.iov_len > 0) {
-		ssize_t n = sendmsg(c->sock, &mh, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			s_child_exit();
-		mh.msg_control = NULL;
-		mh.msg_controllen = 0;
-		iov.iov_base = (uint8_t *)iov.iov_base + n;
-		iov.iov_len -= (size_t)n;
-	}
+	if (tvu_send_fds(c->sock, &iov, 1, fds, nr_fds) < 0)
+		s_child_exit();
 }
 
 static void
 s_child_read(struct s_child *c, void *p, size_t len)
 {
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(c->sock, (uint8_t *)p + got, len - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			s_child_exit();
-		got += (size_t)n;
-	}
+	if (tvu_recv_all(c->sock, p, len, NULL, NULL) < 0)
+		s_child_exit();
 }
 
 /* Answer a DMA request of the server from the child's memory. */
@@ -611,9 +495,9 @@ s_child_map_fd(struct s_child *c, uint64_t iova, bool half, bool undo)
 	struct vfio_user_dma_unmap u = {
 		.argsz = sizeof(u), .addr = iova, .size = S_FD_SIZE,
 	};
-	int fd = memfd_create("stress-dma", MFD_CLOEXEC);
+	int fd = tvu_memfd(S_MAP_NAME, S_FD_SIZE);
 
-	if (fd < 0 || ftruncate(fd, S_FD_SIZE) < 0)
+	if (fd < 0)
 		s_child_exit();
 	s_child_call(c, VFIO_USER_DMA_MAP, &m, sizeof(m), &fd, 1, half);
 	close(fd);
@@ -649,27 +533,24 @@ static void __rte_noreturn
 s_child(struct s_shared *sh, uint32_t seed)
 {
 	static const char json[] = "{\"capabilities\":{\"max_msg_fds\":8}}";
-	struct sockaddr_un un = { .sun_family = AF_UNIX };
 	struct vfio_user_dma_map nofd = {
 		.argsz = sizeof(nofd),
 		.flags = VFIO_USER_DMA_MAP_F_READ | VFIO_USER_DMA_MAP_F_WRITE,
 		.addr = S_MEM_IOVA, .size = S_MEM_SIZE,
 	};
-	uint8_t v[sizeof(struct vfio_user_version) + sizeof(json)] = { 0 };
+	uint8_t v[sizeof(struct vfio_user_version) + sizeof(json)];
 	static struct s_child c;
 
 	c.sh = sh;
 	c.rnd = seed | 1;
 	c.id = 1;
 	sh->phase = S_PH_CONNECT;
-	c.sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	memcpy(un.sun_path, s_path, sizeof(un.sun_path));
-	if (c.sock < 0 || connect(c.sock, (struct sockaddr *)&un,
-			sizeof(un)) < 0)
+	c.sock = tvu_connect(s_path, 0);
+	if (c.sock < 0)
 		s_child_exit();
 	sh->phase = S_PH_VERSION;
-	v[2] = RTE_VFIO_USER_VERSION_MINOR;
-	memcpy(v + sizeof(struct vfio_user_version), json, sizeof(json));
+	tvu_version_payload(v, sizeof(v), 0, RTE_VFIO_USER_VERSION_MINOR,
+		json, true);
 	s_child_call(&c, VFIO_USER_VERSION, v, sizeof(v), NULL, 0, false);
 	sh->phase = S_PH_DMA_MAP;
 	s_child_map_fd(&c, S_FD_IOVA, false, false);
@@ -719,7 +600,7 @@ s_kill_body(void)
 	struct s_shared *sh;
 	const char *seed = getenv("VFIO_USER_KILL_SEED");
 	uint32_t rnd, loops = 0;
-	uint64_t t0 = s_now_ms();
+	uint64_t t0 = tvu_now_ms();
 	unsigned int k, i;
 	int base_fds, n, r;
 
@@ -732,7 +613,7 @@ s_kill_body(void)
 	 * start it before counting */
 	r = s_lib_client_check();
 	TEST_ASSERT_SUCCESS(r, "a library client: %s", strerror(-r));
-	base_fds = s_settled_fds();
+	base_fds = tvu_settled_fds();
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	TEST_ASSERT(sh != MAP_FAILED, "mmap");
@@ -759,8 +640,8 @@ s_kill_body(void)
 		per_phase[sh->phase < S_PH_MAX ? sh->phase : 0]++;
 		loops += sh->loops;
 		if (!s_wait_clean(base_fds)) {
-			n = s_count_fds();
-			s_dump_fds();
+			n = tvu_count_fds();
+			tvu_dump_fds(NULL);
 			munmap(sh, sizeof(*sh));
 			TEST_ASSERT(false, "kill %u (%s, after %ld us): %d fds "
 				"(%d before), %d DMA maps, %d memfd mappings, "
@@ -768,20 +649,21 @@ s_kill_body(void)
 				s_phase_names[sh->phase % S_PH_MAX], delay_us,
 				n, base_fds,
 				rte_vfio_user_get_mem_table(s_dev, NULL, 0),
-				s_count_maps(), s_nr_new, s_nr_destroy);
+				tvu_count_maps(S_MAP_NAME), s_nr_new,
+				s_nr_destroy);
 		}
 	}
 	munmap(sh, sizeof(*sh));
 	r = s_lib_client_check();
 	TEST_ASSERT_SUCCESS(r, "a client after the kills: %s", strerror(-r));
 	TEST_ASSERT(s_wait_clean(base_fds), "the last client left something");
-	n = s_count_fds();
+	n = tvu_count_fds();
 
 	printf("vfio_user_kill: %u kill points survived (%u requests done by "
 		"the children, %u device DMAs completed, %u failed by a "
 		"kill); fds %d before, %d after; DMA maps 0, memfd mappings "
 		"%d; %" PRIu64 " ms\n", k, loops, s_nr_dma_ok, s_nr_dma_err,
-		base_fds, n, s_count_maps(), s_now_ms() - t0);
+		base_fds, n, tvu_count_maps(S_MAP_NAME), tvu_now_ms() - t0);
 	printf("vfio_user_kill: kills by phase:");
 	for (i = 0; i < S_PH_MAX; i++)
 		printf(" %s %u%s", s_phase_names[i], per_phase[i],
@@ -839,17 +721,17 @@ s_cycles_body(void)
 		TEST_ASSERT_SUCCESS(r, "warm-up cycle %u: %s", i, strerror(-r));
 	}
 	/* the control threads started with the first cycle */
-	fds0 = s_settled_fds();
+	fds0 = tvu_settled_fds();
 	rss0 = s_rss();
-	t0 = s_now_ms();
+	t0 = tvu_now_ms();
 	for (i = 0; i < S_CYCLES; i++) {
 		r = s_cycle();
 		TEST_ASSERT_SUCCESS(r, "cycle %u: %s", i, strerror(-r));
 	}
-	t1 = s_now_ms();
+	t1 = tvu_now_ms();
 	TEST_ASSERT(s_wait_clean(fds0), "after %u cycles: %d fds, %d before",
-		S_CYCLES, s_count_fds(), fds0);
-	fds1 = s_count_fds();
+		S_CYCLES, tvu_count_fds(), fds0);
+	fds1 = tvu_count_fds();
 	rss1 = s_rss();
 	printf("vfio_user_attach_cycles: %u attach/detach cycles (+%u "
 		"warm-up) in %" PRIu64 " ms (%.0f cycles/s); fds %d before, %d "
@@ -882,7 +764,6 @@ static int
 s_race_round(unsigned int i)
 {
 	static const char json[] = "{}";
-	struct sockaddr_un un = { .sun_family = AF_UNIX };
 	uint8_t v[sizeof(struct vfio_user_hdr) +
 		sizeof(struct vfio_user_version) + sizeof(json)];
 	struct vfio_user_hdr h = { .msg_id = 1, .cmd = VFIO_USER_VERSION };
@@ -890,11 +771,8 @@ s_race_round(unsigned int i)
 
 	if (s_setup("race") != TEST_SUCCESS)
 		return TEST_FAILED;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	TEST_ASSERT(fd >= 0, "socket");
-	strcpy(un.sun_path, s_path);
-	TEST_ASSERT_SUCCESS(connect(fd, (struct sockaddr *)&un, sizeof(un)),
-		"connect: %s", strerror(errno));
+	fd = tvu_connect(s_path, 0);
+	TEST_ASSERT(fd >= 0, "connect: %s", strerror(-fd));
 	switch (i % 3) {
 	case 0: /* msg_size below the header: the server closes */
 		h.size = 4;
@@ -926,7 +804,7 @@ static int
 test_vfio_user_unregister_race(void)
 {
 	int base_fds, level, n, r = TEST_SUCCESS;
-	uint64_t t0 = s_now_ms();
+	uint64_t t0 = tvu_now_ms();
 	unsigned int i;
 
 	s_logtype = rte_log_register("lib.vfio_user");
@@ -936,17 +814,17 @@ test_vfio_user_unregister_race(void)
 	if (s_setup("race") != TEST_SUCCESS)
 		r = TEST_FAILED;
 	s_teardown();
-	base_fds = s_count_fds();
+	base_fds = tvu_count_fds();
 	for (i = 0; i < S_RACE_ROUNDS && r == TEST_SUCCESS; i++)
 		r = s_race_round(i);
 	rte_log_set_level(s_logtype, level);
 	s_teardown();
 	if (r != TEST_SUCCESS)
 		return r;
-	n = s_count_fds();
+	n = tvu_count_fds();
 	printf("vfio_user_unregister_race: %u rounds of unregister while the "
 		"client leaves; fds %d before, %d after; %" PRIu64 " ms\n",
-		S_RACE_ROUNDS, base_fds, n, s_now_ms() - t0);
+		S_RACE_ROUNDS, base_fds, n, tvu_now_ms() - t0);
 	TEST_ASSERT_EQUAL(n, base_fds, "fd count changed");
 	return TEST_SUCCESS;
 }

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The librte_vfio_user authors
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include "vfio_user_msg.h"
+
+#include "test_vfio_user_util.h"
+
+uint64_t
+tvu_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int
+tvu_count_fds(void)
+{
+	struct dirent *de;
+	DIR *dir;
+	int n = 0;
+
+	dir = opendir("/proc/self/fd");
+	if (dir == NULL)
+		return -errno;
+	while ((de = readdir(dir)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+void
+tvu_dump_fds(tvu_fd_describe_t describe)
+{
+	char path[300], target[256], what[160];
+	struct dirent *de;
+	DIR *dir;
+	ssize_t n;
+
+	dir = opendir("/proc/self/fd");
+	if (dir == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = '\0';
+		what[0] = '\0';
+		if (describe != NULL)
+			describe(atoi(de->d_name), target, what, sizeof(what));
+		printf("  fd %s -> %s%s\n", de->d_name, target, what);
+	}
+	closedir(dir);
+}
+
+int
+tvu_settled_fds(void)
+{
+	int n, prev = tvu_count_fds();
+
+	for (;;) {
+		usleep(5000);
+		n = tvu_count_fds();
+		if (n == prev)
+			return n;
+		prev = n;
+	}
+}
+
+int
+tvu_count_maps(const char *name)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	int n = 0;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, name) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+int
+tvu_memfd(const char *name, size_t size)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	if (fd >= 0 && ftruncate(fd, (off_t)size) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+int
+tvu_connect(const char *path, unsigned int timeout_ms)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	struct timeval tv = {
+		.tv_sec = timeout_ms / 1000,
+		.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000,
+	};
+	int fd, r;
+
+	if (strlen(path) >= sizeof(un.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strcpy(un.sun_path, path);
+	if (connect(fd, (struct sockaddr *)&un, sizeof(un)) < 0 ||
+			(timeout_ms > 0 &&
+			(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+				sizeof(tv)) < 0 ||
+			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+				sizeof(tv)) < 0))) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int
+tvu_send_fds(int sock, struct iovec *iov, unsigned int iovcnt,
+		const int *fds, unsigned int nr_fds)
+{
+	union {
+		char buf[CMSG_SPACE(TVU_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = iovcnt };
+
+	if (nr_fds > TVU_MAX_FDS)
+		return -EINVAL;
+	if (nr_fds > 0) {
+		struct cmsghdr *cm;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = CMSG_SPACE(nr_fds * sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nr_fds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nr_fds * sizeof(int));
+	}
+	/* skip empty iovecs, so that the loop ends with the last byte */
+	while (mh.msg_iovlen > 0 && mh.msg_iov->iov_len == 0) {
+		mh.msg_iov++;
+		mh.msg_iovlen--;
+	}
+	while (mh.msg_iovlen > 0) {
+		ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;
+		/* fds go with the first bytes only */
+		mh.msg_control = NULL;
+		mh.msg_controllen = 0;
+		while (mh.msg_iovlen > 0 &&
+				(size_t)n >= mh.msg_iov->iov_len) {
+			n -= (ssize_t)mh.msg_iov->iov_len;
+			mh.msg_iov++;
+			mh.msg_iovlen--;
+		}
+		if (mh.msg_iovlen > 0) {
+			mh.msg_iov->iov_base =
+				(uint8_t *)mh.msg_iov->iov_base + n;
+			mh.msg_iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+int
+tvu_recv_all(int sock, void *buf, size_t len, tvu_fd_recv_t on_fd,
+		void *arg)
+{
+	union {
+		char buf[CMSG_SPACE(64 * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	uint8_t *p = buf;
+
+	while (len > 0) {
+		struct iovec iov = { .iov_base = p, .iov_len = len };
+		struct msghdr mh = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = ctl.buf,
+			.msg_controllen = sizeof(ctl.buf),
+		};
+		struct cmsghdr *cm;
+		ssize_t n;
+
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		if (n == 0)
+			return -ECONNRESET;
+		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
+				cm = CMSG_NXTHDR(&mh, cm)) {
+			size_t i, nfd = (cm->cmsg_len - CMSG_LEN(0)) /
+				sizeof(int);
+
+			if (cm->cmsg_level != SOL_SOCKET ||
+					cm->cmsg_type != SCM_RIGHTS)
+				continue;
+			for (i = 0; i < nfd; i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+					sizeof(fd));
+				if (on_fd != NULL)
+					on_fd(fd, arg);
+				else
+					close(fd);
+			}
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+tvu_version_payload(uint8_t *buf, size_t cap, uint16_t major,
+		uint16_t minor, const char *json, bool nul)
+{
+	struct vfio_user_version v = { .major = major, .minor = minor };
+	size_t n = strlen(json) + (nul ? 1 : 0);
+
+	if (sizeof(v) + n > cap)
+		return -E2BIG;
+	memcpy(buf, &v, sizeof(v));
+	memcpy(buf + sizeof(v), json, n);
+	return (int)(sizeof(v) + n);
+}
