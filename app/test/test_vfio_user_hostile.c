@@ -186,34 +186,6 @@ static const struct rte_vfio_user_notify_ops h_ops = {
 	.destroy_device = h_destroy_device,
 };
 
-static const char *
-h_cmd_name(uint16_t cmd)
-{
-	static const char * const names[VFIO_USER_MAX] = {
-		[VFIO_USER_VERSION] = "VERSION",
-		[VFIO_USER_DMA_MAP] = "DMA_MAP",
-		[VFIO_USER_DMA_UNMAP] = "DMA_UNMAP",
-		[VFIO_USER_DEVICE_GET_INFO] = "DEVICE_GET_INFO",
-		[VFIO_USER_DEVICE_GET_REGION_INFO] = "DEVICE_GET_REGION_INFO",
-		[VFIO_USER_DEVICE_GET_REGION_IO_FDS] = "DEVICE_GET_REGION_IO_FDS",
-		[VFIO_USER_DEVICE_GET_IRQ_INFO] = "DEVICE_GET_IRQ_INFO",
-		[VFIO_USER_DEVICE_SET_IRQS] = "DEVICE_SET_IRQS",
-		[VFIO_USER_REGION_READ] = "REGION_READ",
-		[VFIO_USER_REGION_WRITE] = "REGION_WRITE",
-		[VFIO_USER_DMA_READ] = "DMA_READ",
-		[VFIO_USER_DMA_WRITE] = "DMA_WRITE",
-		[VFIO_USER_DEVICE_RESET] = "DEVICE_RESET",
-		[VFIO_USER_DIRTY_PAGES] = "DIRTY_PAGES",
-		[VFIO_USER_REGION_WRITE_MULTI] = "REGION_WRITE_MULTI",
-		[VFIO_USER_DEVICE_FEATURE] = "DEVICE_FEATURE",
-		[VFIO_USER_MIG_DATA_READ] = "MIG_DATA_READ",
-		[VFIO_USER_MIG_DATA_WRITE] = "MIG_DATA_WRITE",
-	};
-
-	return cmd < VFIO_USER_MAX && names[cmd] != NULL ? names[cmd] :
-		"unknown command";
-}
-
 /* ------------------------------------------------------------------ */
 /* raw socket                                                          */
 /* ------------------------------------------------------------------ */
@@ -537,7 +509,7 @@ h_gen_generic(void)
 	memset(p, 0xa5, sizeof(p));
 	for (i = 0; i < RTE_DIM(cmds); i++) {
 		uint16_t c = cmds[i];
-		const char *n = h_cmd_name(c);
+		const char *n = vfio_user_cmd_name(c);
 		uint32_t bl = h_base_payload(c, base);
 		bool fixed = c != VFIO_USER_DEVICE_SET_IRQS &&
 			c != VFIO_USER_REGION_WRITE;
@@ -667,7 +639,7 @@ h_gen_version(void)
 		uint32_t bl = h_base_payload((uint16_t)i, p);
 
 		m = h_add(H_ERR, (uint16_t)i, 0, p, bl, NULL,
-			"%s before VERSION", h_cmd_name((uint16_t)i));
+			"%s before VERSION", vfio_user_cmd_name((uint16_t)i));
 		if (m != NULL)
 			m->fresh = true;
 	}
@@ -890,7 +862,7 @@ h_add_access(enum h_expect e, uint16_t cmd, uint64_t off, uint32_t region,
 	memset(p, 0x5a, sizeof(p));
 	memcpy(p, &a, sizeof(a));
 	h_add(e, cmd, 0, p, (uint32_t)sizeof(a) + RTE_MIN(data_len, 512u),
-		NULL, "%s: %s", h_cmd_name(cmd), what);
+		NULL, "%s: %s", vfio_user_cmd_name(cmd), what);
 }
 
 static void

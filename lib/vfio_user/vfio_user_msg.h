@@ -201,6 +201,34 @@ vfio_user_max_msg_size(uint64_t max_xfer)
 	return VFIO_USER_HDR_SIZE + VFIO_USER_MAX_FIXED_PAYLOAD + max_xfer;
 }
 
-const char *vfio_user_cmd_name(uint16_t cmd);
+/* Name of a command for logs (also used by the tests). */
+static inline const char *
+vfio_user_cmd_name(uint16_t cmd)
+{
+	static const char * const names[VFIO_USER_MAX] = {
+		[VFIO_USER_VERSION] = "VERSION",
+		[VFIO_USER_DMA_MAP] = "DMA_MAP",
+		[VFIO_USER_DMA_UNMAP] = "DMA_UNMAP",
+		[VFIO_USER_DEVICE_GET_INFO] = "DEVICE_GET_INFO",
+		[VFIO_USER_DEVICE_GET_REGION_INFO] = "DEVICE_GET_REGION_INFO",
+		[VFIO_USER_DEVICE_GET_REGION_IO_FDS] = "DEVICE_GET_REGION_IO_FDS",
+		[VFIO_USER_DEVICE_GET_IRQ_INFO] = "DEVICE_GET_IRQ_INFO",
+		[VFIO_USER_DEVICE_SET_IRQS] = "DEVICE_SET_IRQS",
+		[VFIO_USER_REGION_READ] = "REGION_READ",
+		[VFIO_USER_REGION_WRITE] = "REGION_WRITE",
+		[VFIO_USER_DMA_READ] = "DMA_READ",
+		[VFIO_USER_DMA_WRITE] = "DMA_WRITE",
+		[VFIO_USER_DEVICE_RESET] = "DEVICE_RESET",
+		[VFIO_USER_DIRTY_PAGES] = "DIRTY_PAGES",
+		[VFIO_USER_REGION_WRITE_MULTI] = "REGION_WRITE_MULTI",
+		[VFIO_USER_DEVICE_FEATURE] = "DEVICE_FEATURE",
+		[VFIO_USER_MIG_DATA_READ] = "MIG_DATA_READ",
+		[VFIO_USER_MIG_DATA_WRITE] = "MIG_DATA_WRITE",
+	};
+
+	if (cmd < VFIO_USER_MAX && names[cmd] != NULL)
+		return names[cmd];
+	return "UNKNOWN";
+}
 
 #endif /* _VFIO_USER_MSG_H_ */
