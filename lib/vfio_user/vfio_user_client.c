@@ -1297,10 +1297,49 @@ vu_cli_chunk(const struct vu_client *c)
 		(uint64_t)VU_MAX_XFER);
 }
 
+/* Send a command without waiting: NO_REPLY, so the server answers nothing
+ * (not even an error). A failed send loses the stream. */
+static int
+vu_cli_post(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
+		int iovcnt)
+{
+	struct vfio_user_hdr hdr = {
+		.cmd = cmd,
+		.size = VFIO_USER_HDR_SIZE,
+		.flags = VFIO_USER_F_TYPE_COMMAND | VFIO_USER_F_NO_REPLY,
+	};
+	int i, r;
+
+	for (i = 0; i < iovcnt; i++)
+		hdr.size += iov[i].iov_len;
+	pthread_mutex_lock(&c->lock);
+	if (c->dead) {
+		pthread_mutex_unlock(&c->lock);
+		return -ENOTCONN;
+	}
+	hdr.msg_id = c->next_id++;
+	pthread_mutex_unlock(&c->lock);
+	r = vu_cli_send(c, &hdr, iov, iovcnt, NULL, 0);
+	if (r < 0) {
+		pthread_mutex_lock(&c->lock);
+		vu_cli_set_dead_nolock(c, r);
+		pthread_mutex_unlock(&c->lock);
+		return r == -ETIMEDOUT ? r : -ENOTCONN;
+	}
+	return 0;
+}
+
+enum vu_rw_mode {
+	VU_RW_READ,
+	VU_RW_WRITE,
+	VU_RW_POSTED,   /* write with NO_REPLY */
+};
+
 static int
 vu_cli_region_rw(int dev_id, uint32_t idx, uint64_t offset, uint32_t size,
-		uint8_t *data, bool write)
+		uint8_t *data, enum vu_rw_mode mode)
 {
+	bool write = mode != VU_RW_READ;
 	struct vu_client *c;
 	uint32_t chunk;
 	int r = 0;
@@ -1328,16 +1367,17 @@ vu_cli_region_rw(int dev_id, uint32_t idx, uint64_t offset, uint32_t size,
 		};
 		uint32_t rlen = 0;
 
-		r = vu_call(c, write ? VFIO_USER_REGION_WRITE :
-			VFIO_USER_REGION_READ, iov, 2, NULL, 0, riov, 2,
-			&rlen, NULL);
-		if (r < 0)
-			break;
-		if (rlen != sizeof(rep) + (write ? 0 : n) || rep.count != n ||
-				rep.region != idx || rep.offset != offset) {
-			r = rlen >= sizeof(rep) && rep.count < n ? -EIO :
-				-EPROTO;
-			break;
+		if (mode == VU_RW_POSTED) {
+			r = vu_cli_post(c, VFIO_USER_REGION_WRITE, iov, 2);
+		} else {
+			r = vu_call(c, write ? VFIO_USER_REGION_WRITE :
+				VFIO_USER_REGION_READ, iov, 2, NULL, 0, riov, 2,
+				&rlen, NULL);
+			if (r == 0 && (rlen != sizeof(rep) + (write ? 0 : n) ||
+					rep.count != n || rep.region != idx ||
+					rep.offset != offset))
+				r = rlen >= sizeof(rep) && rep.count < n ?
+					-EIO : -EPROTO;
 		}
 		offset += n;
 		data += n;
@@ -1351,7 +1391,7 @@ int
 rte_vfio_user_region_read(int dev_id, uint32_t idx, uint64_t offset,
 		uint32_t size, void *data)
 {
-	return vu_cli_region_rw(dev_id, idx, offset, size, data, false);
+	return vu_cli_region_rw(dev_id, idx, offset, size, data, VU_RW_READ);
 }
 
 int
@@ -1359,60 +1399,15 @@ rte_vfio_user_region_write(int dev_id, uint32_t idx, uint64_t offset,
 		uint32_t size, const void *data)
 {
 	return vu_cli_region_rw(dev_id, idx, offset, size,
-		(uint8_t *)(uintptr_t)data, true);
+		(uint8_t *)(uintptr_t)data, VU_RW_WRITE);
 }
 
 int
 rte_vfio_user_region_write_posted(int dev_id, uint32_t idx, uint64_t offset,
 		uint32_t size, const void *data)
 {
-	const uint8_t *p = data;
-	struct vu_client *c;
-	uint32_t chunk;
-	int r = 0;
-
-	if ((data == NULL && size > 0) || offset + size < offset)
-		return -EINVAL;
-	c = vu_cli_get(dev_id);
-	if (c == NULL)
-		return -EINVAL;
-	chunk = vu_cli_chunk(c);
-	while (size > 0 && r == 0) {
-		uint32_t n = RTE_MIN(size, chunk);
-		struct vfio_user_region_access req = {
-			.offset = offset, .region = idx, .count = n,
-		};
-		struct vfio_user_hdr hdr = {
-			.cmd = VFIO_USER_REGION_WRITE,
-			.size = VFIO_USER_HDR_SIZE + sizeof(req) + n,
-			.flags = VFIO_USER_F_TYPE_COMMAND | VFIO_USER_F_NO_REPLY,
-		};
-		struct iovec iov[2] = {
-			{ &req, sizeof(req) },
-			{ (void *)(uintptr_t)p, n },
-		};
-
-		pthread_mutex_lock(&c->lock);
-		if (c->dead) {
-			pthread_mutex_unlock(&c->lock);
-			r = -ENOTCONN;
-			break;
-		}
-		hdr.msg_id = c->next_id++;
-		pthread_mutex_unlock(&c->lock);
-		r = vu_cli_send(c, &hdr, iov, 2, NULL, 0);
-		if (r < 0) {
-			pthread_mutex_lock(&c->lock);
-			vu_cli_set_dead_nolock(c, r);
-			pthread_mutex_unlock(&c->lock);
-			r = r == -ETIMEDOUT ? r : -ENOTCONN;
-		}
-		offset += n;
-		p += n;
-		size -= n;
-	}
-	vu_cli_put(c);
-	return r;
+	return vu_cli_region_rw(dev_id, idx, offset, size,
+		(uint8_t *)(uintptr_t)data, VU_RW_POSTED);
 }
 
 int
