@@ -38,7 +38,7 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=all
 cflags="-std=gnu11 -g -O1 $warnings $san -D_GNU_SOURCE
 	-DALLOW_EXPERIMENTAL_API -DALLOW_INTERNAL_API
 	-DRTE_LOG_DEFAULT_LOGTYPE=lib.vfio_user
-	-I$libdir -I$fuzzdir $dpdk_cflags"
+	-I$libdir -I$fuzzdir -I$srcdir/app/test $dpdk_cflags"
 
 mkdir -p "$builddir/obj"
 
@@ -47,6 +47,7 @@ compile() {
 	src=$1 obj=$2
 	shift 2
 	if [ -f "$obj" ] && [ -z "$(find "$src" "$libdir" "$fuzzdir" \
+			"$srcdir/app/test/test_vfio_user_util.h" \
 			-name '*.[ch]' -newer "$obj" | head -n 1)" ]; then
 		return 0
 	fi
@@ -62,15 +63,18 @@ for src in "$libdir"/*.c; do
 	libobjs="$libobjs $obj"
 done
 compile "$fuzzdir/fuzz_common.c" "$builddir/obj/fuzz_common.o"
+# the test suite's helpers (fd and mapping counters, memfd)
+compile "$srcdir/app/test/test_vfio_user_util.c" "$builddir/obj/tvu_util.o"
+common="$builddir/obj/fuzz_common.o $builddir/obj/tvu_util.o"
 for h in fuzz_server fuzz_client fuzz_caps; do
 	compile "$fuzzdir/$h.c" "$builddir/obj/$h.o" -fsanitize=fuzzer-no-link
 	# shellcheck disable=SC2086
 	$CC $san -fsanitize=fuzzer -o "$builddir/$h" "$builddir/obj/$h.o" \
-		"$builddir/obj/fuzz_common.o" $libobjs $dpdk_libs -lpthread
+		$common $libobjs $dpdk_libs -lpthread
 done
 compile "$fuzzdir/gen_seeds.c" "$builddir/obj/gen_seeds.o"
 # shellcheck disable=SC2086
 $CC $san -fsanitize=fuzzer-no-link -o "$builddir/gen_seeds" \
-	"$builddir/obj/gen_seeds.o" "$builddir/obj/fuzz_common.o" $libobjs \
+	"$builddir/obj/gen_seeds.o" $common $libobjs \
 	$dpdk_libs -lpthread
 echo "fuzz harnesses built in $builddir"

@@ -35,6 +35,7 @@
 #include "rte_vfio_user.h"
 #include "vfio_user_msg.h"
 #include "fuzz_common.h"
+#include "test_vfio_user_util.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -448,7 +449,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	n = fz_count_fds();
 	if (fz_base_fds >= 0 && n != fz_base_fds) {
-		fz_dump_fds();
+		tvu_dump_fds(NULL);
 		FZ_FATAL("%d fds open, %d before the first input", n,
 			fz_base_fds);
 	}

@@ -23,6 +23,7 @@
 #include "rte_vfio_user.h"
 #include "rte_vfio_user_pci.h"
 #include "fuzz_common.h"
+#include "test_vfio_user_util.h"
 
 const unsigned int fz_srv_fd_counts[8] = { 0, 1, 2, 3, 4, 8, 16, 17 };
 
@@ -102,53 +103,24 @@ fz_count_fds(void)
 	return n;
 }
 
-void
-fz_dump_fds(void)
-{
-	struct dirent *de;
-	char path[300], target[256];
-	DIR *dir;
-	ssize_t n;
-
-	dir = opendir("/proc/self/fd");
-	if (dir == NULL)
-		return;
-	while ((de = readdir(dir)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
-		n = readlink(path, target, sizeof(target) - 1);
-		target[n > 0 ? n : 0] = '\0';
-		fprintf(stderr, "  fd %s -> %s\n", de->d_name, target);
-	}
-	closedir(dir);
-}
-
+/* The test suite's helpers, fatal on failure here. */
 int
 fz_count_maps(const char *tag)
 {
-	FILE *f = fopen("/proc/self/maps", "re");
-	char line[512];
-	int n = 0;
+	int n = tvu_count_maps(tag);
 
-	if (f == NULL)
-		FZ_FATAL("fopen /proc/self/maps: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, tag) != NULL)
-			n++;
-	fclose(f);
+	if (n < 0)
+		FZ_FATAL("cannot read /proc/self/maps: %s", strerror(errno));
 	return n;
 }
 
 int
 fz_memfd(size_t size)
 {
-	int fd = memfd_create("fz-dma", MFD_CLOEXEC);
+	int fd = tvu_memfd("fz-dma", size);
 
 	if (fd < 0)
-		FZ_FATAL("memfd_create: %s", strerror(errno));
-	if (ftruncate(fd, (off_t)size) < 0)
-		FZ_FATAL("ftruncate: %s", strerror(errno));
+		FZ_FATAL("memfd: %s", strerror(errno));
 	return fd;
 }
 

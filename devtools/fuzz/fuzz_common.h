@@ -29,7 +29,6 @@ void fz_eal_init(const char *prgname);
 /* Open descriptors of this process (entries of /proc/self/fd). */
 int fz_count_fds(void);
 /* Print every open fd and what it is, to stderr. */
-void fz_dump_fds(void);
 /* Lines of /proc/self/maps whose path contains tag. */
 int fz_count_maps(const char *tag);
 

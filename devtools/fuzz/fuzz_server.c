@@ -37,6 +37,7 @@
 #include "vfio_user_msg.h"
 #include "vfio_user_server.h"
 #include "fuzz_common.h"
+#include "test_vfio_user_util.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -544,7 +545,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_dev_check_idle(dev);
 	n = fz_count_fds();
 	if (n != fz_base_fds) {
-		fz_dump_fds();
+		tvu_dump_fds(NULL);
 		FZ_FATAL("%d fds open, %d before the first input", n,
 			fz_base_fds);
 	}
