@@ -17,7 +17,6 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +31,7 @@
 #include "emu_regs.h"
 #include "tool_eal.h"
 
-#define EXIT_USAGE 2
+#define usage_error(...) tool_usage_error(PRGNAME, __VA_ARGS__)
 #define EMU_MAX_COUNT 256
 
 struct opts {
@@ -61,19 +60,6 @@ usage(FILE *f)
 "own and one lcore unless EAL arguments before \"--\" say otherwise.\n"
 "Exit status: 0 after SIGINT/SIGTERM, 1 failure, 2 usage error.\n",
 		EMU_VENDOR_ID, EMU_DEVICE_ID, EMU_MAX_COUNT);
-}
-
-static void __rte_format_printf(1, 2)
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PRGNAME ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (try --help)\n");
-	exit(EXIT_USAGE);
 }
 
 static void
@@ -117,11 +103,7 @@ parse_args(struct opts *o, int argc, char **argv)
 			break;
 		}
 	}
-	if (optind == argc)
-		usage_error("missing SOCKET argument");
-	if (optind + 1 < argc)
-		usage_error("unexpected argument '%s'", argv[optind + 1]);
-	o->sock = argv[optind];
+	o->sock = tool_socket_arg(PRGNAME, argc, argv, optind);
 	if (o->sock[0] == '\0')
 		usage_error("empty SOCKET path");
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,4 +184,28 @@ tool_eal_cleanup(void)
 {
 	rte_eal_cleanup();
 	tool_rmdir_runtime();
+}
+
+void
+tool_usage_error(const char *prg, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try --help)\n");
+	exit(TOOL_EXIT_USAGE);
+}
+
+const char *
+tool_socket_arg(const char *prg, int argc, char **argv, int first)
+{
+	if (first == argc)
+		tool_usage_error(prg, "missing SOCKET argument");
+	if (first + 1 < argc)
+		tool_usage_error(prg, "unexpected argument '%s'",
+			argv[first + 1]);
+	return argv[first];
 }

@@ -17,6 +17,8 @@
 
 #include <stdbool.h>
 
+#include <rte_common.h>
+
 /**
  * Find the "--" that ends the EAL arguments.
  *
@@ -54,5 +56,16 @@ int tool_eal_init(const char *name, int uargc, char **uargv,
  * file prefix created (EAL leaves it behind).
  */
 void tool_eal_cleanup(void);
+
+/* Exit status of a usage error. */
+#define TOOL_EXIT_USAGE 2
+
+/* Print "PRG: <message> (try --help)" on stderr and exit TOOL_EXIT_USAGE. */
+__rte_noreturn void tool_usage_error(const char *prg, const char *fmt, ...)
+	__rte_format_printf(2, 3);
+
+/* The one positional SOCKET argument left after getopt_long(). */
+const char *tool_socket_arg(const char *prg, int argc, char **argv,
+		int first);
 
 #endif /* _TOOL_EAL_H_ */

@@ -16,7 +16,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +29,7 @@
 #include "info.h"
 #include "tool_eal.h"
 
-#define EXIT_USAGE 2
+#define usage_error(...) tool_usage_error(PRGNAME, __VA_ARGS__)
 #define MAX_ACCESSES 64
 #define DEFAULT_DMA_SIZE (1u << 20)
 #define DEFAULT_REPEAT 4
@@ -90,19 +89,6 @@ usage(FILE *f)
 "own and one lcore unless EAL arguments before \"--\" say otherwise.\n"
 "Exit status: 0 success, 1 failure, 2 usage error.\n",
 		DEFAULT_REPEAT, RTE_VFIO_USER_DEFAULT_TIMEOUT_MS);
-}
-
-static void __rte_format_printf(1, 2)
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PRGNAME ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (try --help)\n");
-	exit(EXIT_USAGE);
 }
 
 /* ------------------------------------------------------------------ */
@@ -268,11 +254,7 @@ parse_args(struct opts *o, int argc, char **argv)
 			break;
 		}
 	}
-	if (optind == argc)
-		usage_error("missing SOCKET argument");
-	if (optind + 1 < argc)
-		usage_error("unexpected argument '%s'", argv[optind + 1]);
-	o->sock = argv[optind];
+	o->sock = tool_socket_arg(PRGNAME, argc, argv, optind);
 	if (size_set && !o->dma_test)
 		usage_error("--size only goes with --dma-test");
 	if (o->dma_test && o->nr_acc != 0)
