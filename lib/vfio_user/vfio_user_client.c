@@ -127,15 +127,6 @@ vu_cli_put(struct vu_client *c)
 	pthread_mutex_unlock(&vu_cli_lock);
 }
 
-static int64_t
-vu_cli_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ------------------------------------------------------------------ */
 /* local DMA maps                                                      */
 /* ------------------------------------------------------------------ */
@@ -401,7 +392,7 @@ vu_cli_handle_reply(struct vu_client *c, struct vu_msg *msg)
 static int
 vu_cli_recv_spin(struct vu_client *c, struct vu_msg *msg, int timeout_ms)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : vu_cli_now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : vu_now_ms() + timeout_ms;
 	unsigned int spins = 0;
 	int r;
 
@@ -411,7 +402,7 @@ vu_cli_recv_spin(struct vu_client *c, struct vu_msg *msg, int timeout_ms)
 			return r;
 		rte_pause();
 		if ((++spins & 0x3ff) == 0 && deadline >= 0 &&
-				vu_cli_now_ms() >= deadline)
+				vu_now_ms() >= deadline)
 			return -ETIMEDOUT;
 	}
 }
@@ -549,14 +540,14 @@ vu_cli_wait(struct vu_client *c, struct vu_cwait *w)
 	pthread_mutex_lock(&c->lock);
 	while (!w->done && !c->dead && !timed_out) {
 		if (deadline < 0 && !forever && (c->reading || again)) {
-			deadline = vu_cli_now_ms() + c->timeout_ms;
+			deadline = vu_now_ms() + c->timeout_ms;
 			vu_cli_abs_deadline(c->timeout_ms, &ts);
 		}
 		if (!c->reading) {
 			int left = -1;
 
 			if (deadline >= 0) {
-				int64_t l = deadline - vu_cli_now_ms();
+				int64_t l = deadline - vu_now_ms();
 
 				if (l <= 0) {
 					timed_out = true;

@@ -346,22 +346,6 @@ vu_dma_translate(struct vu_dma_table *t, uint64_t iova, uint64_t *len,
 	return va;
 }
 
-int
-vu_dma_lookup(struct vu_dma_table *t, uint64_t iova, struct vu_dma_map *out)
-{
-	const struct vu_dma_map *m;
-	int r = -EFAULT;
-
-	rte_rwlock_read_lock(&t->lock);
-	m = vu_dma_find(t, iova);
-	if (m != NULL) {
-		*out = *m;
-		r = 0;
-	}
-	rte_rwlock_read_unlock(&t->lock);
-	return r;
-}
-
 int64_t
 vu_dma_access(struct vu_dma_table *t, uint64_t iova, uint8_t *buf,
 		uint64_t len, bool write, bool *by_msg)

@@ -72,9 +72,6 @@ int vu_dma_remove(struct vu_dma_table *t, uint64_t iova, uint64_t size);
 void vu_dma_remove_all(struct vu_dma_table *t);
 void *vu_dma_translate(struct vu_dma_table *t, uint64_t iova, uint64_t *len,
 		uint32_t prot);
-/* Copy of the map holding iova; -EFAULT if none. */
-int vu_dma_lookup(struct vu_dma_table *t, uint64_t iova,
-		struct vu_dma_map *out);
 /*
  * Copy between buf and the map holding iova, under the read lock so an
  * unmap cannot pull the mapping away mid-copy. Returns the bytes covered by

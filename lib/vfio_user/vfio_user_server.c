@@ -1216,27 +1216,18 @@ vu_conn_put(struct vu_sconn *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
-static int64_t
-vu_srv_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* We are the reader (inside a handler): read until our reply arrives,
  * keeping commands for later. */
 static int
 vu_sreq_wait_inline(struct vu_sconn *c, struct vu_sreq *q)
 {
-	int64_t deadline = vu_srv_now_ms() + VU_SRV_TIMEOUT_MS;
+	int64_t deadline = vu_now_ms() + VU_SRV_TIMEOUT_MS;
 	struct vu_msg msg;
 	int r;
 
 	vu_rx_detach(&c->rx, &c->spare);
 	while (!q->done) {
-		int64_t left = deadline - vu_srv_now_ms();
+		int64_t left = deadline - vu_now_ms();
 
 		if (left <= 0)
 			return -ETIMEDOUT;

@@ -209,7 +209,7 @@ vu_rx_want(const struct vu_rx *rx)
 }
 
 static void
-vu_rx_take_cmsg(struct vu_rx *rx, struct msghdr *mh, size_t old_len)
+vu_rx_take_cmsg(struct vu_rx *rx, struct msghdr *mh)
 {
 	struct cmsghdr *cm;
 	size_t at = rx->discard > 0 ? 0 : vu_rx_last_start(rx, rx->len);
@@ -219,7 +219,6 @@ vu_rx_take_cmsg(struct vu_rx *rx, struct msghdr *mh, size_t old_len)
 		/* cannot happen with vu_rx_want(); be safe anyway */
 		vu_rx_close_fds(rx);
 	}
-	RTE_SET_USED(old_len);
 	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
 		int *p = (int *)CMSG_DATA(cm);
 		size_t n, i;
@@ -244,15 +243,6 @@ vu_rx_take_cmsg(struct vu_rx *rx, struct msghdr *mh, size_t old_len)
 		VU_LOG(ERR, "received fds truncated (too many fds, or LSM policy)");
 		rx->fds_trunc = true;
 	}
-}
-
-static int64_t
-vu_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int
@@ -290,7 +280,6 @@ vu_rx_fill(int fd, struct vu_rx *rx, int timeout_ms, int64_t deadline)
 	struct iovec iov;
 	struct msghdr mh;
 	ssize_t n;
-	size_t old_len = rx->len;
 
 	for (;;) {
 		iov.iov_base = rx->buf + rx->len;
@@ -320,7 +309,7 @@ vu_rx_fill(int fd, struct vu_rx *rx, int timeout_ms, int64_t deadline)
 	}
 	rx->len += (size_t)n;
 	if (mh.msg_controllen > 0 || (mh.msg_flags & MSG_CTRUNC))
-		vu_rx_take_cmsg(rx, &mh, old_len);
+		vu_rx_take_cmsg(rx, &mh);
 	return 0;
 }
 
