@@ -161,8 +161,8 @@ vu_dma_find(struct vu_dma_table *t, uint64_t iova)
 			return NULL;
 		return &t->maps[t->ehot[k].idx];
 	} else {
-		/* racy counter, only a hint for vu_dma_translate() */
-		t->misses++;
+		/* a hint for vu_dma_translate(), from any reader */
+		__atomic_fetch_add(&t->misses, 1, __ATOMIC_RELAXED);
 		i = vu_dma_upper(t, iova);
 	}
 
@@ -341,7 +341,8 @@ vu_dma_translate(struct vu_dma_table *t, uint64_t iova, uint64_t *len,
 	}
 	rte_rwlock_read_unlock(&t->lock);
 	/* after a table change, the first lookups rebuild the index */
-	if (unlikely(!t->evalid) && t->misses > 64)
+	if (unlikely(!t->evalid) &&
+			__atomic_load_n(&t->misses, __ATOMIC_RELAXED) > 64)
 		vu_dma_reindex(t);
 	return va;
 }

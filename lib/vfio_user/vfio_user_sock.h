@@ -56,8 +56,9 @@ void vu_rx_free(struct vu_rx *rx);
 /*
  * Get the next message from fd into msg.
  * timeout_ms < 0 waits forever, 0 never waits (non-blocking socket read),
- * VU_RECV_BLOCKING reads a blocking socket once per fill, bounded by its
- * SO_RCVTIMEO (one syscall per message instead of poll() + recvmsg()).
+ * VU_RECV_BLOCKING reads a blocking socket, the first read bounded by its
+ * SO_RCVTIMEO (one syscall per message instead of poll() + recvmsg()) and
+ * the rest of a partly received message by a deadline of rx->block_ms.
  * Returns 0 with a message, -EAGAIN (nothing whole yet, timeout 0),
  * -ETIMEDOUT, -ECONNRESET (peer closed), -EPROTO (msg_size < 16: the stream
  * cannot be re-synchronised), or another negative errno.
