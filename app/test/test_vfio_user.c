@@ -1930,6 +1930,86 @@ test_dma_map_table(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * Translation over many maps: the library rebuilds a search index after a
+ * table change once lookups miss it, so check the answers before, during
+ * and after that, and after an unmap invalidates it again.
+ */
+#define T_IDX_MAPS 300
+#define T_IDX_BASE UINT64_C(0x40000000)
+#define T_IDX_STEP 0x3000u      /* 4 KiB map, 8 KiB hole */
+
+static int
+idx_check_all(unsigned int hole)
+{
+	/* first byte, inside, last byte of every map and of every hole page */
+	static const uint32_t offs[] = { 0x0, 0x10, 0xfff };
+	unsigned int q, o;
+
+	for (q = 0; q < T_IDX_MAPS * 3; q++) {
+		for (o = 0; o < RTE_DIM(offs); o++) {
+			uint64_t iova = T_IDX_BASE + (uint64_t)q * 0x1000 +
+				offs[o];
+			unsigned int i = q / 3;
+			uint64_t len = 0x2000;
+			uint8_t *va;
+
+			va = rte_vfio_user_iova_to_vva(g_main.id, iova, &len,
+				PROT_READ);
+			if (q % 3 != 0 || i == hole) {
+				TEST_ASSERT_NULL(va, "iova 0x%" PRIx64
+					" is not mapped, got %p", iova, va);
+				continue;
+			}
+			TEST_ASSERT_NOT_NULL(va, "map %u at 0x%" PRIx64
+				" not found", i, iova);
+			TEST_ASSERT_EQUAL(len, 0x1000 - offs[o], "map %u +0x%x:"
+				" len 0x%" PRIx64, i, offs[o], len);
+			TEST_ASSERT_EQUAL(*(uint32_t *)(va - offs[o]), i % 256,
+				"map %u translated to the wrong page", i);
+		}
+	}
+	return TEST_SUCCESS;
+}
+
+static int
+test_iova_index(void)
+{
+	static struct rte_vfio_user_mem_reg mem[T_IDX_MAPS];
+	static int fds[T_IDX_MAPS];
+	unsigned int i, pass;
+
+	for (i = 0; i < 256; i++)
+		*(uint32_t *)(g_dma_va + i * 0x1000) = i;
+	for (i = 0; i < T_IDX_MAPS; i++) {
+		mem[i].gpa = T_IDX_BASE + (uint64_t)i * T_IDX_STEP;
+		mem[i].size = 0x1000;
+		mem[i].fd_offset = (uint64_t)(i % 256) * 0x1000;
+		mem[i].protection = RW_PROT;
+		mem[i].flags = RTE_VUSER_MEM_MAPPABLE;
+		mem[i].vaddr = g_dma_va + mem[i].fd_offset;
+		fds[i] = g_dma_fd;
+	}
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dma_map(g_cli, mem, fds, T_IDX_MAPS),
+		"mapping %u pages failed", T_IDX_MAPS);
+	/* the first pass runs on the plain search and rebuilds the index */
+	for (pass = 0; pass < 2; pass++)
+		if (idx_check_all(UINT32_MAX) != TEST_SUCCESS)
+			return TEST_FAILED;
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dma_unmap(g_cli, &mem[5], 1),
+		"unmap of map 5 failed");
+	for (pass = 0; pass < 2; pass++)
+		if (idx_check_all(5) != TEST_SUCCESS)
+			return TEST_FAILED;
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dma_unmap(g_cli, mem, 5),
+		"unmap of maps 0-4 failed");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dma_unmap(g_cli, &mem[6],
+		T_IDX_MAPS - 6), "unmap of maps 6- failed");
+	TEST_ASSERT_EQUAL(rte_vfio_user_get_mem_table(g_main.id, NULL, 0), 0,
+		"maps left after unmapping them all");
+	return TEST_SUCCESS;
+}
+
 struct dma_job {
 	int dev_id;
 	uint64_t iova;
@@ -3373,6 +3453,7 @@ static struct unit_test_suite vfio_user_suite = {
 		TEST_CASE(test_bar1_large),
 		TEST_CASE(test_posted_write),
 		TEST_CASE_ST(dma_setup, dma_teardown, test_dma_map_table),
+		TEST_CASE(test_iova_index),
 		TEST_CASE_ST(dma_setup, dma_teardown, test_dma_rw_thread),
 		TEST_CASE(test_dma_large),
 		TEST_CASE_ST(dma_setup, dma_teardown, test_dma_doorbell),
