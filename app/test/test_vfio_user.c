@@ -48,6 +48,7 @@
 #include <jansson.h>
 
 #include <rte_common.h>
+#include <rte_eal.h>
 #include <rte_vfio_user.h>
 
 #include "vfio_user_msg.h"
@@ -2748,6 +2749,74 @@ test_disconnect_reconnect(void)
 /* several devices, poll mode                                          */
 /* ------------------------------------------------------------------ */
 
+/* One telemetry request; the reply's JSON for cmd, or NULL. */
+static json_t *
+tel_query(int sock, const char *cmd)
+{
+	char buf[16384];
+	json_t *root, *v;
+	ssize_t n;
+
+	if (send(sock, cmd, strlen(cmd), 0) < 0)
+		return NULL;
+	n = recv(sock, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return NULL;
+	root = json_loadb(buf, (size_t)n, 0, NULL);
+	if (root == NULL)
+		return NULL;
+	v = json_incref(json_object_get(root, strchr(cmd, ',') != NULL ?
+		"/vfio_user/info" : cmd));
+	json_decref(root);
+	return v;
+}
+
+/* /vfio_user/list and /vfio_user/info over EAL's telemetry socket. */
+static int
+test_telemetry(void)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	char greeting[1024], cmd[64];
+	const char *sock_path;
+	json_t *list, *info;
+	bool found = false, ok;
+	size_t i;
+	int sock;
+
+	snprintf(un.sun_path, sizeof(un.sun_path), "%s/dpdk_telemetry.v2",
+		rte_eal_get_runtime_dir());
+	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	TEST_ASSERT(sock >= 0, "socket: %s", strerror(errno));
+	if (connect(sock, (struct sockaddr *)&un, sizeof(un)) < 0) {
+		close(sock);
+		printf("no telemetry socket %s: skipped\n", un.sun_path);
+		return TEST_SKIPPED;
+	}
+	if (recv(sock, greeting, sizeof(greeting), 0) <= 0) {
+		close(sock);
+		TEST_ASSERT(false, "no telemetry greeting");
+	}
+	list = tel_query(sock, "/vfio_user/list");
+	for (i = 0; list != NULL && i < json_array_size(list); i++)
+		if (json_integer_value(json_array_get(list, i)) == g_main.id)
+			found = true;
+	json_decref(list);
+	snprintf(cmd, sizeof(cmd), "/vfio_user/info,%d", g_main.id);
+	info = tel_query(sock, cmd);
+	close(sock);
+	TEST_ASSERT(found, "/vfio_user/list lacks device %d", g_main.id);
+	TEST_ASSERT(json_is_object(info), "/vfio_user/info gave no object");
+	sock_path = json_string_value(json_object_get(info, "socket"));
+	ok = sock_path != NULL && strcmp(sock_path, g_main.path) == 0 &&
+		json_integer_value(json_object_get(info, "connected")) == 1 &&
+		json_integer_value(json_object_get(info, "num_regions")) ==
+		T_NR_REGIONS;
+	json_decref(info);
+	TEST_ASSERT(ok, "/vfio_user/info of device %d does not describe it",
+		g_main.id);
+	return TEST_SUCCESS;
+}
+
 static int
 test_two_devices(void)
 {
@@ -3468,6 +3537,7 @@ static struct unit_test_suite vfio_user_suite = {
 		TEST_CASE(test_timeout),
 		TEST_CASE(test_detach_during_call),
 		TEST_CASE_ST(NULL, dma_teardown, test_disconnect_reconnect),
+		TEST_CASE(test_telemetry),
 		TEST_CASE(test_two_devices),
 		TEST_CASE(test_poll_mode),
 		TEST_CASE(test_raw_version),
