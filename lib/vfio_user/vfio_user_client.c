@@ -85,6 +85,7 @@ struct vu_client {
 	TAILQ_HEAD(, vu_cwait) waits;
 	uint16_t next_id;
 	uint32_t nr_waiting;      /* calls in waits */
+	uint32_t fd_calls;        /* calls whose reply may carry an fd */
 	bool reading;             /* some thread reads the socket */
 	bool rearm;               /* control thread backed off: re-arm */
 	bool dead;                /* connection lost */
@@ -459,6 +460,7 @@ vu_cli_evcb(int fd, void *arg, uint32_t events)
 		return;
 	}
 	c->reading = true;
+	c->rx.no_fds = c->fd_calls == 0;
 	pthread_mutex_unlock(&c->lock);
 
 	do {
@@ -556,6 +558,7 @@ vu_cli_wait(struct vu_client *c, struct vu_cwait *w)
 				left = (int)l;
 			}
 			c->reading = true;
+			c->rx.no_fds = c->fd_calls == 0;
 			pthread_mutex_unlock(&c->lock);
 			r = vu_cli_read_one(c, forever ? -1 :
 				(left >= 0 ? left : (int)c->timeout_ms));
@@ -565,7 +568,7 @@ vu_cli_wait(struct vu_client *c, struct vu_cwait *w)
 				timed_out = true;
 			else if (r < 0)
 				vu_cli_set_dead_nolock(c, r);
-			if (c->nr_waiting > 1)
+			if (c->nr_waiting > 1 || c->fd_calls > 0)
 				pthread_cond_broadcast(&c->cond);
 			/* a message that was not ours: bound what follows */
 			again = true;
@@ -586,6 +589,29 @@ vu_cli_wait(struct vu_client *c, struct vu_cwait *w)
 	if (r < 0)
 		vu_close(&w->fd);
 	return r;
+}
+
+/*
+ * A call whose reply may carry an fd waits until no thread reads the
+ * socket without a control buffer (it would drop the fd), at most the
+ * call's timeout. Called with c->lock held and c->fd_calls counting us,
+ * so no new reader starts without one.
+ */
+static int
+vu_cli_fd_call_wait_nolock(struct vu_client *c)
+{
+	struct timespec ts;
+
+	if (c->timeout_ms > 0)
+		vu_cli_abs_deadline(c->timeout_ms, &ts);
+	while (c->reading && c->rx.no_fds && !c->dead) {
+		if (c->timeout_ms == 0)
+			pthread_cond_wait(&c->cond, &c->lock);
+		else if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) ==
+				ETIMEDOUT)
+			return -ETIMEDOUT;
+	}
+	return c->dead ? -ENOTCONN : 0;
 }
 
 /*
@@ -619,6 +645,17 @@ vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 		pthread_mutex_unlock(&c->lock);
 		return -ENOTCONN;
 	}
+	if (rfd != NULL) {
+		/* from now on readers keep fds; one that reads without (it
+		 * began before us) could take our reply: let it finish first */
+		c->fd_calls++;
+		r = vu_cli_fd_call_wait_nolock(c);
+		if (r < 0) {
+			c->fd_calls--;
+			pthread_mutex_unlock(&c->lock);
+			return r;
+		}
+	}
 	w.id = c->next_id++;
 	TAILQ_INSERT_TAIL(&c->waits, &w, next);
 	c->nr_waiting++;
@@ -631,11 +668,18 @@ vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 		pthread_mutex_lock(&c->lock);
 		TAILQ_REMOVE(&c->waits, &w, next);
 		c->nr_waiting--;
+		if (rfd != NULL)
+			c->fd_calls--;
 		vu_cli_set_dead_nolock(c, r);
 		pthread_mutex_unlock(&c->lock);
 		return r == -ETIMEDOUT ? r : -ENOTCONN;
 	}
 	r = vu_cli_wait(c, &w);
+	if (rfd != NULL) {
+		pthread_mutex_lock(&c->lock);
+		c->fd_calls--;
+		pthread_mutex_unlock(&c->lock);
+	}
 	if (r < 0)
 		return r;
 	if (rlen != NULL)

@@ -48,6 +48,12 @@ struct vu_rx {
 	bool fds_trunc;
 	size_t consumed;   /* size of the message handed out, 0 if none */
 	uint32_t block_ms; /* SO_RCVTIMEO of a blocking socket (0: none) */
+	/*
+	 * Read with recv(), no control buffer: cheaper, and any fds the peer
+	 * attaches are dropped by the kernel, never installed here. Set by
+	 * the owner only while no message it may read can carry fds.
+	 */
+	bool no_fds;
 };
 
 int vu_rx_init(struct vu_rx *rx, size_t max_msg);
@@ -89,6 +95,9 @@ int vu_msg_take_fd(struct vu_msg *msg, unsigned int i);
  * size is set by the caller. Never raises SIGPIPE. Blocks (poll) at most
  * timeout_ms for socket space (< 0: forever).
  */
+/* Messages up to this size without fds go out with one send(). */
+#define VU_SMALL_SEND 1024
+
 int vu_send_msg(int fd, const struct vfio_user_hdr *hdr,
 		const struct iovec *iov, int iovcnt,
 		const int *fds, unsigned int nr_fds, int timeout_ms);
