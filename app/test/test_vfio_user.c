@@ -1685,6 +1685,68 @@ test_region_mmap(void)
 	return TEST_SUCCESS;
 }
 
+struct reader_job {
+	int dev;
+	volatile bool stop;
+	unsigned int reads;
+	int err;
+};
+
+static void *
+reader_run(void *arg)
+{
+	struct reader_job *j = arg;
+	uint32_t v;
+
+	while (!j->stop && j->err == 0) {
+		j->err = rte_vfio_user_region_read(j->dev,
+			VFIO_PCI_BAR0_REGION_INDEX, 0, sizeof(v), &v);
+		j->reads++;
+	}
+	return NULL;
+}
+
+/*
+ * The client reads fd-less replies without a control buffer. A REGION_INFO
+ * whose reply carries an fd must get it even while another thread's calls
+ * keep a reader on the socket all the time.
+ */
+static int
+test_region_fd_concurrent(void)
+{
+	struct reader_job j = { .dev = g_cli };
+	union t_reg_info u;
+	unsigned int i, got = 0;
+	pthread_t t;
+	int fd, r = 0;
+
+	TEST_ASSERT_SUCCESS(pthread_create(&t, NULL, reader_run, &j),
+		"pthread_create failed");
+	for (i = 0; i < 300 && r == 0; i++) {
+		/* room for the capabilities: the reply carries the fd */
+		memset(&u, 0, sizeof(u));
+		u.info.argsz = sizeof(u);
+		u.info.index = VFIO_PCI_BAR2_REGION_INDEX;
+		fd = -1;
+		r = rte_vfio_user_get_reg_info(g_cli, &u.info, &fd);
+		if (fd >= 0) {
+			got++;
+			close(fd);
+		}
+	}
+	j.stop = true;
+	pthread_join(t, NULL);
+	TEST_ASSERT_SUCCESS(r, "region info %u failed: %s", i, strerror(-r));
+	TEST_ASSERT_SUCCESS(j.err, "concurrent region read failed: %s",
+		strerror(-j.err));
+	TEST_ASSERT_EQUAL(got, i, "%u of %u region infos came without fd",
+		i - got, i);
+	TEST_ASSERT(j.reads > 0, "the reader thread made no call");
+	printf("  %u region infos with fd, %u concurrent reads\n", got,
+		j.reads);
+	return TEST_SUCCESS;
+}
+
 static int
 test_config_space(void)
 {
@@ -3517,6 +3579,7 @@ static struct unit_test_suite vfio_user_suite = {
 		TEST_CASE(test_attach_caps),
 		TEST_CASE(test_region_info),
 		TEST_CASE(test_region_mmap),
+		TEST_CASE(test_region_fd_concurrent),
 		TEST_CASE(test_config_space),
 		TEST_CASE(test_bar0_access),
 		TEST_CASE(test_bar1_large),
