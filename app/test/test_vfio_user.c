@@ -2153,6 +2153,54 @@ test_dma_rw_thread(void)
 }
 
 /*
+ * A client busy with calls for many milliseconds is taken out of its
+ * control thread's loop (its callers read the socket); once idle it must
+ * be watched again, so message DMA to it while no call is in flight is
+ * served within a few ticks, not at its next call. Three rounds: burst,
+ * pause, DMA by messages from another thread, each bounded in time.
+ */
+static int
+test_dma_after_burst(void)
+{
+	const size_t len = 4096;
+	unsigned int round, i;
+	uint32_t v;
+
+	for (round = 0; round < 3; round++) {
+		uint64_t t0, ms;
+		int r;
+
+		/* about 20 ms of back-to-back calls: several ticks busy */
+		t0 = tvu_now_ms();
+		for (i = 0; tvu_now_ms() - t0 < 20; i++)
+			TEST_ASSERT_SUCCESS(rte_vfio_user_region_read(g_cli,
+				VFIO_PCI_BAR0_REGION_INDEX, 0, sizeof(v), &v),
+				"burst read %u failed", i);
+		/* idle now: DMA_WRITE then DMA_READ messages to the client */
+		fill_pattern(g_buf_a, len, 60 + round);
+		t0 = tvu_now_ms();
+		r = dma_on_thread(T_NOFD_IOVA + 0x2000, g_buf_a, len, true);
+		TEST_ASSERT_SUCCESS(r, "round %u: dma_write after a burst: %s",
+			round, strerror(-r));
+		memset(g_buf_b, 0, len);
+		r = dma_on_thread(T_NOFD_IOVA + 0x2000, g_buf_b, len, false);
+		ms = tvu_now_ms() - t0;
+		TEST_ASSERT_SUCCESS(r, "round %u: dma_read after a burst: %s",
+			round, strerror(-r));
+		TEST_ASSERT_BUFFERS_ARE_EQUAL(g_nofd_va + 0x2000, g_buf_a, len,
+			"round %u: client memory differs", round);
+		TEST_ASSERT_BUFFERS_ARE_EQUAL(g_buf_b, g_buf_a, len,
+			"round %u: dma_read differs", round);
+		TEST_ASSERT(ms < 200, "round %u: message DMA to an idle client "
+			"took %" PRIu64 " ms after a burst of %u calls", round,
+			ms, i);
+		printf("  round %u: %u calls, then 2 message DMAs in %" PRIu64
+			" ms\n", round, i, ms);
+	}
+	return TEST_SUCCESS;
+}
+
+/*
  * 3 MiB to and from an fd-less map: DMA_WRITE / DMA_READ messages of at
  * most the client's max_data_xfer_size (1 MiB) each, issued from a thread
  * of our own. On a device and client of its own so that a failure cannot
@@ -3587,6 +3635,7 @@ static struct unit_test_suite vfio_user_suite = {
 		TEST_CASE_ST(dma_setup, dma_teardown, test_dma_map_table),
 		TEST_CASE(test_iova_index),
 		TEST_CASE_ST(dma_setup, dma_teardown, test_dma_rw_thread),
+		TEST_CASE_ST(dma_setup, dma_teardown, test_dma_after_burst),
 		TEST_CASE(test_dma_large),
 		TEST_CASE_ST(dma_setup, dma_teardown, test_dma_doorbell),
 		TEST_CASE_ST(dma_setup, dma_teardown,
