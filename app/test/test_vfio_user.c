@@ -3114,6 +3114,113 @@ test_poll_mode(void)
 	return srv_stop(&g_poll);
 }
 
+struct serve_job {
+	int dev_id;
+	unsigned int served;  /* rte_vfio_user_serve() returned 0 */
+	int last;             /* what ended the loop */
+};
+
+static void *
+serve_run(void *arg)
+{
+	struct serve_job *j = arg;
+	int r;
+
+	while ((r = rte_vfio_user_serve(j->dev_id)) == 0)
+		j->served++;
+	j->last = r;
+	return NULL;
+}
+
+/* Two clients in turn on a device served by rte_vfio_user_serve(), then
+ * a third: unregister while it is connected must wake the serving thread.
+ * With connected == false, unregister while the thread waits for one. */
+static int
+serve_round(bool connected)
+{
+	struct serve_job j = { .last = 1 };
+	uint32_t v, rv = 0;
+	uint8_t cfg[T_CFG_SIZE];
+	unsigned int k;
+	pthread_t t;
+	int cli = -1, r = 0;
+
+	TEST_ASSERT_SUCCESS(srv_init(&g_poll, "serve.sock", T_BAR1_SMALL,
+		T_DEVICE_ID), "cannot set up the served device");
+	TEST_ASSERT_EQUAL(rte_vfio_user_serve(g_poll.id), -EINVAL,
+		"serve before start must fail with -EINVAL");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_set_poll_mode(g_poll.path, true),
+		"set_poll_mode failed");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_start(g_poll.path), "start failed");
+	j.dev_id = g_poll.id;
+	TEST_ASSERT_SUCCESS(pthread_create(&t, NULL, serve_run, &j),
+		"pthread_create failed");
+
+	for (k = 0; k < 2 && r == 0; k++) {
+		v = 0x5e7e0000 + k;
+		cli = cli_attach(g_poll.path);
+		r = cli < 0 ? cli : rte_vfio_user_region_write(cli, 0,
+			R_SCRATCH + 8, sizeof(v), &v);
+		if (r == 0)
+			r = rte_vfio_user_region_read(cli, 0, R_SCRATCH + 8,
+				sizeof(rv), &rv);
+		if (r == 0 && rv != v)
+			r = -EIO;
+		if (r == 0)
+			r = rte_vfio_user_region_read(cli, T_CFG_REGION, 0,
+				T_CFG_SIZE, cfg);
+		if (r == 0 && memcmp(cfg, g_poll.cfg, T_CFG_SIZE) != 0)
+			r = -EIO;
+		if (r == 0 && rte_vfio_user_poll(g_poll.id) != -EBUSY)
+			r = -EPERM;
+		if (cli >= 0)
+			cli_detach(&cli);
+		wait_count(&g_poll.n_destroy, k + 1);
+	}
+	if (r == 0 && connected) {
+		cli = cli_attach(g_poll.path);
+		if (cli < 0)
+			r = cli;
+		else
+			r = rte_vfio_user_region_read(cli, 0, R_SCRATCH + 8,
+				sizeof(rv), &rv);
+	}
+	/* the serving thread sleeps in recvmsg() or in poll() */
+	usleep(20 * 1000);
+	TEST_ASSERT_SUCCESS(srv_stop(&g_poll), "unregister failed");
+	pthread_join(t, NULL);
+	if (cli >= 0) {
+		TEST_ASSERT(rte_vfio_user_region_read(cli, 0, R_SCRATCH + 8,
+			sizeof(rv), &rv) < 0,
+			"a call after unregister must fail");
+		cli_detach(&cli);
+	}
+	TEST_ASSERT_SUCCESS(r, "calls to the served device failed: %s",
+		strerror(-r));
+	TEST_ASSERT_EQUAL(j.served, 2, "serve returned 0 %u times, want 2",
+		j.served);
+	TEST_ASSERT_EQUAL(j.last, -ESHUTDOWN,
+		"serve ended with %d after unregister, want -ESHUTDOWN",
+		j.last);
+	return TEST_SUCCESS;
+}
+
+static int
+test_serve_mode(void)
+{
+	int fds = count_fds();
+
+	TEST_ASSERT_EQUAL(rte_vfio_user_serve(g_main.id), -EINVAL,
+		"serve of a device not in poll mode must fail with -EINVAL");
+	TEST_ASSERT_EQUAL(rte_vfio_user_serve(-1), -EINVAL,
+		"serve of id -1 must fail with -EINVAL");
+	TEST_ASSERT_SUCCESS(serve_round(true), "unregister while connected");
+	TEST_ASSERT_SUCCESS(serve_round(false), "unregister while waiting");
+	TEST_ASSERT_EQUAL(count_fds(), fds, "serve mode: %d fds, %d before",
+		count_fds(), fds);
+	return TEST_SUCCESS;
+}
+
 /* ------------------------------------------------------------------ */
 /* protocol errors on a raw socket                                     */
 /* ------------------------------------------------------------------ */
@@ -3652,6 +3759,7 @@ static struct unit_test_suite vfio_user_suite = {
 		TEST_CASE(test_telemetry),
 		TEST_CASE(test_two_devices),
 		TEST_CASE(test_poll_mode),
+		TEST_CASE(test_serve_mode),
 		TEST_CASE(test_raw_version),
 		TEST_CASE(test_raw_invalid),
 		TEST_CASE(test_raw_oversize_unknown),

@@ -670,6 +670,35 @@ __rte_experimental
 int
 rte_vfio_user_poll(int dev_id);
 
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Serve a poll-mode device from the calling thread, sleeping in the kernel
+ * whenever there is nothing to do: wait for a client if none is connected,
+ * then handle its messages as they arrive, one blocking recvmsg() each (no
+ * epoll, no timer), until the client disconnects. This is the lowest
+ * latency a server gets without a busy thread: a thread of the application
+ * dedicated to the device (one per device), as a libvfio-user server runs
+ * vfu_run_ctx() blocking. Device callbacks run on the calling thread.
+ *
+ * rte_vfio_user_unregister() from another thread wakes the caller, which
+ * then returns -ESHUTDOWN; the unregister waits for that. Not to be mixed
+ * with rte_vfio_user_poll() on the same device at the same time (which
+ * then returns -EBUSY).
+ *
+ * @param dev_id
+ *   Server device id (started, in poll mode).
+ * @return
+ *   0 when a client was served and has disconnected (call again to serve
+ *   the next one); -ESHUTDOWN if the device is being unregistered;
+ *   -EINVAL (bad id, not started or not in poll mode), -EBUSY (another
+ *   thread serves the device).
+ */
+__rte_experimental
+int
+rte_vfio_user_serve(int dev_id);
+
 /* ------------------------------------------------------------------ */
 /* Client (device consumer) API                                        */
 /* ------------------------------------------------------------------ */

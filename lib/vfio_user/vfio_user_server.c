@@ -936,6 +936,19 @@ vu_conn_defer(struct vu_sconn *c, struct vu_msg *msg)
  * Returns the number of messages handled, or <0 if the connection must be
  * closed. Runs on the thread that holds the reader role.
  */
+/* Handle one received message; <0 if the connection must be closed. */
+static int
+vu_conn_dispatch(struct vu_sconn *c, struct vu_msg *msg)
+{
+	if (msg->oversize)
+		VU_DLOG(c->dev->path, ERR, "message of %u bytes dropped",
+			msg->hdr.size);
+	vu_conn_handle_msg(c, msg);
+	vu_rx_consume(&c->rx, msg);
+	vu_conn_run_deferred(c);
+	return c->broken ? -EPIPE : 0;
+}
+
 static int
 vu_conn_process(struct vu_sconn *c)
 {
@@ -948,14 +961,9 @@ vu_conn_process(struct vu_sconn *c)
 			return n;
 		if (r < 0)
 			return r;
-		if (msg.oversize)
-			VU_DLOG(c->dev->path, ERR, "message of %u bytes dropped",
-				msg.hdr.size);
-		vu_conn_handle_msg(c, &msg);
-		vu_rx_consume(&c->rx, &msg);
-		vu_conn_run_deferred(c);
-		if (c->broken)
-			return -EPIPE;
+		r = vu_conn_dispatch(c, &msg);
+		if (r < 0)
+			return r;
 		n++;
 	} while (vu_rx_pending(&c->rx));
 	return n;
@@ -1448,6 +1456,7 @@ vu_regs_free(struct rte_vfio_user_reg_info *regs, uint32_t n)
 int
 rte_vfio_user_unregister(const char *sock_addr)
 {
+	struct vu_sconn *served = NULL;
 	struct vu_sdev *d;
 	struct vu_sconn *c;
 	bool mine;
@@ -1465,7 +1474,25 @@ rte_vfio_user_unregister(const char *sock_addr)
 	if (d == NULL)
 		return -ENOENT;
 
+	/*
+	 * A thread in rte_vfio_user_serve() sleeps in poll() or recvmsg():
+	 * shutdown() wakes it and it returns. We claim its connection first,
+	 * so its fd stays open (and ours to shut down) until we close it.
+	 */
 	pthread_mutex_lock(&d->lock);
+	d->stop_serving = true;
+	if (d->serving) {
+		if (d->listen_fd >= 0)
+			shutdown(d->listen_fd, SHUT_RDWR);
+		c = d->conn;
+		if (c != NULL && !c->claimed) {
+			c->claimed = true;
+			served = c;
+			shutdown(c->fd, SHUT_RDWR);
+		}
+		while (d->serving)
+			pthread_cond_wait(&d->cond, &d->lock);
+	}
 	if (d->listen_fd >= 0) {
 		int lfd = d->listen_fd;
 
@@ -1479,7 +1506,7 @@ rte_vfio_user_unregister(const char *sock_addr)
 	}
 	c = d->conn;
 	cfd = c != NULL ? c->fd : -1;
-	mine = c != NULL && !c->claimed;
+	mine = c != NULL && (!c->claimed || c == served);
 	if (mine)
 		c->claimed = true;
 	pthread_mutex_unlock(&d->lock);
@@ -1997,6 +2024,8 @@ rte_vfio_user_poll(int dev_id)
 
 	if (unlikely(d == NULL || !d->poll_mode || !d->started))
 		return -EINVAL;
+	if (unlikely(__atomic_load_n(&d->serving, __ATOMIC_RELAXED)))
+		return -EBUSY;
 	c = d->conn;
 	if (c == NULL) {
 		c = vu_accept(d, d->listen_fd);
@@ -2013,6 +2042,92 @@ rte_vfio_user_poll(int dev_id)
 		vu_conn_close(d, c);
 		return 0;
 	}
+	return r;
+}
+
+/* rte_vfio_user_serve(): wait for a client, blocking; NULL if stopped. */
+static struct vu_sconn *
+vu_serve_accept(struct vu_sdev *d)
+{
+	struct vu_sconn *c = NULL;
+	bool stop;
+
+	for (;;) {
+		struct pollfd p = { .fd = d->listen_fd, .events = POLLIN };
+
+		pthread_mutex_lock(&d->lock);
+		stop = d->stop_serving;
+		if (!stop && c == NULL)
+			c = d->conn; /* accepted by rte_vfio_user_poll() */
+		pthread_mutex_unlock(&d->lock);
+		if (stop) {
+			if (c != NULL)
+				vu_conn_close(d, c);
+			return NULL;
+		}
+		if (c != NULL)
+			return c;
+		if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+			VU_DLOG(d->path, ERR, "poll: %s", strerror(errno));
+			return NULL;
+		}
+		c = vu_accept(d, d->listen_fd);
+	}
+}
+
+int
+rte_vfio_user_serve(int dev_id)
+{
+	struct vu_sdev *d = vu_get_dev(dev_id);
+	struct vu_sconn *c;
+	struct vu_msg msg;
+	int flags, r;
+
+	if (d == NULL || !d->poll_mode || !d->started)
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	if (d->serving || d->stop_serving) {
+		r = d->stop_serving ? -ESHUTDOWN : -EBUSY;
+		pthread_mutex_unlock(&d->lock);
+		return r;
+	}
+	__atomic_store_n(&d->serving, true, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&d->lock);
+
+	c = vu_serve_accept(d);
+	if (c == NULL) {
+		r = -ESHUTDOWN;
+		goto out;
+	}
+	/*
+	 * One blocking recvmsg() per message: no epoll_wait(), and no timer
+	 * (SO_RCVTIMEO) while waiting for the next message; only the rest of a
+	 * partly received message is bounded, so a client dribbling bytes is
+	 * dropped. Sends stay non-blocking (MSG_DONTWAIT). Unregister wakes
+	 * us with shutdown().
+	 */
+	flags = fcntl(c->fd, F_GETFL);
+	if (flags >= 0)
+		fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
+	c->rx.block_ms = VU_SRV_TIMEOUT_MS;
+	vu_conn_set_reader(c, true);
+	do {
+		r = vu_recv_msg(c->fd, &c->rx, &msg, VU_RECV_BLOCKING);
+		if (r == 0)
+			r = vu_conn_dispatch(c, &msg);
+	} while (r == 0);
+	vu_conn_set_reader(c, false);
+	if (r != -ECONNRESET)
+		VU_DLOG(d->path, ERR, "closing connection: %s", strerror(-r));
+	vu_conn_close(d, c);
+	pthread_mutex_lock(&d->lock);
+	r = d->stop_serving ? -ESHUTDOWN : 0;
+	pthread_mutex_unlock(&d->lock);
+out:
+	pthread_mutex_lock(&d->lock);
+	__atomic_store_n(&d->serving, false, __ATOMIC_RELAXED);
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
 	return r;
 }
 

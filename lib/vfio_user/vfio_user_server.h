@@ -99,6 +99,8 @@ struct vu_sdev {
 	uid_t uids[RTE_VFIO_USER_MAX_PEER_IDS];
 	gid_t gids[RTE_VFIO_USER_MAX_PEER_IDS];
 	bool poll_mode;         /* served by rte_vfio_user_poll() */
+	bool serving;           /* a thread is in rte_vfio_user_serve() */
+	bool stop_serving;      /* unregister: rte_vfio_user_serve() returns */
 	bool dying;             /* being unregistered (under registry lock) */
 	struct vu_sconn *conn;  /* current client, NULL if none */
 };
