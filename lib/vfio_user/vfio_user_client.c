@@ -107,29 +107,49 @@ static int vu_cli_refs[RTE_VFIO_USER_MAX_CLIENTS];
 static bool vu_cli_detaching[RTE_VFIO_USER_MAX_CLIENTS];
 static int vu_cli_max_id = -1;  /* highest id ever used, for the tick */
 
+/*
+ * References to a client without the registry lock (every call takes
+ * one): the slots are static, so a reference count can be taken before
+ * looking at the slot. All seq_cst: a getter counts itself, then loads
+ * detaching, then the pointer; detach stores detaching, then waits for
+ * the count to drop, and only then clears the pointer and the flag. So
+ * either detach waits for the getter, or the getter sees detaching (or,
+ * later, NULL) and lets go.
+ */
+static void
+vu_cli_put_id(int id)
+{
+	if (__atomic_sub_fetch(&vu_cli_refs[id], 1, __ATOMIC_SEQ_CST) == 0 &&
+			__atomic_load_n(&vu_cli_detaching[id],
+				__ATOMIC_SEQ_CST)) {
+		pthread_mutex_lock(&vu_cli_lock);
+		pthread_cond_broadcast(&vu_cli_cond);
+		pthread_mutex_unlock(&vu_cli_lock);
+	}
+}
+
 static struct vu_client *
 vu_cli_get(int id)
 {
-	struct vu_client *c = NULL;
+	struct vu_client *c;
 
 	if (id < 0 || id >= RTE_VFIO_USER_MAX_CLIENTS)
 		return NULL;
-	pthread_mutex_lock(&vu_cli_lock);
-	if (vu_clients[id] != NULL && !vu_cli_detaching[id]) {
-		c = vu_clients[id];
-		vu_cli_refs[id]++;
+	__atomic_add_fetch(&vu_cli_refs[id], 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&vu_cli_detaching[id], __ATOMIC_SEQ_CST)) {
+		vu_cli_put_id(id);
+		return NULL;
 	}
-	pthread_mutex_unlock(&vu_cli_lock);
+	c = __atomic_load_n(&vu_clients[id], __ATOMIC_SEQ_CST);
+	if (c == NULL)
+		vu_cli_put_id(id);
 	return c;
 }
 
 static void
 vu_cli_put(struct vu_client *c)
 {
-	pthread_mutex_lock(&vu_cli_lock);
-	if (--vu_cli_refs[c->id] == 0)
-		pthread_cond_broadcast(&vu_cli_cond);
-	pthread_mutex_unlock(&vu_cli_lock);
+	vu_cli_put_id(c->id);
 }
 
 /* ------------------------------------------------------------------ */
@@ -504,7 +524,8 @@ vu_cli_tick(void)
 		struct vu_client *c = vu_clients[i];
 		bool busy;
 
-		if (c == NULL || vu_cli_detaching[i])
+		if (c == NULL || __atomic_load_n(&vu_cli_detaching[i],
+				__ATOMIC_SEQ_CST))
 			continue;
 		pthread_mutex_lock(&c->lock);
 		busy = c->reading || c->nr_waiting > 0 ||
@@ -862,15 +883,18 @@ rte_vfio_user_attach_dev(const char *sock_addr)
 
 	pthread_mutex_lock(&vu_cli_lock);
 	for (i = 0; i < RTE_VFIO_USER_MAX_CLIENTS; i++) {
-		if (vu_clients[i] == NULL && vu_cli_refs[i] == 0) {
+		if (vu_clients[i] == NULL &&
+				__atomic_load_n(&vu_cli_refs[i],
+					__ATOMIC_SEQ_CST) == 0) {
 			id = i;
 			break;
 		}
 	}
 	if (id >= 0) {
 		c->id = id;
-		vu_clients[id] = c;
-		vu_cli_detaching[id] = false;
+		__atomic_store_n(&vu_cli_detaching[id], false,
+			__ATOMIC_SEQ_CST);
+		__atomic_store_n(&vu_clients[id], c, __ATOMIC_SEQ_CST);
 		vu_cli_max_id = RTE_MAX(vu_cli_max_id, id);
 	}
 	pthread_mutex_unlock(&vu_cli_lock);
@@ -883,7 +907,7 @@ rte_vfio_user_attach_dev(const char *sock_addr)
 		vu_cli_evcb, c);
 	if (r < 0) {
 		pthread_mutex_lock(&vu_cli_lock);
-		vu_clients[id] = NULL;
+		__atomic_store_n(&vu_clients[id], NULL, __ATOMIC_SEQ_CST);
 		pthread_mutex_unlock(&vu_cli_lock);
 		goto err;
 	}
@@ -903,11 +927,12 @@ rte_vfio_user_detach_dev(int dev_id)
 		return -EINVAL;
 	pthread_mutex_lock(&vu_cli_lock);
 	c = vu_clients[dev_id];
-	if (c == NULL || vu_cli_detaching[dev_id]) {
+	if (c == NULL || __atomic_load_n(&vu_cli_detaching[dev_id],
+			__ATOMIC_SEQ_CST)) {
 		pthread_mutex_unlock(&vu_cli_lock);
 		return -EINVAL;
 	}
-	vu_cli_detaching[dev_id] = true;
+	__atomic_store_n(&vu_cli_detaching[dev_id], true, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&vu_cli_lock);
 
 	/* wake every waiting call and the reader */
@@ -918,7 +943,7 @@ rte_vfio_user_detach_dev(int dev_id)
 	shutdown(c->fd, SHUT_RDWR);
 
 	pthread_mutex_lock(&vu_cli_lock);
-	while (vu_cli_refs[dev_id] > 0)
+	while (__atomic_load_n(&vu_cli_refs[dev_id], __ATOMIC_SEQ_CST) > 0)
 		pthread_cond_wait(&vu_cli_cond, &vu_cli_lock);
 	pthread_mutex_unlock(&vu_cli_lock);
 
@@ -926,8 +951,9 @@ rte_vfio_user_detach_dev(int dev_id)
 		vu_evloop_del(&vu_evl_client, c->fd);
 
 	pthread_mutex_lock(&vu_cli_lock);
-	vu_clients[dev_id] = NULL;
-	vu_cli_detaching[dev_id] = false;
+	/* NULL first: a getter that sees detaching cleared sees NULL too */
+	__atomic_store_n(&vu_clients[dev_id], NULL, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&vu_cli_detaching[dev_id], false, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&vu_cli_lock);
 	VU_DLOG(c->path, INFO, "detached");
 	vu_cli_free(c);

@@ -10,6 +10,13 @@
  * dead and the loop frees it after the current batch of events, so a stale
  * event pointer is never followed; from another thread, vu_evloop_del()
  * also waits until the callback is not running.
+ *
+ * The loop takes no lock per event: busy, dead and waiters are atomics
+ * ordered like Dekker's flags (the loop stores busy then loads dead,
+ * vu_evloop_del() stores dead then loads busy; the loop stores !busy then
+ * loads waiters, a waiter counts itself then loads busy, under the lock
+ * that the loop takes to wake it), so either the loop sees the deletion
+ * or the deleter sees the callback running, and no wake-up is lost.
  */
 
 #include <errno.h>
@@ -31,9 +38,9 @@ struct vu_fdent {
 	int fd;
 	vu_fd_cb cb;
 	void *arg;
-	bool busy;  /* callback running */
-	bool dead;  /* deleted, to be freed by the loop */
-	int waiters; /* threads in vu_evloop_del() waiting on busy */
+	bool busy;  /* callback running (atomic) */
+	bool dead;  /* deleted, to be freed by the loop (atomic) */
+	int waiters; /* threads in vu_evloop_del() waiting on busy (atomic) */
 	LIST_ENTRY(vu_fdent) next;
 };
 
@@ -84,7 +91,8 @@ vu_evloop_reap_nolock(struct vu_evloop *evl)
 
 	for (e = LIST_FIRST(&evl->zombies); e != NULL; e = n) {
 		n = LIST_NEXT(e, next);
-		if (e->busy || e->waiters > 0)
+		if (__atomic_load_n(&e->busy, __ATOMIC_SEQ_CST) ||
+				__atomic_load_n(&e->waiters, __ATOMIC_SEQ_CST) > 0)
 			continue;
 		LIST_REMOVE(e, next);
 		free(e);
@@ -129,21 +137,15 @@ vu_evloop_run(void *arg)
 					VU_LOG(DEBUG, "wake read");
 				continue;
 			}
-			pthread_mutex_lock(&evl->lock);
-			if (e->dead) {
-				pthread_mutex_unlock(&evl->lock);
-				continue;
-			}
-			e->busy = true;
-			pthread_mutex_unlock(&evl->lock);
-
-			e->cb(e->fd, e->arg, ev[i].events);
-
-			pthread_mutex_lock(&evl->lock);
-			e->busy = false;
-			if (e->waiters > 0)
+			__atomic_store_n(&e->busy, true, __ATOMIC_SEQ_CST);
+			if (!__atomic_load_n(&e->dead, __ATOMIC_SEQ_CST))
+				e->cb(e->fd, e->arg, ev[i].events);
+			__atomic_store_n(&e->busy, false, __ATOMIC_SEQ_CST);
+			if (__atomic_load_n(&e->waiters, __ATOMIC_SEQ_CST) > 0) {
+				pthread_mutex_lock(&evl->lock);
 				pthread_cond_broadcast(&evl->cond);
-			pthread_mutex_unlock(&evl->lock);
+				pthread_mutex_unlock(&evl->lock);
+			}
 		}
 		/* entries deleted during this batch may still have had events
 		 * in ev[]: free them only now */
@@ -267,15 +269,15 @@ vu_evloop_del(struct vu_evloop *evl, int fd)
 		return;
 	}
 	epoll_ctl(evl->epfd, EPOLL_CTL_DEL, fd, NULL);
-	e->dead = true;
+	__atomic_store_n(&e->dead, true, __ATOMIC_SEQ_CST);
 	LIST_REMOVE(e, next);
 	LIST_INSERT_HEAD(&evl->zombies, e, next);
 	/* wait for a running callback, unless it is ours */
 	if (!vu_evloop_in_thread(evl)) {
-		e->waiters++;
-		while (e->busy)
+		__atomic_add_fetch(&e->waiters, 1, __ATOMIC_SEQ_CST);
+		while (__atomic_load_n(&e->busy, __ATOMIC_SEQ_CST))
 			pthread_cond_wait(&evl->cond, &evl->lock);
-		e->waiters--;
+		__atomic_sub_fetch(&e->waiters, 1, __ATOMIC_SEQ_CST);
 	}
 	pthread_mutex_unlock(&evl->lock);
 	/* let the loop reap the entry */

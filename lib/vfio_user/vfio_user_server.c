@@ -969,13 +969,14 @@ vu_conn_process(struct vu_sconn *c)
 	return n;
 }
 
+/* The connection whose messages this thread is handling, if any: a
+ * handler's DMA request on it must read the reply inline. */
+static __thread struct vu_sconn *vu_tls_reader;
+
 static void
 vu_conn_set_reader(struct vu_sconn *c, bool on)
 {
-	pthread_mutex_lock(&c->lock);
-	c->reading = on;
-	c->reader = pthread_self();
-	pthread_mutex_unlock(&c->lock);
+	vu_tls_reader = on ? c : NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1331,9 +1332,7 @@ vu_dma_msg(struct vu_sdev *d, bool write, uint64_t iova, uint8_t *buf,
 
 	if (c == NULL)
 		return -ENOTCONN;
-	pthread_mutex_lock(&c->lock);
-	inline_read = c->reading && pthread_equal(c->reader, pthread_self());
-	pthread_mutex_unlock(&c->lock);
+	inline_read = vu_tls_reader == c;
 	chunk = RTE_MIN(c->peer.max_data_xfer_size, d->caps.max_data_xfer_size);
 	while (len > 0 && r == 0) {
 		uint64_t n = RTE_MIN(len, chunk);

@@ -67,8 +67,6 @@ struct vu_sconn {
 	int refs;                /* users outside the control thread */
 	bool closing;
 	bool claimed;            /* a thread is closing it (under dev lock) */
-	bool reading;            /* a thread is dispatching this conn */
-	pthread_t reader;
 	TAILQ_HEAD(, vu_deferred) deferred;
 	uint32_t nr_deferred;
 	size_t deferred_bytes;
