@@ -45,6 +45,7 @@ import sys
 # name -> does it come with a floor?
 REQUIRED = {
     "region_read_4B_block_same_core": True,
+    "region_read_4B_serve_same_core": True,
     "region_read_4B_poll_split": True,
     "iova_lookup_64": True,
     "iova_lookup_65536": True,

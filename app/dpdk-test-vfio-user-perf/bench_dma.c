@@ -76,7 +76,7 @@ pair_open(struct dev_pair *p, const char *tag)
 	int r;
 
 	perf_sock_path(p->path, sizeof(p->path), tag);
-	r = perf_dev_create(p->path, false, &p->srv);
+	r = perf_dev_create(p->path, PERF_SRV_CTL, &p->srv);
 	if (r < 0)
 		return r;
 	p->cli = rte_vfio_user_attach_dev(p->path);

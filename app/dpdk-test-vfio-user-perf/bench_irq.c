@@ -64,7 +64,7 @@ bench_irq(const struct perf_place *pl)
 		goto out;
 	}
 	perf_sock_path(path, sizeof(path), "irq");
-	r = perf_dev_create(path, false, &f.srv);
+	r = perf_dev_create(path, PERF_SRV_CTL, &f.srv);
 	if (r < 0)
 		goto out;
 	cli = rte_vfio_user_attach_dev(path);
@@ -193,7 +193,7 @@ bench_attach(const struct perf_place *pl)
 		return -ENOMEM;
 	perf_sock_path(path, sizeof(path), "attach");
 	a.path = path;
-	r = perf_dev_create(path, false, &srv);
+	r = perf_dev_create(path, PERF_SRV_CTL, &srv);
 	if (r < 0)
 		goto out;
 	printf("\n== attach (client cpu %u, control thread cpu %u)\n",

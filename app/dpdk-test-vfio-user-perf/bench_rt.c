@@ -137,7 +137,7 @@ rt_case(const struct perf_place *pl, int cli_dev, int srv_dev, bool write,
 	if (perf.no_floor)
 		f50 = f99 = frate = NAN;
 
-	snprintf(note, sizeof(note), "req %uB rep %uB, ctrl thread %.2f wakeups/op",
+	snprintf(note, sizeof(note), "req %uB rep %uB, server threads %.2f wakeups/op",
 		req, rep, (double)wakeups /
 		((double)n + RT_ROUNDS * RTE_MAX(per / 10, 100u)));
 	snprintf(name, sizeof(name), "region_%s_%uB_%s",
@@ -322,7 +322,7 @@ sc_lib_rate(const struct perf_place *pl, unsigned int nr, double seconds)
 
 		snprintf(tag, sizeof(tag), "scale-%u", i);
 		perf_sock_path(path[i], sizeof(path[i]), tag);
-		r = perf_dev_create(path[i], false, &srv);
+		r = perf_dev_create(path[i], PERF_SRV_CTL, &srv);
 		if (r < 0) {
 			printf("scaling: device %u: %s\n", i, strerror(-r));
 			goto undo;

@@ -52,7 +52,9 @@ usage(const char *prog)
 	printf("usage: %s [EAL options] -- [options]\n"
 		"       %s [options]            (EAL defaults, no hugepages)\n"
 		"  --placement same|split|all  CPU placements of the round trips (all)\n"
-		"        same:  server control thread and client on one core, blocking\n"
+		"        same:  block_same_core (the control thread serves) and\n"
+		"               serve_same_core (rte_vfio_user_serve() on a thread\n"
+		"               of its own), each with the client on one core, blocking\n"
 		"        split: block_split (control thread on the server core) and\n"
 		"               poll_split (server polled by an lcore, client busy-polls)\n"
 		"  --iterations N   round trips per case (default 30000)\n"
@@ -319,9 +321,10 @@ main(int argc, char **argv)
 	char *eal_argv[32];
 	int eal_argc = 0, app_argc, i, dash = -1, r;
 	char **app_argv;
-	char p_blk[108], p_poll[108];
+	char p_blk[108], p_poll[108], p_srv[108];
 	int s_blk = -1, s_poll = -1, c_blk = -1, c_poll = -1;
-	struct perf_place same, bsplit, psplit, other;
+	int s_srv = -1, c_srv = -1;
+	struct perf_place same, ssame, bsplit, psplit, other;
 	bool failed = false;
 	uint64_t t_start;
 
@@ -423,12 +426,14 @@ main(int argc, char **argv)
 
 	same = (struct perf_place){ "block_same_core", PERF_BLOCK,
 		perf.cpu[0], perf.cpu[0], perf.cpu[0] };
+	ssame = (struct perf_place){ "serve_same_core", PERF_BLOCK,
+		perf.cpu[0], perf.cpu[0], perf.cpu[0] };
 	bsplit = (struct perf_place){ "block_split", PERF_BLOCK,
 		perf.cpu[1], perf.cpu[0], perf.cpu[1] };
 	psplit = (struct perf_place){ "poll_split", PERF_POLL,
 		perf.cpu[1], perf.cpu[0], perf.cpu[0] };
 	if (perf.ctl_cpu >= 0) {
-		same.ctl_cpu = bsplit.ctl_cpu = psplit.ctl_cpu =
+		same.ctl_cpu = ssame.ctl_cpu = bsplit.ctl_cpu = psplit.ctl_cpu =
 			(unsigned int)perf.ctl_cpu;
 		perf_note("control thread forced on cpu %d", perf.ctl_cpu);
 	}
@@ -439,15 +444,23 @@ main(int argc, char **argv)
 	 * a polling thread */
 	perf_sock_path(p_blk, sizeof(p_blk), "rt-block");
 	perf_sock_path(p_poll, sizeof(p_poll), "rt-poll");
-	r = perf_dev_create(p_blk, false, &s_blk);
+	perf_sock_path(p_srv, sizeof(p_srv), "rt-serve");
+	r = perf_dev_create(p_blk, PERF_SRV_CTL, &s_blk);
 	if (r == 0)
-		r = perf_dev_create(p_poll, true, &s_poll);
+		r = perf_dev_create(p_poll, PERF_SRV_POLL, &s_poll);
+	if (r == 0 && perf.want_same)
+		r = perf_dev_create(p_srv, PERF_SRV_SERVE, &s_srv);
 	if (r < 0) {
 		printf("creating the server devices: %s\n", strerror(-r));
 		failed = true;
 		goto out;
 	}
 	c_blk = rte_vfio_user_attach_dev(p_blk);
+	if (c_blk >= 0 && perf.want_same) {
+		c_srv = rte_vfio_user_attach_dev(p_srv);
+		if (c_srv < 0)
+			c_blk = c_srv;
+	}
 	if (c_blk >= 0 && perf.want_split) {
 		r = perf_poller_start(s_poll, perf.cpu[1]);
 		if (r == 0) {
@@ -466,6 +479,8 @@ main(int argc, char **argv)
 	t_start = rte_rdtsc();
 	if (want("region")) {
 		if (perf.want_same && bench_region(&same, c_blk, s_blk) < 0)
+			failed = true;
+		if (perf.want_same && bench_region(&ssame, c_srv, s_srv) < 0)
 			failed = true;
 		if (perf.want_split &&
 				bench_region(&bsplit, c_blk, s_blk) < 0)
@@ -515,6 +530,11 @@ out:
 		perf_dev_destroy(p_blk);
 	if (c_blk >= 0)
 		rte_vfio_user_detach_dev(c_blk);
+	/* unregister wakes the serving thread, which then returns */
+	if (s_srv >= 0)
+		perf_dev_destroy(p_srv);
+	if (c_srv >= 0)
+		rte_vfio_user_detach_dev(c_srv);
 	/* it unregisters what is left, removing the sockets */
 	if (perf_peer_stop() < 0)
 		failed = true;

@@ -100,7 +100,12 @@ uint64_t perf_rand(uint64_t *state);
 void perf_sock_path(char *buf, size_t len, const char *tag);
 
 /* the benchmark device */
-int perf_dev_create(const char *path, bool poll_mode, int *dev_id);
+/* Who serves a benchmark device (perf_dev_create()). */
+#define PERF_SRV_CTL   0 /* the library's control thread */
+#define PERF_SRV_POLL  1 /* poll mode: perf_poller_start() polls it */
+#define PERF_SRV_SERVE 2 /* poll mode, a thread of ours in
+			  * rte_vfio_user_serve() (blocking) */
+int perf_dev_create(const char *path, int mode, int *dev_id);
 void perf_dev_destroy(const char *path);
 int perf_poller_start(int dev_id, unsigned int cpu);
 void perf_poller_stop(void);
@@ -110,7 +115,7 @@ int perf_peer_spawn(char **eal_argv, int eal_argc, const char *prefix,
 		const char *lcores);
 int perf_peer_wait_ready(void);
 int perf_peer_stop(void);
-int perf_peer_dev_create(const char *path, bool poll_mode, int *dev_id);
+int perf_peer_dev_create(const char *path, int mode, int *dev_id);
 void perf_peer_dev_destroy(const char *path);
 int perf_peer_poller_start(int dev_id, unsigned int cpu);
 void perf_peer_poller_stop(void);

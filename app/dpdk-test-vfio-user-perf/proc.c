@@ -54,7 +54,7 @@
 
 enum peer_cmd {
 	PEER_READY = 1,  /* server -> client, once: serving */
-	PEER_CREATE,     /* path, arg[0]: poll mode; val: device id */
+	PEER_CREATE,     /* path, arg[0]: PERF_SRV_*; val: device id */
 	PEER_DESTROY,    /* path */
 	PEER_POLL_START, /* arg[0]: device id, arg[1]: cpu */
 	PEER_POLL_STOP,
@@ -116,9 +116,9 @@ peer_call(struct peer_msg *m)
 }
 
 int
-perf_peer_dev_create(const char *path, bool poll_mode, int *dev_id)
+perf_peer_dev_create(const char *path, int mode, int *dev_id)
 {
-	struct peer_msg m = { .cmd = PEER_CREATE, .arg = { poll_mode } };
+	struct peer_msg m = { .cmd = PEER_CREATE, .arg = { mode } };
 	int r;
 
 	snprintf(m.path, sizeof(m.path), "%s", path);
@@ -354,7 +354,7 @@ srv_handle(struct peer_msg *m)
 			r = -ENOSPC;
 			break;
 		}
-		r = perf_dev_create(m->path, m->arg[0] != 0, &srv.id[srv.nr]);
+		r = perf_dev_create(m->path, m->arg[0], &srv.id[srv.nr]);
 		if (r == 0) {
 			memcpy(srv.path[srv.nr], m->path, sizeof(m->path));
 			m->val = (uint64_t)srv.id[srv.nr];

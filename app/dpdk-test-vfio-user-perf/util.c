@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -457,9 +458,63 @@ perf_sock_path(char *buf, size_t len, const char *tag)
 static uint8_t bar0_mem[PERF_BAR0_SIZE] __rte_aligned(PERF_PAGE);
 static uint8_t cfg_mem[256] __rte_aligned(64);
 
-int
-perf_dev_create(const char *path, bool poll_mode, int *dev_id)
+/* Threads serving PERF_SRV_SERVE devices: rte_vfio_user_serve() until
+ * the device is unregistered. */
+#define PERF_MAX_SERVED 4
+static struct {
+	pthread_t tid;
+	int dev;
+	char path[PATH_MAX];
+	bool used;
+} served[PERF_MAX_SERVED];
+
+static void *
+serve_main(void *arg)
 {
+	int dev = (int)(intptr_t)arg;
+
+	while (rte_vfio_user_serve(dev) == 0)
+		;
+	return NULL;
+}
+
+static int
+serve_start(const char *path, int dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < PERF_MAX_SERVED; i++) {
+		if (served[i].used)
+			continue;
+		if (pthread_create(&served[i].tid, NULL, serve_main,
+				(void *)(intptr_t)dev) != 0)
+			return -EAGAIN;
+		snprintf(served[i].path, sizeof(served[i].path), "%s", path);
+		served[i].dev = dev;
+		served[i].used = true;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+/* After the unregister: the serving thread has returned or soon does. */
+static void
+serve_join(const char *path)
+{
+	unsigned int i;
+
+	for (i = 0; i < PERF_MAX_SERVED; i++) {
+		if (!served[i].used || strcmp(served[i].path, path) != 0)
+			continue;
+		pthread_join(served[i].tid, NULL);
+		served[i].used = false;
+	}
+}
+
+int
+perf_dev_create(const char *path, int mode, int *dev_id)
+{
+	bool poll_mode = mode != PERF_SRV_CTL;
 	struct vfio_device_info info = {
 		.argsz = sizeof(info),
 		.flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET,
@@ -473,7 +528,7 @@ perf_dev_create(const char *path, bool poll_mode, int *dev_id)
 
 	/* --procs 2: the server process creates it */
 	if (perf.peer_fd >= 0)
-		return perf_peer_dev_create(path, poll_mode, dev_id);
+		return perf_peer_dev_create(path, mode, dev_id);
 	id = rte_vfio_user_register(path, NULL);
 	if (id < 0)
 		return id;
@@ -519,6 +574,8 @@ perf_dev_create(const char *path, bool poll_mode, int *dev_id)
 		r = rte_vfio_user_set_poll_mode(path, true);
 	if (r == 0)
 		r = rte_vfio_user_start(path);
+	if (r == 0 && mode == PERF_SRV_SERVE)
+		r = serve_start(path, id);
 out:
 	free(regs);
 	free(irqs);
@@ -541,10 +598,12 @@ out:
 void
 perf_dev_destroy(const char *path)
 {
-	if (perf.peer_fd >= 0)
+	if (perf.peer_fd >= 0) {
 		perf_peer_dev_destroy(path);
-	else
+	} else {
 		rte_vfio_user_unregister(path);
+		serve_join(path);
+	}
 }
 
 /* The poll-mode server: an application thread calling rte_vfio_user_poll()
