@@ -929,13 +929,6 @@ vu_conn_defer(struct vu_sconn *c, struct vu_msg *msg)
 	return 0;
 }
 
-/*
- * Receive and handle what the socket has: one recvmsg() usually brings one
- * whole message; we go on while whole messages are buffered, and leave the
- * rest to the next readiness event (no extra recvmsg() just to see EAGAIN).
- * Returns the number of messages handled, or <0 if the connection must be
- * closed. Runs on the thread that holds the reader role.
- */
 /* Handle one received message; <0 if the connection must be closed. */
 static int
 vu_conn_dispatch(struct vu_sconn *c, struct vu_msg *msg)
@@ -949,6 +942,13 @@ vu_conn_dispatch(struct vu_sconn *c, struct vu_msg *msg)
 	return c->broken ? -EPIPE : 0;
 }
 
+/*
+ * Receive and handle what the socket has: one recvmsg() usually brings one
+ * whole message; we go on while whole messages are buffered, and leave the
+ * rest to the next readiness event (no extra recvmsg() just to see EAGAIN).
+ * Returns the number of messages handled, or <0 if the connection must be
+ * closed. Runs on the thread that holds the reader role.
+ */
 static int
 vu_conn_process(struct vu_sconn *c)
 {
@@ -2044,9 +2044,10 @@ rte_vfio_user_poll(int dev_id)
 	return r;
 }
 
-/* rte_vfio_user_serve(): wait for a client, blocking; NULL if stopped. */
-static struct vu_sconn *
-vu_serve_accept(struct vu_sdev *d)
+/* rte_vfio_user_serve(): wait for a client, blocking. 0 with *cp set;
+ * -ESHUTDOWN once unregister stops us; another negative errno. */
+static int
+vu_serve_accept(struct vu_sdev *d, struct vu_sconn **cp)
 {
 	struct vu_sconn *c = NULL;
 	bool stop;
@@ -2062,13 +2063,17 @@ vu_serve_accept(struct vu_sdev *d)
 		if (stop) {
 			if (c != NULL)
 				vu_conn_close(d, c);
-			return NULL;
+			return -ESHUTDOWN;
 		}
-		if (c != NULL)
-			return c;
+		if (c != NULL) {
+			*cp = c;
+			return 0;
+		}
 		if (poll(&p, 1, -1) < 0 && errno != EINTR) {
-			VU_DLOG(d->path, ERR, "poll: %s", strerror(errno));
-			return NULL;
+			int r = -errno;
+
+			VU_DLOG(d->path, ERR, "poll: %s", strerror(-r));
+			return r;
 		}
 		c = vu_accept(d, d->listen_fd);
 	}
@@ -2078,7 +2083,7 @@ int
 rte_vfio_user_serve(int dev_id)
 {
 	struct vu_sdev *d = vu_get_dev(dev_id);
-	struct vu_sconn *c;
+	struct vu_sconn *c = NULL;
 	struct vu_msg msg;
 	int flags, r;
 
@@ -2093,11 +2098,9 @@ rte_vfio_user_serve(int dev_id)
 	__atomic_store_n(&d->serving, true, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&d->lock);
 
-	c = vu_serve_accept(d);
-	if (c == NULL) {
-		r = -ESHUTDOWN;
+	r = vu_serve_accept(d, &c);
+	if (r < 0)
 		goto out;
-	}
 	/*
 	 * One blocking recvmsg() per message: no epoll_wait(), and no timer
 	 * (SO_RCVTIMEO) while waiting for the next message; only the rest of a
