@@ -188,8 +188,19 @@ vu_rx_last_start(const struct vu_rx *rx, size_t end)
 	return b;
 }
 
-/* How much to read now: while fds wait for their message, never read past
- * the end of that message, so a read cannot bring a second set of fds. */
+/*
+ * How much to read now: while fds wait for their message, never read past
+ * the end of that message, so a read cannot bring a second set of fds.
+ *
+ * Handing a message out moves the bytes after it to the front of the
+ * buffer, so a read bringing many messages (posted writes, pipelined
+ * calls) costs a copy of what follows each one. While reads bring more
+ * than one message, they stop at VU_RX_BATCH bytes past the message in
+ * progress, which bounds that copy; one message per read (the usual ping
+ * pong) reads all there is room for.
+ */
+#define VU_RX_BATCH 4096
+
 static size_t
 vu_rx_want(const struct vu_rx *rx)
 {
@@ -198,8 +209,18 @@ vu_rx_want(const struct vu_rx *rx)
 
 	if (rx->discard > 0)
 		return RTE_MIN((uint64_t)want, rx->discard);
-	if (rx->nr_fds == 0)
-		return want;
+	if (rx->nr_fds == 0) {
+		size_t need = VFIO_USER_HDR_SIZE;
+
+		if (!rx->batching)
+			return want;
+		if (rx->len >= VFIO_USER_HDR_SIZE) {
+			memcpy(&hdr, rx->buf, sizeof(hdr));
+			need = RTE_MIN((size_t)hdr.size, rx->cap);
+		}
+		need = need > rx->len ? need - rx->len : 0;
+		return RTE_MIN(want, RTE_MAX(need, (size_t)VU_RX_BATCH));
+	}
 	if (rx->len < rx->fds_at + VFIO_USER_HDR_SIZE)
 		return rx->fds_at + VFIO_USER_HDR_SIZE - rx->len;
 	memcpy(&hdr, rx->buf + rx->fds_at, sizeof(hdr));
@@ -314,6 +335,7 @@ vu_rx_fill(int fd, struct vu_rx *rx, int timeout_ms, int64_t deadline)
 	rx->len += (size_t)n;
 	if (mh.msg_controllen > 0 || (mh.msg_flags & MSG_CTRUNC))
 		vu_rx_take_cmsg(rx, &mh);
+	rx->batching = rx->discard == 0 && vu_rx_last_start(rx, rx->len) > 0;
 	return 0;
 }
 

@@ -48,6 +48,7 @@ struct vu_rx {
 	bool fds_trunc;
 	size_t consumed;   /* size of the message handed out, 0 if none */
 	uint32_t block_ms; /* SO_RCVTIMEO of a blocking socket (0: none) */
+	bool batching;     /* the last read brought more than one message */
 	/*
 	 * Read with recv(), no control buffer: cheaper, and any fds the peer
 	 * attaches are dropped by the kernel, never installed here. Set by
