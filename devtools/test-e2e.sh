@@ -304,6 +304,31 @@ check_emulator()
 		'SIGTERM, shutting down'
 }
 
+# the emulator with --serve: each device on a thread of its own, asleep in
+# rte_vfio_user_serve(); the same DMA tests, then SIGTERM must wake and
+# join those threads
+check_emulator_serve()
+{
+	local sock=$TMP/srv.sock log=$TMP/emu-serve.log rc=0 pid
+	if ! start_emu "$log" --serve --count 2 "$sock"; then
+		fail "emu --serve --count 2 starts" "no ready line" "$log"
+		return
+	fi
+	pid=$EMU_PID
+	dma_test "--serve: --dma-test (device 0, 1 MiB)" "$sock"
+	dma_test "--serve: --dma-test (device 1, 8 MiB: chunked message DMA)" \
+		"$sock.1" --size 8M --repeat 1
+	dma_test "--serve: --dma-test (device 0 again: the next client)" \
+		"$sock" --size 64K
+	check_parallel "$sock" "$sock.1"
+	stop_emu "$pid" TERM || rc=$?
+	if [ "$rc" -eq 0 ] && [ ! -e "$sock" ] && [ ! -e "$sock.1" ]; then
+		pass "--serve: SIGTERM wakes the serving threads, exit 0, sockets removed"
+	else
+		fail "--serve: SIGTERM cleanup" "exit $rc or socket left" "$log"
+	fi
+}
+
 # A killed emulator leaves its socket: the info tool reports the dead
 # socket in one line, and a new emulator takes the stale file over.
 check_dead_socket()
@@ -364,6 +389,7 @@ main()
 
 	check_usage
 	check_emulator
+	check_emulator_serve
 	check_dead_socket
 
 	echo "e2e: $PASSED passed, $FAILED failed"

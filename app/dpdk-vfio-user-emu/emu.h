@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <sys/un.h>
 
 #define PRGNAME "dpdk-vfio-user-emu"
@@ -21,15 +22,19 @@ struct emu_dev {
 	unsigned int index;    /* 0..count-1, for messages */
 	int dev_id;            /* server device id, -1 until registered */
 	int verbose;
+	bool serve;            /* a thread of ours in rte_vfio_user_serve() */
+	bool serving;          /* that thread runs (join it) */
+	pthread_t serve_tid;
 	struct rte_vfio_user_pci *pci;
 	struct rte_vfio_user_regions *regs;
 	struct rte_vfio_user_irq_info *irqs;
 	uint8_t *bounce;       /* staging buffer of message DMA */
 	uint32_t msix_cap;     /* config offset of the MSI-X capability */
 	/*
-	 * BAR0 registers (emu_regs.h). Only the control thread touches them:
-	 * BAR0 accesses and the doorbell's copy both run in the region
-	 * callback, so they need no lock.
+	 * BAR0 registers (emu_regs.h). Only the thread that serves the device
+	 * (the control thread, or ours with --serve) touches them: BAR0
+	 * accesses and the doorbell's copy both run in the region callback,
+	 * so they need no lock.
 	 */
 	uint32_t src_lo, src_hi, dst_lo, dst_hi, len;
 	uint32_t status, count, error;

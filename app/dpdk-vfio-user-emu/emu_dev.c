@@ -8,7 +8,9 @@
  * DMA, rte_vfio_user_pci.h for config space, MSI-X and interrupts.
  *
  * A doorbell write is handled inside the BAR0 region callback, on the
- * library's control thread: the copy runs before the REGION_WRITE reply,
+ * thread that serves the device (the library's control thread, or with
+ * --serve a thread of ours in rte_vfio_user_serve()): the copy runs before
+ * the REGION_WRITE reply,
  * so the client never sees BUSY and the interrupt is raised before its
  * write returns. Fd-backed memory is copied through the server's own
  * mapping (rte_vfio_user_iova_to_vva()); memory mapped without fd goes
@@ -389,6 +391,25 @@ setup_tables(struct emu_dev *d)
 	return r;
 }
 
+/*
+ * --serve: the device's own thread sleeps in rte_vfio_user_serve() and
+ * runs its callbacks, one client after the other, until the unregister in
+ * emu_dev_destroy() wakes it.
+ */
+static void *
+serve_main(void *arg)
+{
+	struct emu_dev *d = arg;
+	int r;
+
+	while ((r = rte_vfio_user_serve(d->dev_id)) == 0)
+		;
+	if (r != -ESHUTDOWN)
+		fprintf(stderr, PRGNAME "[%u]: rte_vfio_user_serve: %s\n",
+			d->index, strerror(-r));
+	return NULL;
+}
+
 static int
 setup_server(struct emu_dev *d)
 {
@@ -413,8 +434,14 @@ setup_server(struct emu_dev *d)
 		r = rte_vfio_user_set_reg_info(d->path, d->regs);
 	if (r == 0)
 		r = rte_vfio_user_set_irq_info(d->path, d->irqs);
+	if (r == 0 && d->serve)
+		r = rte_vfio_user_set_poll_mode(d->path, true);
 	if (r == 0)
 		r = rte_vfio_user_start(d->path);
+	if (r == 0 && d->serve) {
+		r = -pthread_create(&d->serve_tid, NULL, serve_main, d);
+		d->serving = r == 0;
+	}
 	return r;
 }
 
@@ -439,8 +466,13 @@ void
 emu_dev_destroy(struct emu_dev *d)
 {
 	if (d->dev_id >= 0) {
+		/* wakes a serving thread, which then returns */
 		rte_vfio_user_unregister(d->path);
 		d->dev_id = -1;
+	}
+	if (d->serving) {
+		pthread_join(d->serve_tid, NULL);
+		d->serving = false;
 	}
 	rte_vfio_user_pci_free(d->pci);
 	d->pci = NULL;

@@ -5,7 +5,7 @@
 /*
  * dpdk-vfio-user-emu: serve emulated PCI DMA engines over vfio-user.
  *
- *   dpdk-vfio-user-emu [EAL args --] [--count N] [-v] SOCKET
+ *   dpdk-vfio-user-emu [EAL args --] [--count N] [--serve] [-v] SOCKET
  *
  * Device i (0-based) listens on SOCKET for i = 0 and SOCKET.i after that.
  * SIGINT or SIGTERM unregisters every device (the client is disconnected,
@@ -38,6 +38,7 @@ struct opts {
 	const char *sock;
 	unsigned int count;
 	int verbose;
+	bool serve;
 };
 
 static void
@@ -52,6 +53,9 @@ usage(FILE *f)
 "Options:\n"
 "  -n, --count N    serve N devices: SOCKET, SOCKET.1, ... SOCKET.<N-1>\n"
 "                   (default 1, at most %u)\n"
+"  -s, --serve      serve each device from a thread of its own, asleep in\n"
+"                   rte_vfio_user_serve() (lowest latency), instead of\n"
+"                   the library's control thread\n"
 "  -v, --verbose    log every transfer (twice: register and config\n"
 "                   writes, library debug messages)\n"
 "  -h, --help       this help\n"
@@ -67,6 +71,7 @@ parse_args(struct opts *o, int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "count", required_argument, NULL, 'n' },
+		{ "serve", no_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -77,7 +82,7 @@ parse_args(struct opts *o, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":n:vh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:svh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			errno = 0;
@@ -87,6 +92,9 @@ parse_args(struct opts *o, int argc, char **argv)
 				usage_error("bad --count '%s': 1 to %u", optarg,
 					EMU_MAX_COUNT);
 			o->count = (unsigned int)v;
+			break;
+		case 's':
+			o->serve = true;
 			break;
 		case 'v':
 			o->verbose++;
@@ -209,6 +217,7 @@ create_all(const struct opts *o, struct emu_dev *devs)
 	for (i = 0; i < o->count; i++) {
 		devs[i].index = i;
 		devs[i].verbose = o->verbose;
+		devs[i].serve = o->serve;
 		dev_path(o, i, devs[i].path, sizeof(devs[i].path));
 		r = emu_dev_create(&devs[i]);
 		if (r < 0) {
