@@ -20,6 +20,10 @@
  * config space too. At the end the process holds as many fds as before,
  * the device has no DMA map, and no client memfd is still mapped.
  *
+ * vfio_user_hostile_serve_autotest: the same messages against a device
+ * served by rte_vfio_user_serve() (blocking reads on a thread of ours)
+ * instead of the control thread.
+ *
  * vfio_user_hostile_server_autotest: the other way round, a library client
  * against a fake server that answers VERSION correctly and then misbehaves
  * in one way per scenario: silence, death before or in the middle of a
@@ -1237,6 +1241,79 @@ h_checkpoint(struct h_state *st, int base_fds)
 	return TEST_SUCCESS;
 }
 
+/* vfio_user_hostile_serve_autotest: the device is served by a thread of
+ * ours in rte_vfio_user_serve() (blocking reads) instead of the control
+ * thread (epoll, non-blocking reads). */
+static bool h_serve;
+static bool h_serving;
+static pthread_t h_serve_tid;
+
+static void *
+h_serve_run(void *arg)
+{
+	RTE_SET_USED(arg);
+	while (rte_vfio_user_serve(h_dev) == 0)
+		;
+	return NULL;
+}
+
+/*
+ * INTx unmask eventfds are watched by the library's control thread in
+ * every mode, which it starts on first use and keeps (an epoll fd and a
+ * wake-up eventfd). A served device may be the first to need it: start it
+ * with a throwaway device, so that its fds are in the base count.
+ */
+static int
+h_start_control_thread(void)
+{
+	static uint8_t cfg[H_CFG_SIZE];
+	struct vfio_device_info di = {
+		.argsz = sizeof(di), .flags = VFIO_DEVICE_FLAGS_PCI,
+		.num_regions = H_NR_REGIONS, .num_irqs = 1,
+	};
+	struct rte_vfio_user_regions *regs;
+	struct rte_vfio_user_irq_info *irqs;
+	char path[108];
+	unsigned int i;
+	int id, r = -ENOMEM;
+
+	regs = calloc(1, sizeof(*regs) +
+		H_NR_REGIONS * sizeof(regs->reg_info[0]));
+	irqs = calloc(1, sizeof(*irqs) + sizeof(irqs->irq_info[0]));
+	if (regs == NULL || irqs == NULL)
+		goto out;
+	regs->reg_num = H_NR_REGIONS;
+	for (i = 0; i < H_NR_REGIONS; i++)
+		regs->reg_info[i].fd = -1;
+	regs->reg_info[VFIO_PCI_CONFIG_REGION_INDEX].base = cfg;
+	regs->reg_info[VFIO_PCI_CONFIG_REGION_INDEX].size = sizeof(cfg);
+	regs->reg_info[VFIO_PCI_CONFIG_REGION_INDEX].flags =
+		VFIO_REGION_INFO_FLAG_READ;
+	irqs->irq_num = 1;
+	irqs->irq_info[0].argsz = sizeof(irqs->irq_info[0]);
+	irqs->irq_info[0].flags = VFIO_IRQ_INFO_EVENTFD;
+	irqs->irq_info[0].count = 1;
+	snprintf(path, sizeof(path), "/tmp/vfio_user_hostile.%d.ctl.sock",
+		(int)getpid());
+	id = rte_vfio_user_register(path, NULL);
+	if (id < 0) {
+		r = id;
+		goto out;
+	}
+	r = rte_vfio_user_set_dev_info(path, &di);
+	if (r == 0)
+		r = rte_vfio_user_set_reg_info(path, regs);
+	if (r == 0)
+		r = rte_vfio_user_set_irq_info(path, irqs);
+	if (r == 0)
+		r = rte_vfio_user_start(path);
+	rte_vfio_user_unregister(path);
+out:
+	free(regs);
+	free(irqs);
+	return r;
+}
+
 static int
 h_setup_device(void)
 {
@@ -1316,8 +1393,17 @@ h_setup_device(void)
 	TEST_ASSERT_SUCCESS(r, "get_limits: %s", strerror(-r));
 	h_max_xfer = lim.max_data_xfer_size;
 	h_max_fds = lim.max_msg_fds;
+	if (h_serve) {
+		r = rte_vfio_user_set_poll_mode(h_path, true);
+		TEST_ASSERT_SUCCESS(r, "set_poll_mode: %s", strerror(-r));
+	}
 	r = rte_vfio_user_start(h_path);
 	TEST_ASSERT_SUCCESS(r, "start: %s", strerror(-r));
+	if (h_serve) {
+		TEST_ASSERT_SUCCESS(pthread_create(&h_serve_tid, NULL,
+			h_serve_run, NULL), "pthread_create");
+		h_serving = true;
+	}
 	return TEST_SUCCESS;
 }
 
@@ -1327,6 +1413,10 @@ h_teardown(void)
 	if (h_dev >= 0)
 		rte_vfio_user_unregister(h_path);
 	h_dev = -1;
+	/* the unregister woke it */
+	if (h_serving)
+		pthread_join(h_serve_tid, NULL);
+	h_serving = false;
 	unlink(h_path);
 	if (h_bar2 != NULL && h_bar2 != MAP_FAILED)
 		munmap(h_bar2, H_BAR2_SIZE);
@@ -1350,6 +1440,11 @@ h_body(void)
 
 	if (h_setup_device() != TEST_SUCCESS)
 		return TEST_FAILED;
+	if (h_serve) {
+		r = h_start_control_thread();
+		TEST_ASSERT_SUCCESS(r, "a control-thread device: %s",
+			strerror(-r));
+	}
 	/* a first library client starts the client control thread: the
 	 * fds of both control threads count in the base */
 	r = h_lib_client_check();
@@ -1397,10 +1492,11 @@ h_body(void)
 	r = tvu_count_maps(H_MAP_NAME);
 	TEST_ASSERT_EQUAL(r, 0, "%d mappings of client memfds left", r);
 
-	printf("vfio_user_hostile: %u malformed messages tried (%u error "
+	printf("vfio_user_hostile%s: %u malformed messages tried (%u error "
 		"replies, %u unanswered as required, %u accepted, %u "
 		"connections closed), server answered correctly after each; "
-		"fds %d before, %d after; %" PRIu64 " ms\n", st.tried,
+		"fds %d before, %d after; %" PRIu64 " ms\n",
+		h_serve ? " (rte_vfio_user_serve)" : "", st.tried,
 		st.errors, st.silent, st.accepted, st.closes, base_fds, n,
 		tvu_now_ms() - t0);
 	TEST_ASSERT(st.tried >= 200, "only %u malformed messages", st.tried);
@@ -1414,13 +1510,31 @@ fail:
 static int
 test_vfio_user_hostile(void)
 {
-	int r = h_body();
+	int r;
 
+	h_serve = false;
+	r = h_body();
 	h_teardown();
 	return r;
 }
 
 REGISTER_TEST_COMMAND(vfio_user_hostile_autotest, test_vfio_user_hostile);
+
+/* The same messages against a device served by rte_vfio_user_serve(). */
+static int
+test_vfio_user_hostile_serve(void)
+{
+	int r;
+
+	h_serve = true;
+	r = h_body();
+	h_teardown();
+	h_serve = false;
+	return r;
+}
+
+REGISTER_TEST_COMMAND(vfio_user_hostile_serve_autotest,
+	test_vfio_user_hostile_serve);
 
 /* ------------------------------------------------------------------ */
 /* a hostile server                                                    */
