@@ -473,8 +473,8 @@ serve_main(void *arg)
 {
 	int dev = (int)(intptr_t)arg;
 
-	while (rte_vfio_user_serve(dev) == 0)
-		;
+	/* until perf_dev_destroy() unregisters the device */
+	rte_vfio_user_serve(dev);
 	return NULL;
 }
 

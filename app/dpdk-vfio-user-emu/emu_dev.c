@@ -402,8 +402,7 @@ serve_main(void *arg)
 	struct emu_dev *d = arg;
 	int r;
 
-	while ((r = rte_vfio_user_serve(d->dev_id)) == 0)
-		;
+	r = rte_vfio_user_serve(d->dev_id);
 	if (r != -ESHUTDOWN)
 		fprintf(stderr, PRGNAME "[%u]: rte_vfio_user_serve: %s\n",
 			d->index, strerror(-r));

@@ -3116,19 +3116,15 @@ test_poll_mode(void)
 
 struct serve_job {
 	int dev_id;
-	unsigned int served;  /* rte_vfio_user_serve() returned 0 */
-	int last;             /* what ended the loop */
+	int last;             /* what rte_vfio_user_serve() returned */
 };
 
 static void *
 serve_run(void *arg)
 {
 	struct serve_job *j = arg;
-	int r;
 
-	while ((r = rte_vfio_user_serve(j->dev_id)) == 0)
-		j->served++;
-	j->last = r;
+	j->last = rte_vfio_user_serve(j->dev_id);
 	return NULL;
 }
 
@@ -3197,11 +3193,17 @@ serve_round(bool connected)
 	}
 	TEST_ASSERT_SUCCESS(r, "calls to the served device failed: %s",
 		strerror(-r));
-	TEST_ASSERT_EQUAL(j.served, 2, "serve returned 0 %u times, want 2",
-		j.served);
 	TEST_ASSERT_EQUAL(j.last, -ESHUTDOWN,
 		"serve ended with %d after unregister, want -ESHUTDOWN",
 		j.last);
+	/* every client was served in turn by the one call */
+	TEST_ASSERT_EQUAL(ev_read(&g_poll.n_new), connected ? 3u : 2u,
+		"new_device called %u times", ev_read(&g_poll.n_new));
+	TEST_ASSERT_EQUAL(ev_read(&g_poll.n_destroy), connected ? 3u : 2u,
+		"destroy_device called %u times", ev_read(&g_poll.n_destroy));
+	/* a call once the device is gone */
+	TEST_ASSERT_EQUAL(rte_vfio_user_serve(j.dev_id), -EINVAL,
+		"serve of an unregistered device must fail with -EINVAL");
 	return TEST_SUCCESS;
 }
 

@@ -1252,8 +1252,7 @@ static void *
 h_serve_run(void *arg)
 {
 	RTE_SET_USED(arg);
-	while (rte_vfio_user_serve(h_dev) == 0)
-		;
+	rte_vfio_user_serve(h_dev); /* until the unregister */
 	return NULL;
 }
 

@@ -28,6 +28,8 @@
  * control thread) while the application unregisters the device at once;
  * the device and connection must be torn down exactly once (a sanitizer
  * or valgrind run sees a use after free), and no fd may stay open.
+ * vfio_user_unregister_race_serve_autotest does the same with the device
+ * served by rte_vfio_user_serve(), which must then return -ESHUTDOWN.
  *
  * The children are forked from a process that runs DPDK and library
  * threads, so they call nothing but system calls (no malloc, no stdio,
@@ -198,6 +200,23 @@ s_bar0_rw(int dev_id, struct rte_vfio_user_reg_info *reg, char *buf,
 	return (ssize_t)count;
 }
 
+/* With s_serve, s_setup() serves the device from a thread of ours in
+ * rte_vfio_user_serve() and s_teardown()'s unregister wakes it. */
+static bool s_serve;
+static bool s_serving;
+static pthread_t s_serve_tid;
+static int s_serve_last;
+static unsigned int s_serve_woken; /* rounds that ended in -ESHUTDOWN */
+
+static void *
+s_serve_run(void *arg)
+{
+	int dev = (int)(intptr_t)arg;
+
+	s_serve_last = rte_vfio_user_serve(dev);
+	return NULL;
+}
+
 static int
 s_setup(const char *name)
 {
@@ -265,8 +284,19 @@ s_setup(const char *name)
 	free(regs);
 	free(irqs);
 	TEST_ASSERT_SUCCESS(r, "describe the device: %s", strerror(-r));
+	if (s_serve) {
+		r = rte_vfio_user_set_poll_mode(s_path, true);
+		TEST_ASSERT_SUCCESS(r, "set_poll_mode: %s", strerror(-r));
+	}
 	r = rte_vfio_user_start(s_path);
 	TEST_ASSERT_SUCCESS(r, "start: %s", strerror(-r));
+	if (s_serve) {
+		s_serve_last = 1;
+		TEST_ASSERT_SUCCESS(pthread_create(&s_serve_tid, NULL,
+			s_serve_run, (void *)(intptr_t)s_dev),
+			"pthread_create");
+		s_serving = true;
+	}
 	return TEST_SUCCESS;
 }
 
@@ -276,6 +306,10 @@ s_teardown(void)
 	if (s_dev >= 0)
 		rte_vfio_user_unregister(s_path);
 	s_dev = -1;
+	/* the unregister woke the serving thread */
+	if (s_serving)
+		pthread_join(s_serve_tid, NULL);
+	s_serving = false;
 	unlink(s_path);
 	if (s_bar2 != NULL && s_bar2 != MAP_FAILED)
 		munmap(s_bar2, S_BAR2_SIZE);
@@ -797,11 +831,17 @@ s_race_round(unsigned int i)
 	s_teardown();
 	if (!(i % 2))
 		close(fd);
+	/* -EINVAL: the thread called only once the id was gone */
+	TEST_ASSERT(!s_serve || s_serve_last == -ESHUTDOWN ||
+		s_serve_last == -EINVAL,
+		"round %u: the serving thread ended with %d", i, s_serve_last);
+	if (s_serve && s_serve_last == -ESHUTDOWN)
+		s_serve_woken++;
 	return TEST_SUCCESS;
 }
 
 static int
-test_vfio_user_unregister_race(void)
+s_unregister_race(void)
 {
 	int base_fds, level, n, r = TEST_SUCCESS;
 	uint64_t t0 = tvu_now_ms();
@@ -822,15 +862,46 @@ test_vfio_user_unregister_race(void)
 	if (r != TEST_SUCCESS)
 		return r;
 	n = tvu_count_fds();
-	printf("vfio_user_unregister_race: %u rounds of unregister while the "
-		"client leaves; fds %d before, %d after; %" PRIu64 " ms\n",
-		S_RACE_ROUNDS, base_fds, n, tvu_now_ms() - t0);
+	printf("vfio_user_unregister_race%s: %u rounds of unregister while "
+		"the client leaves; fds %d before, %d after; %" PRIu64 " ms\n",
+		s_serve ? "_serve" : "", S_RACE_ROUNDS, base_fds, n,
+		tvu_now_ms() - t0);
+	if (s_serve)
+		printf("  the unregister woke the serving thread in %u rounds "
+			"(in the others it had not called yet)\n",
+			s_serve_woken);
 	TEST_ASSERT_EQUAL(n, base_fds, "fd count changed");
+	TEST_ASSERT(!s_serve || s_serve_woken > 0,
+		"the unregister never found the thread serving");
 	return TEST_SUCCESS;
+}
+
+static int
+test_vfio_user_unregister_race(void)
+{
+	s_serve = false;
+	return s_unregister_race();
+}
+
+/* The same, the device served by rte_vfio_user_serve() on a thread of
+ * ours: the unregister must wake it wherever it is (poll() for a client,
+ * recvmsg(), handling, closing) and the connection go exactly once. */
+static int
+test_vfio_user_unregister_race_serve(void)
+{
+	int r;
+
+	s_serve = true;
+	s_serve_woken = 0;
+	r = s_unregister_race();
+	s_serve = false;
+	return r;
 }
 
 REGISTER_TEST_COMMAND(vfio_user_kill_autotest, test_vfio_user_kill);
 REGISTER_TEST_COMMAND(vfio_user_unregister_race_autotest,
 	test_vfio_user_unregister_race);
+REGISTER_TEST_COMMAND(vfio_user_unregister_race_serve_autotest,
+	test_vfio_user_unregister_race_serve);
 REGISTER_TEST_COMMAND(vfio_user_attach_cycles_autotest,
 	test_vfio_user_attach_cycles);

@@ -675,25 +675,26 @@ rte_vfio_user_poll(int dev_id);
  * @b EXPERIMENTAL: this API may change without prior notice.
  *
  * Serve a poll-mode device from the calling thread, sleeping in the kernel
- * whenever there is nothing to do: wait for a client if none is connected,
- * then handle its messages as they arrive, one blocking recvmsg() each (no
- * epoll, no timer), until the client disconnects. This is the lowest
- * latency a server gets without a busy thread: a thread of the application
- * dedicated to the device (one per device), as a libvfio-user server runs
- * vfu_run_ctx() blocking. Device callbacks run on the calling thread.
+ * whenever there is nothing to do, until the device is unregistered: wait
+ * for a client, handle its messages as they arrive, one blocking
+ * recvmsg() each (no epoll, no timer), and when it disconnects wait for
+ * the next one. This is the lowest latency a server gets without a busy
+ * thread: a thread of the application dedicated to the device (one per
+ * device), as a libvfio-user server runs vfu_run_ctx() blocking. Device
+ * callbacks run on the calling thread.
  *
- * rte_vfio_user_unregister() from another thread wakes the caller, which
- * then returns -ESHUTDOWN; the unregister waits for that. Not to be mixed
- * with rte_vfio_user_poll() on the same device at the same time (which
- * then returns -EBUSY).
+ * rte_vfio_user_unregister() from another thread wakes the caller, waits
+ * for it, and it returns -ESHUTDOWN. A call that starts once the
+ * unregister has begun returns -ESHUTDOWN at once (or -EINVAL once the id
+ * is gone). Not to be mixed with rte_vfio_user_poll() on the same device
+ * at the same time (which then returns -EBUSY).
  *
  * @param dev_id
  *   Server device id (started, in poll mode).
  * @return
- *   0 when a client was served and has disconnected (call again to serve
- *   the next one); -ESHUTDOWN if the device is being unregistered;
- *   -EINVAL (bad id, not started or not in poll mode), -EBUSY (another
- *   thread serves the device).
+ *   -ESHUTDOWN when the device is unregistered; -EINVAL (bad id, not
+ *   started or not in poll mode), -EBUSY (another thread serves the
+ *   device), or another negative errno if it cannot wait for clients.
  */
 __rte_experimental
 int

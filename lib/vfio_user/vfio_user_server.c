@@ -2079,28 +2079,21 @@ vu_serve_accept(struct vu_sdev *d, struct vu_sconn **cp)
 	}
 }
 
-int
-rte_vfio_user_serve(int dev_id)
+/*
+ * rte_vfio_user_serve(): one client, from accept to disconnect. 0 when it
+ * left, -ESHUTDOWN once unregister stops us, another negative errno if we
+ * cannot wait for clients.
+ */
+static int
+vu_serve_one(struct vu_sdev *d)
 {
-	struct vu_sdev *d = vu_get_dev(dev_id);
 	struct vu_sconn *c = NULL;
 	struct vu_msg msg;
 	int flags, r;
 
-	if (d == NULL || !d->poll_mode || !d->started)
-		return -EINVAL;
-	pthread_mutex_lock(&d->lock);
-	if (d->serving || d->stop_serving) {
-		r = d->stop_serving ? -ESHUTDOWN : -EBUSY;
-		pthread_mutex_unlock(&d->lock);
-		return r;
-	}
-	__atomic_store_n(&d->serving, true, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&d->lock);
-
 	r = vu_serve_accept(d, &c);
 	if (r < 0)
-		goto out;
+		return r;
 	/*
 	 * One blocking recvmsg() per message: no epoll_wait(), and no timer
 	 * (SO_RCVTIMEO) while waiting for the next message; only the rest of a
@@ -2125,7 +2118,49 @@ rte_vfio_user_serve(int dev_id)
 	pthread_mutex_lock(&d->lock);
 	r = d->stop_serving ? -ESHUTDOWN : 0;
 	pthread_mutex_unlock(&d->lock);
-out:
+	return r;
+}
+
+int
+rte_vfio_user_serve(int dev_id)
+{
+	struct vu_sdev *d;
+	int r;
+
+	if (dev_id < 0 || dev_id >= RTE_VFIO_USER_MAX_DEVICES)
+		return -EINVAL;
+	/*
+	 * Under the registry lock, which unregister takes to mark the device
+	 * dying: either we see that and leave d alone, or unregister sees us
+	 * serving and waits for us. From then on d stays until we return.
+	 */
+	pthread_mutex_lock(&vu_srv_lock);
+	d = vu_sdevs[dev_id];
+	if (d == NULL) {
+		r = -EINVAL;
+	} else if (d->dying) {
+		r = -ESHUTDOWN;
+	} else {
+		pthread_mutex_lock(&d->lock);
+		if (!d->poll_mode || !d->started)
+			r = -EINVAL;
+		else if (d->serving)
+			r = -EBUSY;
+		else
+			r = 0;
+		if (r == 0)
+			__atomic_store_n(&d->serving, true, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&d->lock);
+	}
+	pthread_mutex_unlock(&vu_srv_lock);
+	if (r < 0)
+		return r;
+
+	/* one client after the other */
+	do {
+		r = vu_serve_one(d);
+	} while (r == 0);
+
 	pthread_mutex_lock(&d->lock);
 	__atomic_store_n(&d->serving, false, __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&d->cond);
