@@ -141,6 +141,27 @@ tvu_connect(const char *path, unsigned int timeout_ms)
 }
 
 int
+tvu_set_cmsg_fds(struct msghdr *mh, void *ctl, size_t cap, const int *fds,
+		unsigned int nr_fds)
+{
+	struct cmsghdr *cm;
+
+	if (nr_fds == 0)
+		return 0;
+	if (CMSG_SPACE(nr_fds * sizeof(int)) > cap)
+		return -EINVAL;
+	memset(ctl, 0, cap);
+	mh->msg_control = ctl;
+	mh->msg_controllen = CMSG_SPACE(nr_fds * sizeof(int));
+	cm = CMSG_FIRSTHDR(mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(nr_fds * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, nr_fds * sizeof(int));
+	return 0;
+}
+
+int
 tvu_send_fds(int sock, struct iovec *iov, unsigned int iovcnt,
 		const int *fds, unsigned int nr_fds)
 {
@@ -150,20 +171,9 @@ tvu_send_fds(int sock, struct iovec *iov, unsigned int iovcnt,
 	} ctl;
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = iovcnt };
 
-	if (nr_fds > TVU_MAX_FDS)
+	if (tvu_set_cmsg_fds(&mh, ctl.buf, sizeof(ctl.buf), fds,
+			nr_fds) < 0)
 		return -EINVAL;
-	if (nr_fds > 0) {
-		struct cmsghdr *cm;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(nr_fds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nr_fds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nr_fds * sizeof(int));
-	}
 	/* skip empty iovecs, so that the loop ends with the last byte */
 	while (mh.msg_iovlen > 0 && mh.msg_iov->iov_len == 0) {
 		mh.msg_iov++;
@@ -196,6 +206,30 @@ tvu_send_fds(int sock, struct iovec *iov, unsigned int iovcnt,
 	return 0;
 }
 
+void
+tvu_take_cmsg_fds(struct msghdr *mh, tvu_fd_recv_t on_fd, void *arg)
+{
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		size_t i, nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		if (cm->cmsg_level != SOL_SOCKET ||
+				cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (i = 0; i < nfd; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+				sizeof(fd));
+			if (on_fd != NULL)
+				on_fd(fd, arg);
+			else
+				close(fd);
+		}
+	}
+}
+
 int
 tvu_recv_all(int sock, void *buf, size_t len, tvu_fd_recv_t on_fd,
 		void *arg)
@@ -213,7 +247,6 @@ tvu_recv_all(int sock, void *buf, size_t len, tvu_fd_recv_t on_fd,
 			.msg_control = ctl.buf,
 			.msg_controllen = sizeof(ctl.buf),
 		};
-		struct cmsghdr *cm;
 		ssize_t n;
 
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
@@ -223,25 +256,7 @@ tvu_recv_all(int sock, void *buf, size_t len, tvu_fd_recv_t on_fd,
 			return errno == EAGAIN ? -ETIMEDOUT : -errno;
 		if (n == 0)
 			return -ECONNRESET;
-		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
-				cm = CMSG_NXTHDR(&mh, cm)) {
-			size_t i, nfd = (cm->cmsg_len - CMSG_LEN(0)) /
-				sizeof(int);
-
-			if (cm->cmsg_level != SOL_SOCKET ||
-					cm->cmsg_type != SCM_RIGHTS)
-				continue;
-			for (i = 0; i < nfd; i++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
-					sizeof(fd));
-				if (on_fd != NULL)
-					on_fd(fd, arg);
-				else
-					close(fd);
-			}
-		}
+		tvu_take_cmsg_fds(&mh, on_fd, arg);
 		p += n;
 		len -= (size_t)n;
 	}

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 /* Most fds tvu_send_fds() passes with one message. */
@@ -66,8 +67,24 @@ int
 tvu_send_fds(int sock, struct iovec *iov, unsigned int iovcnt,
 		const int *fds, unsigned int nr_fds);
 
+/*
+ * Attach nr_fds fds to mh as one SCM_RIGHTS message built in ctl (cap
+ * bytes, aligned for struct cmsghdr). Returns 0, or -EINVAL if they do not
+ * fit.
+ */
+int
+tvu_set_cmsg_fds(struct msghdr *mh, void *ctl, size_t cap, const int *fds,
+		unsigned int nr_fds);
+
 /* Callback of tvu_recv_all() for each fd received. */
 typedef void (*tvu_fd_recv_t)(int fd, void *arg);
+
+/*
+ * Hand each fd of mh's SCM_RIGHTS messages to on_fd, or close it if on_fd
+ * is NULL.
+ */
+void
+tvu_take_cmsg_fds(struct msghdr *mh, tvu_fd_recv_t on_fd, void *arg);
 
 /*
  * Receive exactly len bytes from sock. Each fd that comes along goes to

@@ -131,7 +131,6 @@ fz_srv_recv(struct fz_srv *s, struct vfio_user_hdr *hdr, int ms)
 	for (;;) {
 		struct iovec iov;
 		struct msghdr mh;
-		struct cmsghdr *cm;
 		struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
 		int64_t left;
 		ssize_t n;
@@ -170,19 +169,7 @@ fz_srv_recv(struct fz_srv *s, struct vfio_user_hdr *hdr, int ms)
 				continue;
 			return -1;
 		}
-		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
-				cm = CMSG_NXTHDR(&mh, cm)) {
-			size_t i, nfd = (cm->cmsg_len - CMSG_LEN(0)) /
-				sizeof(int);
-
-			for (i = 0; i < nfd; i++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
-					sizeof(fd));
-				close(fd);
-			}
-		}
+		tvu_take_cmsg_fds(&mh, NULL, NULL);
 		s->rx_len += (size_t)n;
 	}
 }
@@ -199,17 +186,8 @@ fz_srv_send(struct fz_srv *s, const uint8_t *p, size_t len, bool with_fd)
 	int fd = -1;
 
 	if (with_fd) {
-		struct cmsghdr *cm;
-
 		fd = fz_memfd(65536);
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = sizeof(ctl.buf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
+		tvu_set_cmsg_fds(&mh, ctl.buf, sizeof(ctl.buf), &fd, 1);
 	}
 	while (iov.iov_len > 0) {
 		struct pollfd pfd = { .fd = s->fd, .events = POLLOUT };

@@ -308,7 +308,6 @@ fz_drain(struct fz_feed *f)
 			.msg_control = ctl.buf,
 			.msg_controllen = sizeof(ctl.buf),
 		};
-		struct cmsghdr *cm;
 		ssize_t n;
 
 		n = recvmsg(f->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
@@ -320,19 +319,7 @@ fz_drain(struct fz_feed *f)
 			return errno == EAGAIN;
 		}
 		/* the region fd of GET_REGION_INFO replies */
-		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
-				cm = CMSG_NXTHDR(&mh, cm)) {
-			size_t i, nfd = (cm->cmsg_len - CMSG_LEN(0)) /
-				sizeof(int);
-
-			for (i = 0; i < nfd; i++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
-					sizeof(fd));
-				close(fd);
-			}
-		}
+		tvu_take_cmsg_fds(&mh, NULL, NULL);
 		f->rx_len += (size_t)n;
 		fz_parse_rx(f);
 	}
@@ -364,21 +351,10 @@ fz_send_piece(struct fz_feed *f, const struct fz_piece *pc, size_t off)
 	unsigned int i, nr = off == 0 ? pc->nr_fds : 0;
 	ssize_t n;
 
-	if (nr > 0) {
-		struct cmsghdr *cm;
-
-		for (i = 0; i < nr; i++)
-			fds[i] = fz_make_fd((i & 1) == 0 ? pc->memfd_first :
-				!pc->memfd_first, f->cfg);
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(nr * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nr * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nr * sizeof(int));
-	}
+	for (i = 0; i < nr; i++)
+		fds[i] = fz_make_fd((i & 1) == 0 ? pc->memfd_first :
+			!pc->memfd_first, f->cfg);
+	tvu_set_cmsg_fds(&mh, ctl.buf, sizeof(ctl.buf), fds, nr);
 	n = sendmsg(f->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n < 0)
 		n = -errno;

@@ -34,6 +34,7 @@
 #include "rte_vfio_user.h"
 #include "vfio_user_msg.h"
 #include "fuzz_common.h"
+#include "test_vfio_user_util.h"
 
 #define GS_MAX_OPS   128
 #define GS_MAX_FDREC 512
@@ -131,6 +132,23 @@ gs_count_cmds(struct gs_rec *r)
 	}
 }
 
+struct gs_fds {
+	int fd[64];
+	unsigned int nr;
+};
+
+/* tvu_take_cmsg_fds() callback: keep the fds that fit, close the rest. */
+static void
+gs_keep_fd(int fd, void *arg)
+{
+	struct gs_fds *f = arg;
+
+	if (f->nr < RTE_DIM(f->fd))
+		f->fd[f->nr++] = fd;
+	else
+		close(fd);
+}
+
 /* Move one read from 'from' to 'to', fds included; false at EOF. */
 static bool
 gs_forward(int from, int to, bool c2s)
@@ -145,22 +163,17 @@ gs_forward(int from, int to, bool c2s)
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
 	};
-	int fds[64];
-	unsigned int nr = 0, i;
-	struct cmsghdr *cm;
+	struct gs_fds f = { .nr = 0 };
+	int *fds = f.fd;
+	unsigned int nr, i;
 	ssize_t n;
 	size_t off = 0;
 
 	n = recvmsg(from, &mh, MSG_CMSG_CLOEXEC);
 	if (n <= 0)
 		return false;
-	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
-		size_t k, cnt = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-		for (k = 0; k < cnt && nr < RTE_DIM(fds); k++)
-			memcpy(&fds[nr++], CMSG_DATA(cm) + k * sizeof(int),
-				sizeof(int));
-	}
+	tvu_take_cmsg_fds(&mh, gs_keep_fd, &f);
+	nr = f.nr;
 	pthread_mutex_lock(&gs_lock);
 	if (c2s) {
 		if (nr > 0 && gs_rec.nr_fds < GS_MAX_FDREC) {
@@ -186,16 +199,9 @@ gs_forward(int from, int to, bool c2s)
 		struct msghdr om = { .msg_iov = &o, .msg_iovlen = 1 };
 		ssize_t w;
 
-		if (nr > 0 && off == 0) {
-			memset(&ctl, 0, sizeof(ctl));
-			om.msg_control = ctl.buf;
-			om.msg_controllen = CMSG_SPACE(nr * sizeof(int));
-			cm = CMSG_FIRSTHDR(&om);
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(nr * sizeof(int));
-			memcpy(CMSG_DATA(cm), fds, nr * sizeof(int));
-		}
+		if (off == 0)
+			tvu_set_cmsg_fds(&om, ctl.buf, sizeof(ctl.buf), fds,
+				nr);
 		w = sendmsg(to, &om, MSG_NOSIGNAL);
 		if (w <= 0)
 			break;
