@@ -170,15 +170,6 @@ at_thread(void *p)
 	return NULL;
 }
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000,
-		.tv_nsec = (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
 int
 bench_attach(const struct perf_place *pl)
 {
@@ -215,7 +206,7 @@ bench_attach(const struct perf_place *pl)
 destroy:
 	/* the server is still closing the last connection: see
 	 * perf_dev_destroy() */
-	sleep_ms(100);
+	perf_sleep_ms(100);
 	perf_dev_destroy(path);
 out:
 	free(a.samples);

@@ -293,17 +293,6 @@ sc_client(void *p)
 	return NULL;
 }
 
-static void
-sleep_s(double s)
-{
-	struct timespec ts = {
-		.tv_sec = (time_t)s,
-		.tv_nsec = (long)((s - (double)(time_t)s) * 1e9),
-	};
-
-	nanosleep(&ts, NULL);
-}
-
 static double
 sc_lib_rate(const struct perf_place *pl, unsigned int nr, double seconds)
 {
@@ -347,11 +336,11 @@ sc_lib_rate(const struct perf_place *pl, unsigned int nr, double seconds)
 			break;
 		started++;
 	}
-	sleep_s(seconds * 0.2);
+	perf_sleep_ms((long)(seconds * 200));
 	t0 = perf_tsc();
 	for (i = 0; i < started; i++)
 		a += c[i].ops;
-	sleep_s(seconds);
+	perf_sleep_ms((long)(seconds * 1000));
 	for (i = 0; i < started; i++)
 		b += c[i].ops;
 	t1 = perf_tsc();

@@ -83,6 +83,7 @@ int perf_write_json(const char *path, const char *load_before,
 
 /* utils */
 uint64_t perf_tsc(void);
+void perf_sleep_ms(long ms);
 double perf_cyc2ns(uint64_t cyc);
 double perf_cyc2s(uint64_t cyc);
 void perf_spin_ns(uint64_t ns);

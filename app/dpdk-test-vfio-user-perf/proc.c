@@ -246,15 +246,6 @@ perf_peer_wait_ready(void)
 	return r;
 }
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000,
-		.tv_nsec = (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
 /*
  * Stop the server process (SIGTERM, SIGKILL if it is still there 10 s
  * later), reap it and remove what sockets it left in perf.dir (none unless
@@ -274,7 +265,7 @@ perf_peer_stop(void)
 	for (i = 0; i < 1000 && w == 0; i++) {
 		w = waitpid(perf.peer_pid, &st, WNOHANG);
 		if (w == 0)
-			sleep_ms(10);
+			perf_sleep_ms(10);
 	}
 	if (w == 0) {
 		printf("server process %d: still there 10 s after SIGTERM, killed\n",

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_common.h>
@@ -188,6 +189,15 @@ perf_write_json(const char *path, const char *load_before,
 /* ------------------------------------------------------------------ */
 /* time                                                                */
 /* ------------------------------------------------------------------ */
+
+void
+perf_sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+		.tv_nsec = (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
 
 uint64_t
 perf_tsc(void)
