@@ -33,6 +33,9 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from c_header_scan import is_type_line, strip_comments  # noqa: E402
+
 try:
     from elftools.elf.elffile import ELFFile
     from elftools.common.exceptions import ELFError
@@ -281,25 +284,7 @@ def default_archive(shared):
 # ---------------------------------------------------------------------------
 # headers
 
-C_KEYWORDS = {'return', 'if', 'else', 'while', 'for', 'do', 'switch', 'case',
-              'goto', 'sizeof', 'typedef', 'default', 'break', 'continue'}
-TYPE_LINE = re.compile(r'^\s*(?:(?:[A-Za-z_]\w*)\s*|\*\s*)+$')
 INLINE_WORDS = {'static', 'inline', '__rte_always_inline'}
-
-
-def strip_comments(text):
-    """Blank out comments and string literals, keeping line structure."""
-    def blank(m):
-        return re.sub(r'[^\n]', ' ', m.group(0))
-    pattern = r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\''
-    return re.sub(pattern, blank, text, flags=re.S)
-
-
-def is_type_line(s):
-    if not TYPE_LINE.match(s) or s.strip() == '':
-        return False
-    words = re.findall(r'[A-Za-z_]\w*', s)
-    return not any(w in C_KEYWORDS for w in words)
 
 
 class Decl:

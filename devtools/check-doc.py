@@ -31,26 +31,13 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                os.pardir, 'buildtools'))
+from c_header_scan import is_type_line, strip_comments  # noqa: E402
+
 MENTION = re.compile(
     r'(?<![\w-])((?:rte_vfio_user|RTE_VFIO_USER|RTE_VUSER)\w*)(\.h\b)?')
-C_KEYWORDS = {'return', 'if', 'else', 'while', 'for', 'do', 'switch', 'case',
-              'goto', 'sizeof', 'typedef', 'default', 'break', 'continue'}
-TYPE_LINE = re.compile(r'^\s*(?:(?:[A-Za-z_]\w*)\s*|\*\s*)+$')
 COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*', re.S)
-
-
-def strip_comments(text):
-    """Blank out comments and string literals, keeping offsets."""
-    def blank(m):
-        return re.sub(r'[^\n]', ' ', m.group(0))
-    pattern = r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\''
-    return re.sub(pattern, blank, text, flags=re.S)
-
-
-def is_type_line(s):
-    if not s.strip() or not TYPE_LINE.match(s):
-        return False
-    return not any(w in C_KEYWORDS for w in re.findall(r'[A-Za-z_]\w*', s))
 
 
 def split_params(text):
