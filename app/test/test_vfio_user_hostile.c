@@ -1039,20 +1039,36 @@ h_framing(struct h_state *st)
 	st->closes++;
 	TEST_ASSERT(h_reopen(st) >= 0, "reconnect");
 
-	/* msg_size above the limit: refused, drained, stream in sync */
-	big = calloc(1, max_msg + 1);
+	/*
+	 * msg_size above the limit: an E2BIG reply, then the server closes
+	 * (draining what may be gigabytes is not staying in sync); the
+	 * payload's first bytes and an fd ride along and are dropped.
+	 */
+	big = calloc(1, 4096);
 	TEST_ASSERT_NOT_NULL(big, "out of memory");
 	h.msg_id = h_next_id++;
 	h.size = max_msg + 1;
 	memcpy(big, &h, sizeof(h));
-	r = h_send_raw(st->sock, big, max_msg + 1, "m");
+	r = h_send_raw(st->sock, big, 4096, "m");
 	free(big);
-	TEST_ASSERT_SUCCESS(r, "send an oversize message");
-	r = h_probe(st->sock, h.msg_id, &nr, &err, &ok);
-	TEST_ASSERT_SUCCESS(r, "probe after an oversize message: %d", r);
-	TEST_ASSERT(err && !ok, "oversize message: no error reply");
+	TEST_ASSERT_SUCCESS(r, "send the start of an oversize message");
+	{
+		struct vfio_user_hdr rh;
+		uint32_t len;
+
+		r = h_recv(st->sock, &rh, NULL, 0, &len);
+		TEST_ASSERT_SUCCESS(r, "no reply to an oversize message: %d",
+			r);
+		TEST_ASSERT(rh.msg_id == h.msg_id &&
+			(rh.flags & VFIO_USER_F_ERROR) && rh.error == E2BIG,
+			"oversize message: reply id %u flags 0x%x error %u, "
+			"want E2BIG", rh.msg_id, rh.flags, rh.error);
+	}
+	TEST_ASSERT_SUCCESS(h_expect_close(st->sock),
+		"server did not close after an oversize message");
 	st->tried++;
 	st->errors++;
+	TEST_ASSERT(h_reopen(st) >= 0, "reconnect after an oversize message");
 
 	/* a header announcing 4 GiB, then the client leaves */
 	h.msg_id = h_next_id++;

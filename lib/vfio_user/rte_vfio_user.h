@@ -542,9 +542,37 @@ struct rte_vfio_user_limits {
 	/** Client commands queued while a callback waits for the client's
 	 *  answer to a DMA_READ/DMA_WRITE. Default 256, at most 4096. */
 	uint32_t max_deferred;
+	/**
+	 * How long a server-to-client DMA_READ/DMA_WRITE waits for the
+	 * client's reply, in ms. Past it the call fails with -ETIMEDOUT and
+	 * the client is dropped (a client that does not answer cannot hold a
+	 * device, or the thread serving other devices, for longer). Default
+	 * 500, at most 60000.
+	 */
+	uint32_t dma_timeout_ms;
+	/**
+	 * How long a client may take to finish a message it started (header
+	 * and payload), in ms. Past it the client is dropped. Default 3000,
+	 * at most 60000.
+	 */
+	uint32_t msg_timeout_ms;
+	/** RTE_VFIO_USER_LIMIT_F_* flags. */
+	uint32_t flags;
 	/** Reserved, must be 0. */
-	uint32_t reserved[4];
+	uint32_t reserved[1];
 };
+
+/**
+ * Limit flag: refuse a DMA_MAP whose fd is not sealed against shrinking
+ * (F_SEAL_SHRINK, as memfd_create(MFD_ALLOW_SEALING) gives). With it, no
+ * client can make the pages behind a pointer from
+ * rte_vfio_user_iova_to_vva() disappear (SIGBUS). Without it (the default,
+ * since file-backed guest memory cannot be sealed), the library's own
+ * copies (rte_vfio_user_dma_read() / _write()) are fault-guarded and fail
+ * with -EFAULT, and direct accesses through rte_vfio_user_iova_to_vva()
+ * remain the application's responsibility.
+ */
+#define RTE_VFIO_USER_LIMIT_F_REQUIRE_SEALED (1u << 0)
 
 /**
  * @warning
@@ -700,6 +728,27 @@ __rte_experimental
 int
 rte_vfio_user_serve(int dev_id);
 
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * A pollable fd for serving a poll-mode device from the application's own
+ * event loop (epoll, poll, select): it becomes readable (EPOLLIN) whenever
+ * rte_vfio_user_poll() has work: a client to accept, a message, or
+ * messages a DMA call left buffered. Add it once, level-triggered, and
+ * call rte_vfio_user_poll() (non-blocking) each time it is readable. The
+ * fd stays the same across clients; it belongs to the library and is
+ * closed by rte_vfio_user_unregister() (remove it from your loop first).
+ *
+ * @param dev_id
+ *   Server device id (started, in poll mode).
+ * @return
+ *   The fd (>= 0); -EINVAL (bad id, not started or not in poll mode).
+ */
+__rte_experimental
+int
+rte_vfio_user_get_poll_fd(int dev_id);
+
 /* ------------------------------------------------------------------ */
 /* Client (device consumer) API                                        */
 /* ------------------------------------------------------------------ */
@@ -763,6 +812,26 @@ rte_vfio_user_attach_dev(const char *sock_addr);
 __rte_experimental
 int
 rte_vfio_user_detach_dev(int dev_id);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * A pollable fd that tells a driver at once that its device is gone: it
+ * becomes readable (EPOLLIN) and stays readable once the connection to
+ * the server is lost (the server closed it, died, or broke the protocol),
+ * after which every call on the device fails with -ENOTCONN. The fd
+ * belongs to the library and stays valid until rte_vfio_user_detach_dev()
+ * (remove it from your loop first); the device must still be detached.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @return
+ *   The fd (>= 0); -EINVAL (bad id).
+ */
+__rte_experimental
+int
+rte_vfio_user_get_disconnect_fd(int dev_id);
 
 /**
  * @warning

@@ -43,6 +43,7 @@
 #include <rte_rwlock.h>
 
 #include "rte_vfio_user.h"
+#include "vfio_user_evloop.h"
 #include "vfio_user_private.h"
 #include "vfio_user_sock.h"
 
@@ -1517,4 +1518,11 @@ rte_vfio_user_reset(int dev_id)
 		NULL, NULL);
 	vu_cli_put(c);
 	return r;
+}
+
+int
+rte_vfio_user_get_disconnect_fd(int dev_id)
+{
+	RTE_SET_USED(dev_id);
+	return -ENOTSUP; /* replaced by the client rework */
 }

@@ -21,29 +21,55 @@
 #define VU_ASSERT_OFF(type, field, off) \
 	static_assert(offsetof(type, field) == (off), #type "." #field " offset")
 
-/* Commands (current numbering; 14 was DIRTY_PAGES and is gone). */
+/*
+ * Every command, once (current numbering; 14 was DIRTY_PAGES and is gone):
+ *   X(name, number, handler, min, max, fds, lock_dp, notify)
+ * The first two give enum vfio_user_command and vfio_user_cmd_name(); the
+ * rest is the server's row of its command table (vfio_user_server_cmd.c,
+ * the only place that expands them): the handler (NULL: not a command a
+ * client sends us), the payload bounds in bytes, the fds allowed, whether
+ * the device's data path is paused around it (lock_dp), and whether
+ * update_status() follows its success. The sizes name wire structs below
+ * by their suffix (VU_SZ).
+ */
+#define VFIO_USER_COMMANDS(X) \
+	X(VERSION, 1, vu_h_version, VU_SZ(version), \
+		VU_SZ(version) + VU_JSON_MAX, 0, false, false) \
+	X(DMA_MAP, 2, vu_h_dma_map, VU_SZ(dma_map), VU_SZ(dma_map), 1, \
+		true, true) \
+	X(DMA_UNMAP, 3, vu_h_dma_unmap, VU_SZ(dma_unmap), \
+		VU_SZ(dma_unmap), 0, true, true) \
+	X(DEVICE_GET_INFO, 4, vu_h_dev_info, VU_SZ(device_info), \
+		VU_INFO_MAX, 0, false, false) \
+	X(DEVICE_GET_REGION_INFO, 5, vu_h_region_info, VU_SZ(region_info), \
+		VU_INFO_MAX, 0, false, false) \
+	X(DEVICE_GET_REGION_IO_FDS, 6, NULL, 0, 0, 0, false, false) \
+	X(DEVICE_GET_IRQ_INFO, 7, vu_h_irq_info, VU_SZ(irq_info), \
+		VU_INFO_MAX, 0, false, false) \
+	X(DEVICE_SET_IRQS, 8, vu_h_set_irqs, VU_SZ(irq_set), \
+		VU_SZ(irq_set) + VU_MAX_IRQ_VECTORS, VU_RX_MAX_FDS, true, true) \
+	X(REGION_READ, 9, vu_h_region_read, VU_SZ(region_access), \
+		VU_SZ(region_access), 0, false, false) \
+	X(REGION_WRITE, 10, vu_h_region_write, VU_SZ(region_access), \
+		VU_SZ(region_access) + VU_MAX_XFER_LIMIT, 0, false, false) \
+	X(DMA_READ, 11, NULL, 0, 0, 0, false, false) \
+	X(DMA_WRITE, 12, NULL, 0, 0, 0, false, false) \
+	X(DEVICE_RESET, 13, vu_h_reset, 0, 0, 0, true, false) \
+	X(DIRTY_PAGES, 14, NULL, 0, 0, 0, false, false) \
+	X(REGION_WRITE_MULTI, 15, NULL, 0, 0, 0, false, false) \
+	X(DEVICE_FEATURE, 16, NULL, 0, 0, 0, false, false) \
+	X(MIG_DATA_READ, 17, NULL, 0, 0, 0, false, false) \
+	X(MIG_DATA_WRITE, 18, NULL, 0, 0, 0, false, false)
+
+#define VU_SZ(name) ((uint32_t)sizeof(struct vfio_user_ ## name))
+
+#define VU_CMD_ENUM(name, num, ...) VFIO_USER_ ## name = num,
 enum vfio_user_command {
 	VFIO_USER_NONE = 0,
-	VFIO_USER_VERSION = 1,
-	VFIO_USER_DMA_MAP = 2,
-	VFIO_USER_DMA_UNMAP = 3,
-	VFIO_USER_DEVICE_GET_INFO = 4,
-	VFIO_USER_DEVICE_GET_REGION_INFO = 5,
-	VFIO_USER_DEVICE_GET_REGION_IO_FDS = 6,
-	VFIO_USER_DEVICE_GET_IRQ_INFO = 7,
-	VFIO_USER_DEVICE_SET_IRQS = 8,
-	VFIO_USER_REGION_READ = 9,
-	VFIO_USER_REGION_WRITE = 10,
-	VFIO_USER_DMA_READ = 11,
-	VFIO_USER_DMA_WRITE = 12,
-	VFIO_USER_DEVICE_RESET = 13,
-	VFIO_USER_DIRTY_PAGES = 14,
-	VFIO_USER_REGION_WRITE_MULTI = 15,
-	VFIO_USER_DEVICE_FEATURE = 16,
-	VFIO_USER_MIG_DATA_READ = 17,
-	VFIO_USER_MIG_DATA_WRITE = 18,
+	VFIO_USER_COMMANDS(VU_CMD_ENUM)
 	VFIO_USER_MAX,
 };
+#undef VU_CMD_ENUM
 
 /* Header flags. */
 #define VFIO_USER_F_TYPE_MASK    0xfu
@@ -205,26 +231,11 @@ vfio_user_max_msg_size(uint64_t max_xfer)
 static inline const char *
 vfio_user_cmd_name(uint16_t cmd)
 {
+#define VU_CMD_NAME(name, num, ...) [num] = #name,
 	static const char * const names[VFIO_USER_MAX] = {
-		[VFIO_USER_VERSION] = "VERSION",
-		[VFIO_USER_DMA_MAP] = "DMA_MAP",
-		[VFIO_USER_DMA_UNMAP] = "DMA_UNMAP",
-		[VFIO_USER_DEVICE_GET_INFO] = "DEVICE_GET_INFO",
-		[VFIO_USER_DEVICE_GET_REGION_INFO] = "DEVICE_GET_REGION_INFO",
-		[VFIO_USER_DEVICE_GET_REGION_IO_FDS] = "DEVICE_GET_REGION_IO_FDS",
-		[VFIO_USER_DEVICE_GET_IRQ_INFO] = "DEVICE_GET_IRQ_INFO",
-		[VFIO_USER_DEVICE_SET_IRQS] = "DEVICE_SET_IRQS",
-		[VFIO_USER_REGION_READ] = "REGION_READ",
-		[VFIO_USER_REGION_WRITE] = "REGION_WRITE",
-		[VFIO_USER_DMA_READ] = "DMA_READ",
-		[VFIO_USER_DMA_WRITE] = "DMA_WRITE",
-		[VFIO_USER_DEVICE_RESET] = "DEVICE_RESET",
-		[VFIO_USER_DIRTY_PAGES] = "DIRTY_PAGES",
-		[VFIO_USER_REGION_WRITE_MULTI] = "REGION_WRITE_MULTI",
-		[VFIO_USER_DEVICE_FEATURE] = "DEVICE_FEATURE",
-		[VFIO_USER_MIG_DATA_READ] = "MIG_DATA_READ",
-		[VFIO_USER_MIG_DATA_WRITE] = "MIG_DATA_WRITE",
+		VFIO_USER_COMMANDS(VU_CMD_NAME)
 	};
+#undef VU_CMD_NAME
 
 	if (cmd < VFIO_USER_MAX && names[cmd] != NULL)
 		return names[cmd];

@@ -87,24 +87,6 @@ vu_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Control threads: one serves server devices, one client devices. */
-typedef void (*vu_fd_cb)(int fd, void *arg, uint32_t events);
-struct vu_evloop;
-extern struct vu_evloop vu_evl_server;
-extern struct vu_evloop vu_evl_client;
-
-int vu_evloop_add(struct vu_evloop *evl, int fd, uint32_t events,
-		vu_fd_cb cb, void *arg);
-int vu_evloop_mod(struct vu_evloop *evl, int fd, uint32_t events);
-/* Removes fd; waits until its callback is not running (unless called from
- * the loop's own thread). */
-void vu_evloop_del(struct vu_evloop *evl, int fd);
-bool vu_evloop_in_thread(struct vu_evloop *evl);
-/* Run tick() about every millisecond while it returns true, once asked by
- * vu_evloop_tick_request() from the loop's thread. */
-void vu_evloop_set_tick(struct vu_evloop *evl, bool (*tick)(void));
-void vu_evloop_tick_request(struct vu_evloop *evl);
-
 /* JSON capabilities (vfio_user_version.c) */
 struct vu_caps {
 	uint32_t max_msg_fds;

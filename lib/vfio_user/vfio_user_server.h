@@ -5,6 +5,64 @@
 #ifndef _VFIO_USER_SERVER_H_
 #define _VFIO_USER_SERVER_H_
 
+/*
+ * The server half's private header: its objects, who owns them, how long
+ * they live, and the order of its locks.
+ *
+ * Objects and lifetime
+ * --------------------
+ * struct vu_sdev, a registered device. Owned by the registry slot
+ * vu_sdevs[id] from rte_vfio_user_register() to rte_vfio_user_unregister().
+ * Every run-time entry point (public calls, control-thread callbacks, poll,
+ * serve) holds a reference taken with vu_dev_get(), counted on the static
+ * slot, so a reference can be taken without a lock and the device cannot
+ * go while it is held. The device has one state (enum vu_dev_state):
+ * SETUP -> STARTED -> DYING. Unregister sets DYING (no new reference is
+ * given), wakes every thread that holds one (shutdown of the sockets, the
+ * connection's pending requests failed), waits for the count to drop to
+ * zero, then tears down and frees. It refuses (-EDEADLK) to run on a
+ * thread that is serving the same device (one of its callbacks), which
+ * could never see the count drop. rte_vfio_user_iova_to_vva() is the one
+ * data-path call that takes no reference: like the rest of the data path
+ * it is valid between new_device() and destroy_device(), and maps change
+ * only inside lock_dp(1)/lock_dp(0).
+ *
+ * struct vu_sconn, the connection of the device's client, at most one at a
+ * time: d->conn, set at accept under d->lock and cleared last in teardown.
+ * Its state (enum vu_conn_state): NEW (before VERSION) -> READY -> CLOSING.
+ * Exactly one thread tears it down: the one that moves it to CLOSING under
+ * d->lock (vu_conn_claim()). That is the device's serving context (the
+ * control thread, the polling thread, the serving thread), which notices a
+ * closed socket, or unregister once no reference is left. Any other thread
+ * that finds the connection broken (a DMA call that timed out) only fails
+ * its pending requests and shuts the socket down; the serving context then
+ * sees the hang-up and tears down. Threads that use the connection from
+ * outside the serving context (server-to-client DMA) hold a connection
+ * reference (c->refs, under d->lock); teardown waits for them after it has
+ * failed their requests, so the wait is short.
+ *
+ * Reading a connection (leader/follower, vfio_user_pending.h): whoever
+ * reads c's socket holds c's reader role. The serving context takes it to
+ * handle messages; a thread that needs a DMA reply takes it when it is free
+ * (a worker thread, the polling thread between two polls, a callback of
+ * another device) and reads until its reply is in, queuing the client's
+ * commands (c->deferred) for the serving context, to which it hands on
+ * what it leaves (c->kick_fd) when it lets go; a handler's DMA on its own
+ * connection reads inline. When the role is held, DMA callers wait as
+ * followers. The reader alone touches rx, spare, deferred and the message
+ * timer.
+ *
+ * Lock order (a lock is only taken while holding locks above it):
+ *   vu_srv_lock (registry)
+ *     d->lock (device: set-up, state, conn pointer, conn refs)
+ *       the control thread's loop lock (vfio_user_evloop.c)
+ *       d->irq_lock (eventfds and mask state)
+ *       c->tx_lock (one sender at a time)
+ *         c->pend.lock (requests and reader role; innermost)
+ * Device callbacks are never called with a library lock held, except
+ * lock_dp() and update_status(), which run with none either.
+ */
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,8 +72,20 @@
 
 #include "rte_vfio_user.h"
 #include "vfio_user_dma.h"
+#include "vfio_user_evloop.h"
+#include "vfio_user_pending.h"
 #include "vfio_user_private.h"
 #include "vfio_user_sock.h"
+
+/* How long a send may wait for room in the client's socket. */
+#define VU_SRV_SEND_TIMEOUT_MS 250
+#define VU_DEFAULT_DMA_TIMEOUT_MS 500
+#define VU_DEFAULT_MSG_TIMEOUT_MS 3000
+#define VU_MAX_TIMEOUT_MS 60000
+#define VU_MAX_DEFERRED       256
+#define VU_MAX_DEFERRED_BYTES (8u << 20)
+/* largest max_data_xfer_size rte_vfio_user_set_limits() accepts */
+#define VU_MAX_XFER_LIMIT     (64u << 20)
 
 /* Interrupt state of one IRQ type. */
 struct vu_irq {
@@ -27,49 +97,61 @@ struct vu_irq {
 	uint8_t *pending;
 };
 
-/* A server->client request waiting for its reply. */
-struct vu_sreq {
-	uint16_t id;
-	uint16_t cmd;
-	uint64_t addr;
-	uint64_t count;
-	void *buf;         /* DMA_READ destination */
-	int err;
-	bool done;
-	TAILQ_ENTRY(vu_sreq) next;
-};
-
-/* A client command received while waiting for a reply; handled later. */
+/* A client command received while another thread read; handled later. */
 struct vu_deferred {
 	struct vu_msg msg;
 	TAILQ_ENTRY(vu_deferred) next;
 	uint8_t data[];
 };
 
+/* A server->client DMA_READ / DMA_WRITE, the ctx of its vu_preq. */
+struct vu_dma_req {
+	uint64_t addr;
+	uint64_t count;
+	uint8_t *buf;      /* DMA_READ: where the data goes */
+};
+
+enum vu_conn_state {
+	VU_CONN_NEW,       /* accepted, VERSION not yet negotiated */
+	VU_CONN_READY,     /* negotiated */
+	VU_CONN_CLOSING,   /* claimed for teardown */
+};
+
 struct vu_sdev;
 
-/* The connection of the client of a device. */
+/* The connection of the client of a device (see the top of this file). */
 struct vu_sconn {
 	struct vu_sdev *dev;
 	int fd;
+	int state;               /* enum vu_conn_state, atomic */
+	/* the reader's (whoever holds pend's reader role) */
 	struct vu_rx rx;
 	uint8_t *spare;          /* second rx buffer, see vu_rx_detach() */
-	uint8_t *tx;             /* reply payload buffer */
-	size_t tx_cap;
-	struct vu_caps peer;     /* the client's capabilities */
-	bool negotiated;
-	bool broken;             /* stream unusable, close after handler */
-	pthread_mutex_t tx_lock; /* one sender at a time */
-	pthread_mutex_t lock;    /* guards reqs, refs, closing, reader */
-	pthread_cond_t cond;     /* a reply arrived or closing */
-	TAILQ_HEAD(, vu_sreq) reqs;
-	uint16_t next_id;        /* ids of our requests */
-	int refs;                /* users outside the control thread */
-	bool closing;
-	bool claimed;            /* a thread is closing it (under dev lock) */
+	bool in_handler;         /* a handler's message is in rx */
+	bool msg_timer_armed;
 	TAILQ_HEAD(, vu_deferred) deferred;
 	uint32_t nr_deferred;
 	size_t deferred_bytes;
+	/* the serving context's */
+	uint8_t *tx;             /* reply payload buffer */
+	size_t tx_cap;
+	int kick_fd;             /* eventfd: work left for the serving context */
+	int timer_fd;            /* timerfd: a started message must finish */
+	int64_t rx_deadline;     /* the started message must end by then */
+	bool ctl_parked;         /* control thread backed off (atomic) */
+	bool kicked;             /* kick_fd was written (atomic) */
+	bool watched;            /* fds are in the serving context's loop */
+	/* written once by VERSION before READY, read after */
+	struct vu_caps peer;
+	pthread_mutex_t tx_lock;
+	struct vu_pending pend;
+	int refs;                /* users outside the serving context; d->lock */
+};
+
+enum vu_dev_state {
+	VU_DEV_SETUP,
+	VU_DEV_STARTED,
+	VU_DEV_DYING,
 };
 
 struct vu_sdev {
@@ -77,10 +159,11 @@ struct vu_sdev {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct rte_vfio_user_notify_ops ops;
 	void *priv;
-	pthread_mutex_t lock;   /* guards config, started, conn pointer */
-	pthread_cond_t cond;    /* conn became NULL */
-	bool started;
+	pthread_mutex_t lock;   /* guards config, state, conn, conn refs */
+	pthread_cond_t cond;    /* conn refs dropped, conn gone, serve left */
+	int state;              /* enum vu_dev_state, atomic */
 	int listen_fd;
+	int poll_epfd;          /* rte_vfio_user_get_poll_fd(), poll mode */
 	bool have_info;
 	struct vfio_device_info info;
 	struct rte_vfio_user_reg_info *regs;
@@ -91,20 +174,59 @@ struct vu_sdev {
 	struct vu_dma_table dma;
 	struct vu_caps caps;    /* what we announce and enforce */
 	uint32_t max_deferred;  /* commands queued during a DMA wait */
+	uint32_t dma_timeout_ms;
+	uint32_t msg_timeout_ms;
+	uint32_t limit_flags;   /* RTE_VFIO_USER_LIMIT_F_* */
 	mode_t sock_mode;       /* permissions of the socket file */
 	uint32_t nr_uids;       /* SO_PEERCRED allow-list, empty: anyone */
 	uint32_t nr_gids;       /*  the file permissions allow */
 	uid_t uids[RTE_VFIO_USER_MAX_PEER_IDS];
 	gid_t gids[RTE_VFIO_USER_MAX_PEER_IDS];
-	bool poll_mode;         /* served by rte_vfio_user_poll() */
+	bool poll_mode;         /* served by rte_vfio_user_poll() / serve() */
 	bool serving;           /* a thread is in rte_vfio_user_serve() */
-	bool stop_serving;      /* unregister: rte_vfio_user_serve() returns */
-	bool dying;             /* being unregistered (under registry lock) */
 	struct vu_sconn *conn;  /* current client, NULL if none */
 };
 
-/* Serve one connected socket on the calling thread until it closes (tests,
- * fuzzing, and servers started with a pre-connected fd). Takes fd. */
+/* vfio_user_server.c: registry and references */
+extern struct vu_sdev *vu_sdevs[RTE_VFIO_USER_MAX_DEVICES];
+struct vu_sdev *vu_dev_get(int dev_id);
+void vu_dev_put(struct vu_sdev *d);
+/* The device the calling thread is serving (in a callback), or -1. */
+int vu_serving_dev(void);
+void vu_set_serving_dev(int dev_id);
+/* Log and return -EINVAL: every refused argument says why, with the path. */
+#define VU_EINVAL(path, fmt, ...) \
+	(VU_DLOG(path, ERR, fmt, ##__VA_ARGS__), -EINVAL)
+
+/* vfio_user_server_conn.c: connections */
+int vu_conn_start(struct vu_sdev *d);
+void vu_conn_stop(struct vu_sdev *d);
+struct vu_sconn *vu_conn_get(struct vu_sdev *d);
+void vu_conn_put(struct vu_sconn *c);
+void vu_conn_set_broken(struct vu_sconn *c, int err);
+int vu_conn_send(struct vu_sconn *c, struct vfio_user_hdr *hdr,
+		const struct iovec *iov, int iovcnt, const int *fds,
+		unsigned int nr_fds);
+/* Read c as the leader until q is done or deadline_ms (inline: a handler of
+ * c waits). Commands are queued for the serving context. */
+int vu_conn_read_for(struct vu_sconn *c, struct vu_preq *q,
+		int64_t deadline_ms);
+/* Serve a connected socket on the calling thread until it closes (tests,
+ * fuzzing, servers started with a pre-connected fd). Takes fd. */
 int vfio_user_server_serve_fd(int dev_id, int fd);
+
+/* vfio_user_server_cmd.c: commands from the client */
+void vu_cmd_handle(struct vu_sconn *c, struct vu_msg *msg);
+void vu_reply_handle(struct vu_sconn *c, struct vu_msg *msg);
+
+/* vfio_user_server_irq.c: interrupts */
+int vu_irqs_alloc(const struct rte_vfio_user_irq_info *irq,
+		struct vu_irq **out);
+void vu_irqs_release(struct vu_sdev *d);
+void vu_irqs_free(struct vu_irq *irqs, uint32_t n);
+int vu_irq_set_check(struct vu_sdev *d, const struct vfio_user_irq_set *in,
+		const struct vu_msg *msg);
+void vu_irq_set(struct vu_sdev *d, const struct vfio_user_irq_set *in,
+		struct vu_msg *msg);
 
 #endif /* _VFIO_USER_SERVER_H_ */

@@ -32,6 +32,7 @@
 #include <rte_common.h>
 #include <rte_lcore.h>
 
+#include "vfio_user_evloop.h"
 #include "vfio_user_private.h"
 
 struct vu_fdent {

@@ -1,0 +1,967 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The librte_vfio_user authors
+ */
+
+/*
+ * Connections of server devices: accept and peer check, the one teardown,
+ * the serving contexts (control thread, rte_vfio_user_poll() with its
+ * pollable fd, rte_vfio_user_serve()), and reading on behalf of a DMA call
+ * (leader/follower). Objects, lifetimes and the lock order are described
+ * at the top of vfio_user_server.h.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+
+#include "vfio_user_server.h"
+
+/* ------------------------------------------------------------------ */
+/* sending                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Fail every request and shut the socket down: the serving context sees
+ * the hang-up and tears the connection down. Any thread. */
+void
+vu_conn_set_broken(struct vu_sconn *c, int err)
+{
+	vu_pending_close(&c->pend, err);
+	shutdown(c->fd, SHUT_RDWR);
+}
+
+static bool
+vu_conn_is_broken(struct vu_sconn *c)
+{
+	return vu_pending_closed(&c->pend) != 0;
+}
+
+int
+vu_conn_send(struct vu_sconn *c, struct vfio_user_hdr *hdr,
+		const struct iovec *iov, int iovcnt, const int *fds,
+		unsigned int nr_fds)
+{
+	int r;
+
+	pthread_mutex_lock(&c->tx_lock);
+	r = vu_send_msg(c->fd, hdr, iov, iovcnt, fds, nr_fds,
+		VU_SRV_SEND_TIMEOUT_MS);
+	pthread_mutex_unlock(&c->tx_lock);
+	if (r < 0) {
+		VU_DLOG(c->dev->path, ERR, "send %s: %s",
+			vfio_user_cmd_name(hdr->cmd), strerror(-r));
+		vu_conn_set_broken(c, -ENOTCONN);
+	}
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* connection objects                                                  */
+/* ------------------------------------------------------------------ */
+
+static void
+vu_conn_free_deferred(struct vu_sconn *c)
+{
+	struct vu_deferred *df;
+
+	while ((df = TAILQ_FIRST(&c->deferred)) != NULL) {
+		TAILQ_REMOVE(&c->deferred, df, next);
+		vu_msg_close_fds(&df->msg);
+		free(df);
+	}
+	c->nr_deferred = 0;
+	c->deferred_bytes = 0;
+}
+
+static void
+vu_conn_free(struct vu_sconn *c)
+{
+	vu_conn_free_deferred(c);
+	vu_rx_free(&c->rx);
+	vu_close(&c->fd);
+	vu_close(&c->kick_fd);
+	vu_close(&c->timer_fd);
+	free(c->spare);
+	free(c->tx);
+	pthread_mutex_destroy(&c->tx_lock);
+	vu_pending_fini(&c->pend);
+	free(c);
+}
+
+static struct vu_sconn *
+vu_conn_new(struct vu_sdev *d, int fd)
+{
+	size_t max_msg = vfio_user_max_msg_size(d->caps.max_data_xfer_size);
+	struct vu_sconn *c;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->dev = d;
+	c->fd = fd;
+	c->state = VU_CONN_NEW;
+	c->tx_cap = max_msg;
+	c->tx = malloc(max_msg);
+	c->spare = malloc(max_msg);
+	c->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	c->timer_fd = timerfd_create(CLOCK_MONOTONIC,
+		TFD_CLOEXEC | TFD_NONBLOCK);
+	if (c->tx == NULL || c->spare == NULL || c->kick_fd < 0 ||
+			c->timer_fd < 0 || vu_rx_init(&c->rx, max_msg) < 0) {
+		free(c->tx);
+		free(c->spare);
+		vu_close(&c->kick_fd);
+		vu_close(&c->timer_fd);
+		free(c);
+		return NULL;
+	}
+	vu_caps_default(&c->peer);
+	pthread_mutex_init(&c->tx_lock, NULL);
+	vu_pending_init(&c->pend);
+	TAILQ_INIT(&c->deferred);
+	return c;
+}
+
+/* A reference for a thread outside the serving context (DMA); NULL if no
+ * negotiated client. */
+struct vu_sconn *
+vu_conn_get(struct vu_sdev *d)
+{
+	struct vu_sconn *c;
+
+	pthread_mutex_lock(&d->lock);
+	c = d->conn;
+	if (c != NULL && __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) ==
+			VU_CONN_READY)
+		c->refs++;
+	else
+		c = NULL;
+	pthread_mutex_unlock(&d->lock);
+	return c;
+}
+
+/* A reference for a serving context: any connection not being closed. */
+static struct vu_sconn *
+vu_conn_get_any(struct vu_sdev *d)
+{
+	struct vu_sconn *c;
+
+	pthread_mutex_lock(&d->lock);
+	c = d->conn;
+	if (c != NULL && __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) !=
+			VU_CONN_CLOSING)
+		c->refs++;
+	else
+		c = NULL;
+	pthread_mutex_unlock(&d->lock);
+	return c;
+}
+
+void
+vu_conn_put(struct vu_sconn *c)
+{
+	struct vu_sdev *d = c->dev;
+
+	pthread_mutex_lock(&d->lock);
+	if (--c->refs == 0)
+		pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Watch the connection's fds from its serving context's loop. */
+static int
+vu_conn_watch(struct vu_sdev *d, struct vu_sconn *c);
+static void
+vu_conn_unwatch(struct vu_sdev *d, struct vu_sconn *c);
+
+/*
+ * The one teardown (see vfio_user_server.h). The caller holds `held`
+ * connection references (0 or 1), which this call consumes, and no reader
+ * role of c. If another thread claimed c first, it only lets go.
+ */
+static void
+vu_conn_teardown(struct vu_sdev *d, struct vu_sconn *c, int held)
+{
+	bool was_ready;
+	int state, saved;
+
+	pthread_mutex_lock(&d->lock);
+	state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+	if (state == VU_CONN_CLOSING) {
+		pthread_mutex_unlock(&d->lock);
+		if (held)
+			vu_conn_put(c);
+		return;
+	}
+	__atomic_store_n(&c->state, VU_CONN_CLOSING, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&d->lock);
+	was_ready = state == VU_CONN_READY;
+
+	/* fail DMA calls in flight, then wait for them to let go */
+	vu_conn_set_broken(c, -ENOTCONN);
+	pthread_mutex_lock(&d->lock);
+	while (c->refs > held)
+		pthread_cond_wait(&d->cond, &d->lock);
+	pthread_mutex_unlock(&d->lock);
+	vu_conn_unwatch(d, c);
+
+	saved = vu_serving_dev();
+	vu_set_serving_dev(d->id);
+	if (was_ready && d->ops.destroy_device != NULL)
+		d->ops.destroy_device(d->id);
+	if (d->ops.lock_dp != NULL)
+		d->ops.lock_dp(d->id, 1);
+	vu_dma_remove_all(&d->dma);
+	vu_irqs_release(d);
+	if (d->ops.lock_dp != NULL)
+		d->ops.lock_dp(d->id, 0);
+	vu_set_serving_dev(saved);
+	VU_DLOG(d->path, DEBUG, "client disconnected");
+
+	/* the next client may come */
+	pthread_mutex_lock(&d->lock);
+	__atomic_store_n(&d->conn, NULL, __ATOMIC_RELEASE);
+	if (d->listen_fd >= 0 && !d->poll_mode &&
+			__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) !=
+			VU_DEV_DYING)
+		vu_evloop_mod(&vu_evl_server, d->listen_fd, EPOLLIN);
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	vu_conn_free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* receiving                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Keep a command that arrived while a DMA call read; handled later by the
+ * serving context, in order. */
+static int
+vu_conn_defer(struct vu_sconn *c, struct vu_msg *msg)
+{
+	struct vu_deferred *df;
+
+	if (c->nr_deferred >= c->dev->max_deferred ||
+			c->deferred_bytes + msg->len > VU_MAX_DEFERRED_BYTES) {
+		VU_DLOG(c->dev->path, ERR, "more than %u commands (or %u "
+			"bytes) while waiting for a DMA reply",
+			c->dev->max_deferred, VU_MAX_DEFERRED_BYTES);
+		return -ENOBUFS;
+	}
+	df = malloc(sizeof(*df) + msg->len);
+	if (df == NULL)
+		return -ENOMEM;
+	df->msg = *msg;
+	df->msg.payload = df->data;
+	if (msg->len > 0) /* an oversize message has no payload */
+		memcpy(df->data, msg->payload, msg->len);
+	/* the copy owns the fds now */
+	msg->nr_fds = 0;
+	TAILQ_INSERT_TAIL(&c->deferred, df, next);
+	c->nr_deferred++;
+	c->deferred_bytes += msg->len;
+	return 0;
+}
+
+/* Handle one message as the serving context; <0: close the connection. */
+static int
+vu_conn_dispatch(struct vu_sconn *c, struct vu_msg *msg)
+{
+	bool oversize = msg->oversize;
+
+	if ((msg->hdr.flags & VFIO_USER_F_TYPE_MASK) ==
+			VFIO_USER_F_TYPE_REPLY) {
+		vu_reply_handle(c, msg);
+	} else {
+		c->in_handler = true;
+		vu_cmd_handle(c, msg);
+		c->in_handler = false;
+	}
+	vu_rx_consume(&c->rx, msg);
+	/*
+	 * More than we could ever accept: it got its error reply, but
+	 * draining gigabytes is not staying in sync. Close.
+	 */
+	if (oversize) {
+		vu_conn_set_broken(c, -E2BIG);
+		return -E2BIG;
+	}
+	return vu_conn_is_broken(c) ? -ENOTCONN : 0;
+}
+
+static int
+vu_conn_run_deferred(struct vu_sconn *c)
+{
+	struct vu_deferred *df;
+	int r = 0, n = 0;
+
+	while (r == 0 && (df = TAILQ_FIRST(&c->deferred)) != NULL) {
+		TAILQ_REMOVE(&c->deferred, df, next);
+		c->nr_deferred--;
+		c->deferred_bytes -= df->msg.len;
+		if ((df->msg.hdr.flags & VFIO_USER_F_TYPE_MASK) ==
+				VFIO_USER_F_TYPE_REPLY) {
+			vu_reply_handle(c, &df->msg);
+		} else {
+			c->in_handler = true;
+			vu_cmd_handle(c, &df->msg);
+			c->in_handler = false;
+		}
+		vu_msg_close_fds(&df->msg);
+		free(df);
+		n++;
+		if (vu_conn_is_broken(c))
+			r = -ENOTCONN;
+	}
+	return r < 0 ? r : n;
+}
+
+/*
+ * A client must finish a message it started within msg_timeout_ms: a
+ * deadline checked by every pass of the serving context, and a timerfd so
+ * an idle control thread or event loop wakes up for it.
+ */
+static int
+vu_conn_msg_deadline(struct vu_sconn *c)
+{
+	struct vu_sdev *d = c->dev;
+	bool partial = c->rx.len > 0 && !vu_rx_pending(&c->rx);
+	struct itimerspec its = { .it_value = { 0, 0 } };
+
+	if (partial && c->msg_timer_armed) {
+		if (vu_now_ms() < c->rx_deadline)
+			return 0;
+		VU_DLOG(d->path, ERR, "client left a message unfinished for "
+			"%u ms", d->msg_timeout_ms);
+		return -ETIMEDOUT;
+	}
+	if (partial == c->msg_timer_armed)
+		return 0;
+	if (partial) {
+		c->rx_deadline = vu_now_ms() + d->msg_timeout_ms;
+		its.it_value.tv_sec = d->msg_timeout_ms / 1000;
+		its.it_value.tv_nsec = (long)(d->msg_timeout_ms % 1000) *
+			1000000 + 1000000;
+	}
+	c->msg_timer_armed = partial;
+	timerfd_settime(c->timer_fd, 0, &its, NULL);
+	return 0;
+}
+
+/*
+ * One pass of the serving context, with the reader role: what other
+ * readers left (deferred commands, buffered messages), then the socket,
+ * while whole messages are buffered. Returns the messages handled, or <0
+ * if the connection must be closed.
+ */
+static int
+vu_conn_process(struct vu_sconn *c)
+{
+	struct vu_msg msg;
+	int r, n = 0;
+
+	for (;;) {
+		if (!TAILQ_EMPTY(&c->deferred)) {
+			r = vu_conn_run_deferred(c);
+			if (r < 0)
+				return r;
+			n += r;
+		}
+		r = vu_recv_msg(c->fd, &c->rx, &msg, 0);
+		if (r == -EAGAIN)
+			break;
+		if (r < 0)
+			return r;
+		r = vu_conn_dispatch(c, &msg);
+		if (r < 0)
+			return r;
+		n++;
+		if (!vu_rx_pending(&c->rx) && TAILQ_EMPTY(&c->deferred))
+			break;
+	}
+	r = vu_conn_msg_deadline(c);
+	return r < 0 ? r : n;
+}
+
+/*
+ * After a DMA call read the socket: hand what it left (commands, buffered
+ * bytes, a control thread that backed off) to the serving context.
+ */
+static void
+vu_conn_handoff(struct vu_sconn *c)
+{
+	uint64_t one = 1;
+	bool work = !TAILQ_EMPTY(&c->deferred) || c->rx.len > 0;
+
+	if (__atomic_exchange_n(&c->ctl_parked, false, __ATOMIC_SEQ_CST)) {
+		vu_evloop_mod(&vu_evl_server, c->fd, EPOLLIN);
+		work = true;
+	}
+	if (work) {
+		__atomic_store_n(&c->kicked, true, __ATOMIC_RELEASE);
+		if (write(c->kick_fd, &one, sizeof(one)) < 0)
+			VU_LOG(DEBUG, "kick: %s", strerror(errno));
+	}
+}
+
+/*
+ * A DMA call's own reading (see vfio_user_pending.h): as the reader, read
+ * until q is done or the deadline. Inline when the caller already holds
+ * the role (a handler of c). Returns 0 (q done), 1 (the role was taken by
+ * another thread: follow again) or a negative errno.
+ */
+int
+vu_conn_read_for(struct vu_sconn *c, struct vu_preq *q, int64_t deadline_ms)
+{
+	bool inline_read = vu_pending_is_reader(&c->pend);
+	struct vu_msg msg;
+	bool done = false;
+	int r = 0;
+
+	if (!inline_read && !vu_pending_try_lead(&c->pend))
+		return 1;
+	if (inline_read && c->in_handler)
+		vu_rx_detach(&c->rx, &c->spare);
+	for (;;) {
+		int64_t left;
+
+		pthread_mutex_lock(&c->pend.lock);
+		done = q->done;
+		pthread_mutex_unlock(&c->pend.lock);
+		if (done)
+			break;
+		left = deadline_ms - vu_now_ms();
+		if (left <= 0) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		r = vu_recv_msg(c->fd, &c->rx, &msg, (int)left);
+		if (r < 0) {
+			if (r != -ETIMEDOUT) {
+				vu_conn_set_broken(c, -ENOTCONN);
+				r = -ENOTCONN;
+			}
+			break;
+		}
+		if (msg.oversize) {
+			vu_rx_consume(&c->rx, &msg);
+			vu_conn_set_broken(c, -E2BIG);
+			r = -ENOTCONN;
+			break;
+		}
+		if ((msg.hdr.flags & VFIO_USER_F_TYPE_MASK) ==
+				VFIO_USER_F_TYPE_REPLY) {
+			vu_reply_handle(c, &msg);
+		} else if (vu_conn_defer(c, &msg) < 0) {
+			vu_rx_consume(&c->rx, &msg);
+			vu_conn_set_broken(c, -ENOBUFS);
+			r = -ENOTCONN;
+			break;
+		}
+		vu_rx_consume(&c->rx, &msg);
+	}
+	if (!inline_read) {
+		vu_pending_unlead(&c->pend);
+		vu_conn_handoff(c);
+	}
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* accepting                                                           */
+/* ------------------------------------------------------------------ */
+
+/* SO_PEERCRED against the device's allow-list. */
+static int
+vu_peer_allowed(struct vu_sdev *d, int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	uint32_t i;
+
+	if (d->nr_uids == 0 && d->nr_gids == 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) {
+		VU_DLOG(d->path, ERR, "SO_PEERCRED: %s", strerror(errno));
+		return -EACCES;
+	}
+	for (i = 0; i < d->nr_uids; i++)
+		if (d->uids[i] == cr.uid)
+			return 0;
+	for (i = 0; i < d->nr_gids; i++)
+		if (d->gids[i] == cr.gid)
+			return 0;
+	VU_DLOG(d->path, ERR, "client pid %d uid %u gid %u refused",
+		(int)cr.pid, (unsigned int)cr.uid, (unsigned int)cr.gid);
+	return -EACCES;
+}
+
+/* Install c as the device's client from a connected fd (taken). */
+static struct vu_sconn *
+vu_conn_install(struct vu_sdev *d, int cfd)
+{
+	struct vu_sconn *c;
+
+	c = vu_conn_new(d, cfd);
+	if (c == NULL) {
+		VU_DLOG(d->path, ERR, "out of memory for a connection");
+		vu_close(&cfd);
+		return NULL;
+	}
+	__atomic_store_n(&d->conn, c, __ATOMIC_RELEASE);
+	if (vu_conn_watch(d, c) < 0) {
+		__atomic_store_n(&d->conn, NULL, __ATOMIC_RELEASE);
+		vu_conn_free(c);
+		return NULL;
+	}
+	VU_DLOG(d->path, DEBUG, "client connected");
+	return c;
+}
+
+/* Accept a client if none is connected; with d->lock held. */
+static void
+vu_accept_nolock(struct vu_sdev *d)
+{
+	int cfd;
+
+	if (d->conn != NULL || d->listen_fd < 0 ||
+			__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) !=
+			VU_DEV_STARTED)
+		return;
+	cfd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (cfd < 0) {
+		if (errno != EAGAIN && errno != EINTR &&
+				errno != ECONNABORTED && errno != EINVAL)
+			VU_DLOG(d->path, ERR, "accept: %s", strerror(errno));
+		return;
+	}
+	if (vu_peer_allowed(d, cfd) < 0) {
+		vu_close(&cfd);
+		return;
+	}
+	vu_conn_install(d, cfd);
+}
+
+/* ------------------------------------------------------------------ */
+/* serving context: the control thread                                 */
+/* ------------------------------------------------------------------ */
+
+static void
+vu_drain(int fd)
+{
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		VU_LOG(DEBUG, "drain: %s", strerror(errno));
+}
+
+/* Serve c for one pass; the caller holds a device reference and the
+ * reader role of c. <0: c must be torn down. */
+static int
+vu_conn_serve_pass(struct vu_sdev *d, struct vu_sconn *c)
+{
+	int saved = vu_serving_dev();
+	int r;
+
+	vu_set_serving_dev(d->id);
+	r = vu_conn_process(c);
+	vu_set_serving_dev(saved);
+	return r;
+}
+
+static void
+vu_conn_close_log(struct vu_sdev *d, int r)
+{
+	if (r == -ECONNRESET || r == -ENOTCONN)
+		VU_DLOG(d->path, DEBUG, "closing connection: %s",
+			strerror(-r));
+	else
+		VU_DLOG(d->path, ERR, "closing connection: %s", strerror(-r));
+}
+
+static void
+vu_conn_cb(int fd, void *arg, uint32_t events)
+{
+	struct vu_sconn *c = arg;
+	struct vu_sdev *d = vu_dev_get(c->dev->id);
+	int r;
+
+	if (d == NULL)
+		return; /* unregister takes it from here */
+	if (fd == c->kick_fd)
+		vu_drain(fd);
+	else if (fd == c->timer_fd)
+		vu_drain(fd);
+	if (!vu_pending_try_lead(&c->pend)) {
+		/* a DMA call reads: back off until it hands over */
+		vu_evloop_mod(&vu_evl_server, c->fd, 0);
+		__atomic_store_n(&c->ctl_parked, true, __ATOMIC_SEQ_CST);
+		if (!vu_pending_try_lead(&c->pend)) {
+			vu_dev_put(d);
+			return;
+		}
+		if (__atomic_exchange_n(&c->ctl_parked, false,
+				__ATOMIC_SEQ_CST))
+			vu_evloop_mod(&vu_evl_server, c->fd, EPOLLIN);
+	}
+	r = vu_conn_serve_pass(d, c);
+	if (r >= 0 && fd == c->fd && (events & (EPOLLHUP | EPOLLERR)) &&
+			!(events & EPOLLIN))
+		r = -ECONNRESET;
+	vu_pending_unlead(&c->pend);
+	if (r < 0) {
+		vu_conn_close_log(d, r);
+		vu_conn_teardown(d, c, 0);
+	}
+	vu_dev_put(d);
+}
+
+static void
+vu_listen_cb(int fd, void *arg, uint32_t events)
+{
+	struct vu_sdev *d = vu_dev_get((int)(intptr_t)arg);
+
+	RTE_SET_USED(fd);
+	RTE_SET_USED(events);
+	if (d == NULL)
+		return;
+	pthread_mutex_lock(&d->lock);
+	vu_accept_nolock(d);
+	/* one client at a time: others wait in the backlog */
+	if (d->conn != NULL)
+		vu_evloop_mod(&vu_evl_server, d->listen_fd, 0);
+	pthread_mutex_unlock(&d->lock);
+	vu_dev_put(d);
+}
+
+/* Add c's fds to the loop of the device's serving context. */
+static int
+vu_conn_watch(struct vu_sdev *d, struct vu_sconn *c)
+{
+	int fds[3] = { c->fd, c->kick_fd, c->timer_fd };
+	int i, r = 0;
+
+	for (i = 0; i < 3 && r == 0; i++) {
+		if (d->poll_mode) {
+			struct epoll_event ev = { .events = EPOLLIN };
+
+			ev.data.fd = fds[i];
+			if (epoll_ctl(d->poll_epfd, EPOLL_CTL_ADD, fds[i],
+					&ev) < 0)
+				r = -errno;
+		} else {
+			r = vu_evloop_add(&vu_evl_server, fds[i], EPOLLIN,
+				vu_conn_cb, c);
+		}
+	}
+	if (r < 0) {
+		VU_DLOG(d->path, ERR, "cannot watch the connection: %s",
+			strerror(-r));
+		c->watched = true;
+		vu_conn_unwatch(d, c);
+		return r;
+	}
+	c->watched = true;
+	return 0;
+}
+
+static void
+vu_conn_unwatch(struct vu_sdev *d, struct vu_sconn *c)
+{
+	int fds[3] = { c->fd, c->kick_fd, c->timer_fd };
+	int i;
+
+	if (!c->watched)
+		return;
+	c->watched = false;
+	for (i = 0; i < 3; i++) {
+		if (d->poll_mode)
+			epoll_ctl(d->poll_epfd, EPOLL_CTL_DEL, fds[i], NULL);
+		else
+			vu_evloop_del(&vu_evl_server, fds[i]);
+	}
+}
+
+/* rte_vfio_user_start(): the listening socket joins its loop. */
+int
+vu_conn_start(struct vu_sdev *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int r;
+
+	if (!d->poll_mode)
+		return vu_evloop_add(&vu_evl_server, d->listen_fd, EPOLLIN,
+			vu_listen_cb, (void *)(intptr_t)d->id);
+	d->poll_epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->poll_epfd < 0)
+		return -errno;
+	ev.data.fd = d->listen_fd;
+	if (epoll_ctl(d->poll_epfd, EPOLL_CTL_ADD, d->listen_fd, &ev) < 0) {
+		r = -errno;
+		vu_close(&d->poll_epfd);
+		return r;
+	}
+	return 0;
+}
+
+/*
+ * Unregister, once no reference is left: tear down the client and leave
+ * the loops. Nothing else runs for the device now.
+ */
+void
+vu_conn_stop(struct vu_sdev *d)
+{
+	struct vu_sconn *c = d->conn;
+
+	if (c != NULL)
+		vu_conn_teardown(d, c, 0);
+	if (d->listen_fd >= 0 && !d->poll_mode)
+		vu_evloop_del(&vu_evl_server, d->listen_fd);
+	vu_close(&d->poll_epfd);
+}
+
+/* ------------------------------------------------------------------ */
+/* serving context: rte_vfio_user_poll() and its fd                    */
+/* ------------------------------------------------------------------ */
+
+static int
+vu_poll_dev_check(struct vu_sdev *d, const char *what)
+{
+	if (unlikely(!d->poll_mode ||
+			__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) !=
+			VU_DEV_STARTED))
+		return VU_EINVAL(d->path, "%s: device not started in poll "
+			"mode", what);
+	return 0;
+}
+
+int
+rte_vfio_user_poll(int dev_id)
+{
+	struct vu_sdev *d = vu_dev_get(dev_id);
+	struct vu_sconn *c;
+	int r;
+
+	if (unlikely(d == NULL))
+		return -EINVAL;
+	r = vu_poll_dev_check(d, "poll");
+	if (unlikely(r < 0))
+		goto out;
+	if (unlikely(__atomic_load_n(&d->serving, __ATOMIC_ACQUIRE))) {
+		r = -EBUSY;
+		goto out;
+	}
+	c = vu_conn_get_any(d);
+	if (c == NULL) {
+		pthread_mutex_lock(&d->lock);
+		vu_accept_nolock(d);
+		pthread_mutex_unlock(&d->lock);
+		c = vu_conn_get_any(d);
+		if (c == NULL)
+			goto out;
+	}
+	if (__atomic_exchange_n(&c->kicked, false, __ATOMIC_ACQUIRE))
+		vu_drain(c->kick_fd);
+	if (!vu_pending_try_lead(&c->pend)) {
+		vu_conn_put(c);
+		goto out; /* a DMA call reads; it hands over */
+	}
+	r = vu_conn_serve_pass(d, c);
+	vu_pending_unlead(&c->pend);
+	if (r < 0) {
+		vu_conn_close_log(d, r);
+		vu_conn_teardown(d, c, 1);
+		r = 0;
+	} else {
+		vu_conn_put(c);
+	}
+out:
+	vu_dev_put(d);
+	return r;
+}
+
+int
+rte_vfio_user_get_poll_fd(int dev_id)
+{
+	struct vu_sdev *d = vu_dev_get(dev_id);
+	int r;
+
+	if (d == NULL) {
+		VU_LOG(ERR, "get_poll_fd: no server device %d", dev_id);
+		return -EINVAL;
+	}
+	r = vu_poll_dev_check(d, "get_poll_fd");
+	if (r == 0)
+		r = d->poll_epfd;
+	vu_dev_put(d);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* serving context: rte_vfio_user_serve()                              */
+/* ------------------------------------------------------------------ */
+
+static bool
+vu_dying(struct vu_sdev *d)
+{
+	return __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == VU_DEV_DYING;
+}
+
+/* Wait for a client, blocking: a reference to it, or NULL once dying. */
+static struct vu_sconn *
+vu_serve_accept(struct vu_sdev *d)
+{
+	struct vu_sconn *c;
+
+	while (!vu_dying(d)) {
+		struct pollfd p = { .fd = d->listen_fd, .events = POLLIN };
+
+		c = vu_conn_get_any(d); /* perhaps accepted by poll() */
+		if (c != NULL)
+			return c;
+		if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+			VU_DLOG(d->path, ERR, "poll: %s", strerror(errno));
+			return NULL;
+		}
+		pthread_mutex_lock(&d->lock);
+		vu_accept_nolock(d);
+		pthread_mutex_unlock(&d->lock);
+	}
+	return NULL;
+}
+
+/* One client, from accept to disconnect, on the calling thread. */
+static void
+vu_serve_one(struct vu_sdev *d, struct vu_sconn *c)
+{
+	struct vu_msg msg;
+	int flags, r;
+
+	/*
+	 * The serving thread holds the reader role for the whole
+	 * connection: one blocking recvmsg() per message, no epoll, no
+	 * timer while idle; only the rest of a started message is bounded.
+	 * DMA calls of other threads follow; unregister wakes us with
+	 * shutdown().
+	 */
+	r = vu_pending_lead(&c->pend, -1);
+	if (r < 0)
+		goto out;
+	flags = fcntl(c->fd, F_GETFL);
+	if (flags >= 0)
+		fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
+	c->rx.block_ms = d->msg_timeout_ms;
+	vu_set_serving_dev(d->id);
+	do {
+		r = vu_conn_run_deferred(c);
+		if (r < 0)
+			break;
+		r = vu_recv_msg(c->fd, &c->rx, &msg, VU_RECV_BLOCKING);
+		if (r == 0)
+			r = vu_conn_dispatch(c, &msg);
+	} while (r == 0);
+	vu_set_serving_dev(-1);
+	vu_pending_unlead(&c->pend);
+out:
+	vu_conn_close_log(d, r);
+	vu_conn_teardown(d, c, 1);
+}
+
+int
+rte_vfio_user_serve(int dev_id)
+{
+	struct vu_sdev *d = vu_dev_get(dev_id);
+	struct vu_sconn *c;
+	int r = 0;
+
+	if (d == NULL) {
+		VU_LOG(ERR, "serve: no server device %d", dev_id);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&d->lock);
+	if (vu_dying(d))
+		r = -ESHUTDOWN;
+	else if (!d->poll_mode || __atomic_load_n(&d->state,
+			__ATOMIC_ACQUIRE) != VU_DEV_STARTED)
+		r = VU_EINVAL(d->path, "serve: device not started in poll "
+			"mode");
+	else if (d->serving)
+		r = -EBUSY;
+	else
+		__atomic_store_n(&d->serving, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&d->lock);
+	if (r < 0) {
+		vu_dev_put(d);
+		return r;
+	}
+
+	/* one client after the other, until unregister */
+	while ((c = vu_serve_accept(d)) != NULL)
+		vu_serve_one(d, c); /* consumes the reference */
+
+	pthread_mutex_lock(&d->lock);
+	__atomic_store_n(&d->serving, false, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	r = vu_dying(d) ? -ESHUTDOWN : -EIO;
+	vu_dev_put(d);
+	return r;
+}
+
+/* Tests and fuzzing: serve an already connected socket on this thread. */
+int
+vfio_user_server_serve_fd(int dev_id, int fd)
+{
+	struct vu_sdev *d = vu_dev_get(dev_id);
+	struct vu_sconn *c = NULL;
+	int r = 0;
+
+	if (d == NULL) {
+		vu_close(&fd);
+		return -EINVAL;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		vu_close(&fd);
+		r = -EBADF;
+		goto out;
+	}
+	pthread_mutex_lock(&d->lock);
+	if (d->conn == NULL && !vu_dying(d)) {
+		c = vu_conn_new(d, fd);
+		if (c != NULL) {
+			c->refs = 1;
+			__atomic_store_n(&d->conn, c, __ATOMIC_RELEASE);
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (c == NULL) {
+		vu_close(&fd);
+		r = -EBUSY;
+		goto out;
+	}
+	vu_pending_try_lead(&c->pend);
+	vu_set_serving_dev(d->id);
+	while (r >= 0) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			break;
+		r = vu_conn_process(c);
+	}
+	vu_set_serving_dev(-1);
+	vu_pending_unlead(&c->pend);
+	vu_conn_teardown(d, c, 1);
+	r = 0;
+out:
+	vu_dev_put(d);
+	return r;
+}

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The librte_vfio_user authors
+ */
+
+/*
+ * Server-side DMA: translation of the client's IOVAs (maps with an fd are
+ * mmapped, vfio_user_dma.c) and DMA_READ / DMA_WRITE messages for maps
+ * without one. Any thread may call rte_vfio_user_dma_read() / _write() at
+ * any time; the reply is read by whoever holds the connection's reader
+ * role (vfio_user_server.h), so the call never waits on a thread that is
+ * not reading.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include <rte_common.h>
+
+#include "vfio_user_server.h"
+
+static int
+vu_dma_msg_chunk(struct vu_sconn *c, bool write, uint64_t iova,
+		uint8_t *buf, uint64_t len)
+{
+	struct vu_sdev *d = c->dev;
+	struct vfio_user_dma_access a = { .addr = iova, .count = len };
+	struct vfio_user_hdr hdr = {
+		.cmd = write ? VFIO_USER_DMA_WRITE : VFIO_USER_DMA_READ,
+		.flags = VFIO_USER_F_TYPE_COMMAND,
+	};
+	struct vu_dma_req dr = { .addr = iova, .count = len, .buf = buf };
+	struct iovec iov[2] = {
+		{ .iov_base = &a, .iov_len = sizeof(a) },
+		{ .iov_base = buf, .iov_len = write ? len : 0 },
+	};
+	struct vu_preq q;
+	int64_t deadline;
+	int r;
+
+	r = vu_pending_add(&c->pend, &q, hdr.cmd, &dr);
+	if (r < 0)
+		return -ENOTCONN;
+	hdr.msg_id = q.id;
+	hdr.size = VFIO_USER_HDR_SIZE + sizeof(a) + (write ? len : 0);
+	deadline = vu_now_ms() + d->dma_timeout_ms;
+	r = vu_conn_send(c, &hdr, iov, 2, NULL, 0);
+	if (r < 0) {
+		vu_pending_remove(&c->pend, &q);
+		return -ENOTCONN;
+	}
+	for (;;) {
+		r = vu_pending_follow(&c->pend, &q, deadline);
+		if (r == 0) {
+			r = q.err;
+			break;
+		}
+		if (r < 0)
+			break;
+		/* the reader role is free: read for ourselves */
+		r = vu_conn_read_for(c, &q, deadline);
+		if (r <= 0) {
+			if (r == 0)
+				r = q.err;
+			break;
+		}
+	}
+	vu_pending_remove(&c->pend, &q);
+	if (r == -ETIMEDOUT) {
+		VU_DLOG(d->path, ERR, "%s [0x%" PRIx64 ", +0x%" PRIx64 "): no "
+			"reply in %u ms, dropping the client",
+			vfio_user_cmd_name(hdr.cmd), iova, len,
+			d->dma_timeout_ms);
+		vu_conn_set_broken(c, -ETIMEDOUT);
+	}
+	return r;
+}
+
+static int
+vu_dma_msg(struct vu_sdev *d, bool write, uint64_t iova, uint8_t *buf,
+		uint64_t len)
+{
+	struct vu_sconn *c = vu_conn_get(d);
+	uint64_t chunk;
+	int r = 0;
+
+	if (c == NULL) {
+		VU_DLOG(d->path, DEBUG, "DMA at 0x%" PRIx64 ": no client",
+			iova);
+		return -ENOTCONN;
+	}
+	chunk = RTE_MIN(c->peer.max_data_xfer_size, d->caps.max_data_xfer_size);
+	while (len > 0 && r == 0) {
+		uint64_t n = RTE_MIN(len, chunk);
+
+		r = vu_dma_msg_chunk(c, write, iova, buf, n);
+		iova += n;
+		buf += n;
+		len -= n;
+	}
+	vu_conn_put(c);
+	return r;
+}
+
+static int
+vu_dma_rw(int dev_id, uint64_t iova, uint8_t *buf, size_t len, bool write)
+{
+	struct vu_sdev *d = vu_dev_get(dev_id);
+	int r = 0;
+
+	if (d == NULL) {
+		VU_LOG(ERR, "dma_%s: no server device %d",
+			write ? "write" : "read", dev_id);
+		return -EINVAL;
+	}
+	if (buf == NULL && len > 0) {
+		r = VU_EINVAL(d->path, "dma_%s: NULL buffer",
+			write ? "write" : "read");
+		goto out;
+	}
+	if (iova + len < iova) {
+		VU_DLOG(d->path, ERR, "dma_%s: [0x%" PRIx64 ", +0x%zx) wraps",
+			write ? "write" : "read", iova, len);
+		r = -EFAULT;
+		goto out;
+	}
+	if (__atomic_load_n(&d->conn, __ATOMIC_ACQUIRE) == NULL && len > 0) {
+		r = -ENOTCONN;
+		goto out;
+	}
+	while (len > 0) {
+		bool by_msg = false;
+		int64_t n;
+
+		n = vu_dma_access(&d->dma, iova, buf, len, write, &by_msg);
+		if (n < 0) {
+			r = (int)n;
+			VU_DLOG(d->path, DEBUG, "dma_%s at 0x%" PRIx64 ": %s",
+				write ? "write" : "read", iova, strerror(-r));
+			break;
+		}
+		if (by_msg) {
+			r = vu_dma_msg(d, write, iova, buf, (uint64_t)n);
+			if (r < 0)
+				break;
+		}
+		iova += n;
+		buf += n;
+		len -= n;
+	}
+out:
+	vu_dev_put(d);
+	return r;
+}
+
+int
+rte_vfio_user_dma_read(int dev_id, uint64_t iova, void *buf, size_t len)
+{
+	return vu_dma_rw(dev_id, iova, buf, len, false);
+}
+
+int
+rte_vfio_user_dma_write(int dev_id, uint64_t iova, const void *buf,
+		size_t len)
+{
+	return vu_dma_rw(dev_id, iova, (uint8_t *)(uintptr_t)buf, len, true);
+}
+
+int
+rte_vfio_user_get_mem_table(int dev_id,
+		struct rte_vfio_user_mtb_entry *entries, uint32_t max)
+{
+	struct vu_sdev *d = vu_dev_get(dev_id);
+	int r;
+
+	if (d == NULL) {
+		VU_LOG(ERR, "get_mem_table: no server device %d", dev_id);
+		return -EINVAL;
+	}
+	if (entries == NULL && max > 0)
+		r = VU_EINVAL(d->path, "get_mem_table: NULL entries, max %u",
+			max);
+	else
+		r = vu_dma_copy_table(&d->dma, entries, max);
+	vu_dev_put(d);
+	return r;
+}
+
+/*
+ * The data path's translation: no device reference (valid, like every
+ * data-path pointer, between new_device() and destroy_device(); maps
+ * change only inside lock_dp()). The slot is read with acquire so a device
+ * registered on another thread is seen whole.
+ */
+void *
+rte_vfio_user_iova_to_vva(int dev_id, uint64_t iova, uint64_t *len,
+		int prot)
+{
+	struct vu_sdev *d;
+
+	if (unlikely(dev_id < 0 || dev_id >= RTE_VFIO_USER_MAX_DEVICES ||
+			len == NULL || *len == 0))
+		return NULL;
+	d = __atomic_load_n(&vu_sdevs[dev_id], __ATOMIC_ACQUIRE);
+	if (unlikely(d == NULL))
+		return NULL;
+	return vu_dma_translate(&d->dma, iova, len, (uint32_t)prot);
+}
