@@ -1465,6 +1465,61 @@ test_sock_intx(void)
 	return TEST_SUCCESS;
 }
 
+/* One call from a built function to a served device. */
+static int
+test_pci_register(void)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vfio_irq_info irq = { .argsz = sizeof(irq),
+		.index = VFIO_PCI_MSIX_IRQ_INDEX };
+	struct rte_vfio_user_pci *pci;
+	struct t_caps caps;
+	char path[108];
+	uint16_t vendor = 0;
+	int marker, id, cli, r;
+
+	snprintf(path, sizeof(path), "/tmp/vfio_user_pci_reg.%d.sock",
+		(int)getpid());
+	pci = t_build(&caps, true);
+	TEST_ASSERT_NOT_NULL(pci, "build the device");
+	TEST_ASSERT_EQUAL(rte_vfio_user_pci_register(NULL, path, NULL, NULL),
+		-EINVAL, "NULL pci");
+	id = rte_vfio_user_pci_register(pci, path, NULL, &marker);
+	if (id < 0) {
+		rte_vfio_user_pci_free(pci);
+		TEST_ASSERT(false, "pci_register: %d", id);
+	}
+	r = rte_vfio_user_get_priv(id) == &marker ? 0 : -EINVAL;
+	if (r == 0)
+		r = rte_vfio_user_start(path);
+	cli = r < 0 ? r : rte_vfio_user_attach_dev(path);
+	if (cli >= 0) {
+		r = rte_vfio_user_get_dev_info(cli, &info);
+		if (r == 0)
+			r = rte_vfio_user_get_irq_info(cli, &irq);
+		if (r == 0)
+			r = rte_vfio_user_region_read(cli,
+				VFIO_PCI_CONFIG_REGION_INDEX, PCI_VENDOR_ID,
+				sizeof(vendor), &vendor);
+		rte_vfio_user_detach_dev(cli);
+	} else {
+		r = cli;
+	}
+	rte_vfio_user_unregister(path);
+	rte_vfio_user_pci_free(pci);
+	TEST_ASSERT_SUCCESS(r, "served device: %d", r);
+	TEST_ASSERT(info.num_regions == VFIO_PCI_NUM_REGIONS &&
+		info.num_irqs == VFIO_PCI_NUM_IRQS &&
+		(info.flags & VFIO_DEVICE_FLAGS_PCI) &&
+		!(info.flags & VFIO_DEVICE_FLAGS_RESET),
+		"device info: %u regions, %u irqs, flags 0x%x",
+		info.num_regions, info.num_irqs, info.flags);
+	TEST_ASSERT_EQUAL(irq.count, (uint32_t)T_MSIX_NVEC,
+		"MSI-X vectors: %u", irq.count);
+	TEST_ASSERT_EQUAL(vendor, T_VENDOR, "vendor id 0x%x", vendor);
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite vfio_user_pci_suite = {
 	.suite_name = "vfio-user PCI helper",
 	.setup = suite_setup,
@@ -1492,6 +1547,7 @@ static struct unit_test_suite vfio_user_pci_suite = {
 			test_sock_msix_function_mask),
 		TEST_CASE(test_sock_msi),
 		TEST_CASE(test_sock_intx),
+		TEST_CASE(test_pci_register),
 		TEST_CASES_END()
 	},
 };

@@ -499,6 +499,36 @@ rte_vfio_user_pci_fill_irqs(struct rte_vfio_user_pci *pci,
  * @warning
  * @b EXPERIMENTAL: this API may change without prior notice.
  *
+ * Register the PCI function as a server device in one call, once its BARs,
+ * handlers and capabilities are set: rte_vfio_user_register(),
+ * rte_vfio_user_set_priv(), rte_vfio_user_pci_set_dev_id(), and the device
+ * info (PCI; RESET when ops has reset_device), region table
+ * (rte_vfio_user_pci_fill_regions(), plus the ROM and VGA regions, absent)
+ * and IRQ table (rte_vfio_user_pci_fill_irqs()). The device is not
+ * started: set limits or poll mode if needed, then rte_vfio_user_start().
+ * On failure nothing stays registered.
+ *
+ * @param pci
+ *   The PCI function.
+ * @param sock_addr
+ *   Socket path of the device.
+ * @param ops
+ *   Notify callbacks, or NULL.
+ * @param priv
+ *   What rte_vfio_user_get_priv() returns for the device.
+ * @return
+ *   The server device id (>= 0); or a negative errno of the calls above.
+ */
+__rte_experimental
+int
+rte_vfio_user_pci_register(struct rte_vfio_user_pci *pci,
+		const char *sock_addr,
+		const struct rte_vfio_user_notify_ops *ops, void *priv);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
  * Raise an interrupt the way the config space says:
  *  - MSI-X enabled: if the function or the vector is masked (a vector
  *    mask bit counts once the client has written the table), set the
@@ -518,7 +548,9 @@ rte_vfio_user_pci_fill_irqs(struct rte_vfio_user_pci *pci,
  * @return
  *   0 if signalled, 1 if left pending; -EINVAL (NULL pci, vector out of
  *   range), -ENODEV (no device id set), or the error of
- *   rte_vfio_user_irq_trigger() (-ENOENT: the client set no eventfd).
+ *   rte_vfio_user_irq_trigger() (-ENOENT: the client set no eventfd; with
+ *   MSI-X and MSI disabled, this means the client enabled no interrupt at
+ *   all, which is logged once until an interrupt goes through again).
  */
 __rte_experimental
 int

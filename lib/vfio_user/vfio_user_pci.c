@@ -107,6 +107,7 @@ struct rte_vfio_user_pci {
 	rte_vfio_user_pci_cfg_hook_t hook;
 	void *hook_arg;
 	pthread_mutex_t lock;       /* guards cfg, msix.table, msix.pba */
+	bool noirq_logged;          /* "no interrupt enabled" said once */
 };
 
 /* Type 0 header: what a client may change (vfio_pci_config.c's
@@ -1207,8 +1208,24 @@ rte_vfio_user_pci_irq_raise(struct rte_vfio_user_pci *pci, uint32_t vector)
 		r = vu_raise_msix(pci, vector);
 	else if (vu_msi_enabled(pci))
 		r = vu_raise_msi(pci, vector);
+	else if (vector != 0)
+		r = -EINVAL;
 	else
 		r = vu_raise_intx(pci, vector);
+	/* a device raising into the void would never know why: say it, once
+	 * until an interrupt goes through again */
+	if (r == -ENOENT && !pci->noirq_logged) {
+		pci->noirq_logged = true;
+		VU_LOG(ERR, "pci device %d: vector %u not raised: the client "
+			"enabled neither MSI-X nor MSI and set no INTx eventfd",
+			pci->dev_id, vector);
+	} else if (r == -EINVAL) {
+		VU_LOG(ERR, "pci device %d: vector %u out of range for %s",
+			pci->dev_id, vector, vu_msix_enabled(pci) ? "MSI-X" :
+			vu_msi_enabled(pci) ? "MSI" : "INTx");
+	} else if (r >= 0) {
+		pci->noirq_logged = false;
+	}
 	pthread_mutex_unlock(&pci->lock);
 	return r;
 }
@@ -1261,4 +1278,67 @@ uint32_t
 rte_vfio_user_pci_config_size(const struct rte_vfio_user_pci *pci)
 {
 	return pci == NULL ? 0 : pci->cfg_size;
+}
+
+int
+rte_vfio_user_pci_register(struct rte_vfio_user_pci *pci,
+		const char *sock_addr,
+		const struct rte_vfio_user_notify_ops *ops, void *priv)
+{
+	struct vfio_device_info info = {
+		.argsz = sizeof(info),
+		.flags = VFIO_DEVICE_FLAGS_PCI,
+		.num_regions = VFIO_PCI_NUM_REGIONS,
+		.num_irqs = VFIO_PCI_NUM_IRQS,
+	};
+	struct rte_vfio_user_regions *regs;
+	struct rte_vfio_user_irq_info *irqs;
+	int dev_id, r;
+	uint32_t i;
+
+	if (pci == NULL || sock_addr == NULL) {
+		VU_LOG(ERR, "pci_register: NULL %s",
+			pci == NULL ? "pci" : "socket path");
+		return -EINVAL;
+	}
+	if (ops != NULL && ops->reset_device != NULL)
+		info.flags |= VFIO_DEVICE_FLAGS_RESET;
+	regs = calloc(1, sizeof(*regs) +
+		VFIO_PCI_NUM_REGIONS * sizeof(regs->reg_info[0]));
+	irqs = calloc(1, sizeof(*irqs) +
+		VFIO_PCI_NUM_IRQS * sizeof(irqs->irq_info[0]));
+	if (regs == NULL || irqs == NULL) {
+		free(regs);
+		free(irqs);
+		return -ENOMEM;
+	}
+	regs->reg_num = VFIO_PCI_NUM_REGIONS;
+	for (i = 0; i < regs->reg_num; i++) {
+		regs->reg_info[i].index = i;
+		regs->reg_info[i].fd = -1;   /* ROM and VGA: absent */
+	}
+	irqs->irq_num = VFIO_PCI_NUM_IRQS;
+	r = rte_vfio_user_pci_fill_regions(pci, regs);
+	if (r == 0)
+		r = rte_vfio_user_pci_fill_irqs(pci, irqs);
+	dev_id = r < 0 ? r : rte_vfio_user_register(sock_addr, ops);
+	if (dev_id >= 0) {
+		r = rte_vfio_user_set_priv(dev_id, priv);
+		if (r == 0)
+			r = rte_vfio_user_pci_set_dev_id(pci, dev_id);
+		if (r == 0)
+			r = rte_vfio_user_set_dev_info(sock_addr, &info);
+		if (r == 0)
+			r = rte_vfio_user_set_reg_info(sock_addr, regs);
+		if (r == 0)
+			r = rte_vfio_user_set_irq_info(sock_addr, irqs);
+		if (r < 0) {
+			rte_vfio_user_unregister(sock_addr);
+			pci->dev_id = -1;
+			dev_id = r;
+		}
+	}
+	free(regs);
+	free(irqs);
+	return dev_id;
 }
