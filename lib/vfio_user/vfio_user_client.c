@@ -3,24 +3,9 @@
  */
 
 /*
- * Security model
- * --------------
- * The server is as untrusted as a client is to a server: it may lie in a
- * reply, send replies nobody asked for, send fds, ask for DMA outside what
- * we mapped, or die at any point. Every reply is checked (size against what
- * we asked for, id and command against an outstanding request, argsz,
- * capability chains, fd counts) before anything is copied to the caller;
- * server requests reach only memory the application mapped without an fd,
- * inside the map and with its protection; unexpected fds are closed. A dead
- * or silent server makes calls fail with -ENOTCONN or -ETIMEDOUT, never a
- * signal (MSG_NOSIGNAL) or a hang.
- *
- * Threading: any thread may call into a device. Replies are matched to
- * callers by (msg_id, command). Whoever needs a reply reads the socket
- * itself if nobody else is reading (leader/follower), so a lone caller
- * pays one send and one receive; others wait on a condition variable. When
- * no call is waiting, the control thread reads (EPOLLONESHOT) and serves
- * the server's DMA_READ / DMA_WRITE requests.
+ * Client devices: the registry, attach/detach and the API calls. The
+ * socket I/O is in vfio_user_client_io.c; the threading model, lock order
+ * and object lifetime are in vfio_user_client.h.
  */
 
 #include <errno.h>
@@ -32,74 +17,20 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/queue.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rte_common.h>
-#include <rte_pause.h>
 #include <rte_rwlock.h>
 
 #include "rte_vfio_user.h"
+#include "vfio_user_client.h"
 #include "vfio_user_evloop.h"
-#include "vfio_user_private.h"
-#include "vfio_user_sock.h"
 
 #define VU_CLI_MAX_ARGSZ (64u * 1024)
-
-/* A call waiting for its reply. */
-struct vu_cwait {
-	uint16_t id;
-	uint16_t cmd;
-	struct iovec riov[2];  /* where the reply payload goes */
-	uint32_t rcap;         /* sum of riov lengths */
-	uint32_t rlen;         /* reply payload length */
-	unsigned int max_fds;  /* fds the reply may carry */
-	int fd;                /* fd received with the reply */
-	int err;
-	bool done;
-	TAILQ_ENTRY(vu_cwait) next;
-};
-
-/* Client memory the server may reach with DMA_READ / DMA_WRITE. */
-struct vu_cmap {
-	uint64_t iova;
-	uint64_t size;
-	uint8_t *vaddr;
-	uint32_t prot;
-};
-
-struct vu_client {
-	int id;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int fd;
-	struct vu_rx rx;       /* only the reader touches it */
-	struct vu_caps srv;    /* what the server announced */
-	uint16_t major;
-	uint16_t minor;
-	uint32_t timeout_ms;
-	pthread_mutex_t tx_lock;  /* one sender at a time */
-	pthread_mutex_t lock;     /* guards waits, reading, rearm, dead */
-	pthread_cond_t cond;      /* a reply arrived or the reader left */
-	TAILQ_HEAD(, vu_cwait) waits;
-	uint16_t next_id;
-	uint32_t nr_waiting;      /* calls in waits */
-	uint32_t fd_calls;        /* calls whose reply may carry an fd */
-	bool reading;             /* some thread reads the socket */
-	bool rearm;               /* control thread backed off: re-arm */
-	bool dead;                /* connection lost */
-	bool in_evloop;           /* attach registered fd with the loop */
-	bool unwatched;           /* the tick took fd out of the loop */
-	uint32_t calls;           /* calls made, for the tick */
-	uint32_t tick_calls;      /* calls at the last tick */
-	bool busy_poll;           /* spin on the socket while waiting */
-	rte_rwlock_t map_lock;    /* guards maps */
-	struct vu_cmap *maps;     /* sorted by iova */
-	uint32_t nr_maps;
-	uint32_t cap_maps;
-};
 
 static pthread_mutex_t vu_cli_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t vu_cli_cond = PTHREAD_COND_INITIALIZER;
@@ -153,367 +84,8 @@ vu_cli_put(struct vu_client *c)
 	vu_cli_put_id(c->id);
 }
 
-/* ------------------------------------------------------------------ */
-/* local DMA maps                                                      */
-/* ------------------------------------------------------------------ */
 
-static uint32_t
-vu_cmap_upper(const struct vu_client *c, uint64_t iova)
-{
-	uint32_t lo = 0, hi = c->nr_maps;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (c->maps[mid].iova <= iova)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static int
-vu_cmap_add(struct vu_client *c, const struct vu_cmap *m)
-{
-	uint32_t i;
-	int r = 0;
-
-	rte_rwlock_write_lock(&c->map_lock);
-	i = vu_cmap_upper(c, m->iova);
-	if ((i > 0 && m->iova - c->maps[i - 1].iova < c->maps[i - 1].size) ||
-			(i < c->nr_maps && c->maps[i].iova < m->iova + m->size)) {
-		r = -EEXIST;
-		goto out;
-	}
-	if (c->nr_maps == c->cap_maps) {
-		uint32_t ncap = RTE_MAX(16u, c->cap_maps * 2);
-		struct vu_cmap *n;
-
-		if (ncap > RTE_VUSER_MAX_DMA + 1u) {
-			r = -ENOSPC;
-			goto out;
-		}
-		n = realloc(c->maps, ncap * sizeof(*n));
-		if (n == NULL) {
-			r = -ENOMEM;
-			goto out;
-		}
-		c->maps = n;
-		c->cap_maps = ncap;
-	}
-	memmove(&c->maps[i + 1], &c->maps[i], (c->nr_maps - i) * sizeof(*m));
-	c->maps[i] = *m;
-	c->nr_maps++;
-out:
-	rte_rwlock_write_unlock(&c->map_lock);
-	return r;
-}
-
-static void
-vu_cmap_del(struct vu_client *c, uint64_t iova, uint64_t size)
-{
-	uint32_t i;
-
-	rte_rwlock_write_lock(&c->map_lock);
-	i = vu_cmap_upper(c, iova);
-	if (i > 0 && c->maps[i - 1].iova == iova &&
-			c->maps[i - 1].size == size) {
-		i--;
-		memmove(&c->maps[i], &c->maps[i + 1],
-			(c->nr_maps - i - 1) * sizeof(c->maps[0]));
-		c->nr_maps--;
-	}
-	rte_rwlock_write_unlock(&c->map_lock);
-}
-
-/* Local address of [iova, iova + len) inside one map, or NULL. */
-static uint8_t *
-vu_cmap_find(struct vu_client *c, uint64_t iova, uint64_t len, uint32_t prot,
-		int *err)
-{
-	uint8_t *va = NULL;
-	uint32_t i;
-
-	*err = -EFAULT;
-	rte_rwlock_read_lock(&c->map_lock);
-	i = vu_cmap_upper(c, iova);
-	if (i > 0) {
-		const struct vu_cmap *m = &c->maps[i - 1];
-		uint64_t off = iova - m->iova;
-
-		if (off < m->size && len <= m->size - off && m->vaddr != NULL) {
-			if ((m->prot & prot) != prot)
-				*err = -EPERM;
-			else
-				va = m->vaddr + off;
-		}
-	}
-	rte_rwlock_read_unlock(&c->map_lock);
-	return va;
-}
-
-/* ------------------------------------------------------------------ */
-/* receiving                                                           */
-/* ------------------------------------------------------------------ */
-
-static int
-vu_cli_send(struct vu_client *c, struct vfio_user_hdr *hdr,
-		const struct iovec *iov, int iovcnt, const int *fds,
-		unsigned int nr_fds)
-{
-	int r;
-
-	pthread_mutex_lock(&c->tx_lock);
-	r = vu_send_msg(c->fd, hdr, iov, iovcnt, fds, nr_fds,
-		c->timeout_ms == 0 ? -1 : (int)c->timeout_ms);
-	pthread_mutex_unlock(&c->tx_lock);
-	return r;
-}
-
-static void
-vu_cli_set_dead_nolock(struct vu_client *c, int r)
-{
-	if (!c->dead)
-		VU_DLOG(c->path, ERR, "connection lost: %s", strerror(-r));
-	c->dead = true;
-	pthread_cond_broadcast(&c->cond);
-}
-
-/* Send an unsolicited reply; a failed send loses the stream. */
-static void
-vu_cli_send_reply(struct vu_client *c, struct vfio_user_hdr *hdr,
-		const struct iovec *iov, int iovcnt)
-{
-	int r = vu_cli_send(c, hdr, iov, iovcnt, NULL, 0);
-
-	if (r < 0) {
-		pthread_mutex_lock(&c->lock);
-		vu_cli_set_dead_nolock(c, r);
-		pthread_mutex_unlock(&c->lock);
-	}
-}
-
-static void
-vu_cli_reply_error(struct vu_client *c, const struct vfio_user_hdr *req,
-		int err)
-{
-	struct vfio_user_hdr hdr = {
-		.msg_id = req->msg_id,
-		.cmd = req->cmd,
-		.size = VFIO_USER_HDR_SIZE,
-		.flags = VFIO_USER_F_TYPE_REPLY | VFIO_USER_F_ERROR,
-		.error = (uint32_t)-err,
-	};
-
-	if (!(req->flags & VFIO_USER_F_NO_REPLY))
-		vu_cli_send_reply(c, &hdr, NULL, 0);
-}
-
-/* DMA_READ / DMA_WRITE from the server. */
-static void
-vu_cli_serve(struct vu_client *c, struct vu_msg *msg)
-{
-	const struct vfio_user_dma_access *a = (const void *)msg->payload;
-	struct vfio_user_hdr hdr = {
-		.msg_id = msg->hdr.msg_id,
-		.cmd = msg->hdr.cmd,
-		.size = VFIO_USER_HDR_SIZE + sizeof(*a),
-		.flags = VFIO_USER_F_TYPE_REPLY,
-	};
-	struct iovec iov[2];
-	bool write = msg->hdr.cmd == VFIO_USER_DMA_WRITE;
-	uint8_t *va;
-	int err;
-
-	if (msg->hdr.cmd != VFIO_USER_DMA_READ && !write) {
-		err = -ENOSYS;
-		goto fail;
-	}
-	if (msg->nr_fds > 0 || msg->fd_error || msg->oversize ||
-			msg->len < sizeof(*a)) {
-		err = msg->oversize ? -E2BIG : -EINVAL;
-		goto fail;
-	}
-	if (a->count > VU_MAX_XFER) {
-		err = -E2BIG;
-		goto fail;
-	}
-	if (msg->len != sizeof(*a) + (write ? a->count : 0)) {
-		err = -EINVAL;
-		goto fail;
-	}
-	va = vu_cmap_find(c, a->addr, a->count, write ? PROT_WRITE : PROT_READ,
-		&err);
-	if (va == NULL)
-		goto fail;
-	/* the map stays until the application unmaps it, after the server
-	 * confirmed the unmap; this request came before that */
-	if (write)
-		memcpy(va, a->data, a->count);
-	iov[0].iov_base = (void *)(uintptr_t)a;
-	iov[0].iov_len = sizeof(*a);
-	iov[1].iov_base = va;
-	iov[1].iov_len = write ? 0 : a->count;
-	if (!write)
-		hdr.size += a->count;
-	if (!(msg->hdr.flags & VFIO_USER_F_NO_REPLY))
-		vu_cli_send_reply(c, &hdr, iov, 2);
-	return;
-fail:
-	VU_DLOG(c->path, ERR, "server request %s id %u: %s",
-		vfio_user_cmd_name(msg->hdr.cmd), msg->hdr.msg_id,
-		strerror(-err));
-	vu_cli_reply_error(c, &msg->hdr, err);
-}
-
-static void
-vu_cli_scatter(struct vu_cwait *w, const uint8_t *p, uint32_t len)
-{
-	uint32_t n0 = RTE_MIN(len, (uint32_t)w->riov[0].iov_len);
-
-	if (n0 > 0)
-		memcpy(w->riov[0].iov_base, p, n0);
-	if (len > n0)
-		memcpy(w->riov[1].iov_base, p + n0, len - n0);
-}
-
-static void
-vu_cli_handle_reply(struct vu_client *c, struct vu_msg *msg)
-{
-	struct vu_cwait *w;
-
-	pthread_mutex_lock(&c->lock);
-	TAILQ_FOREACH(w, &c->waits, next)
-		if (!w->done && w->id == msg->hdr.msg_id &&
-				w->cmd == msg->hdr.cmd)
-			break;
-	if (w == NULL) {
-		pthread_mutex_unlock(&c->lock);
-		VU_DLOG(c->path, DEBUG, "reply id %u cmd %u nobody waits for",
-			msg->hdr.msg_id, msg->hdr.cmd);
-		return;
-	}
-	if (msg->hdr.flags & VFIO_USER_F_ERROR) {
-		w->err = msg->hdr.error > 0 &&
-			msg->hdr.error <= VFIO_USER_MAX_ERRNO ?
-			-(int)msg->hdr.error : -EINVAL;
-	} else if (msg->oversize || msg->len > w->rcap ||
-			msg->nr_fds > w->max_fds || msg->fd_error) {
-		VU_DLOG(c->path, ERR, "%s reply of %u bytes, %u fds: refused",
-			vfio_user_cmd_name(msg->hdr.cmd), msg->hdr.size,
-			msg->nr_fds);
-		w->err = -EPROTO;
-	} else {
-		vu_cli_scatter(w, msg->payload, msg->len);
-		w->rlen = msg->len;
-		w->fd = vu_msg_take_fd(msg, 0);
-	}
-	w->done = true;
-	pthread_cond_broadcast(&c->cond);
-	pthread_mutex_unlock(&c->lock);
-}
-
-/* Busy-poll the socket for a message until deadline (ms, -1: none). */
-static int
-vu_cli_recv_spin(struct vu_client *c, struct vu_msg *msg, int timeout_ms)
-{
-	int64_t deadline = timeout_ms < 0 ? -1 : vu_now_ms() + timeout_ms;
-	unsigned int spins = 0;
-	int r;
-
-	for (;;) {
-		r = vu_recv_msg(c->fd, &c->rx, msg, 0);
-		if (r != -EAGAIN)
-			return r;
-		rte_pause();
-		if ((++spins & 0x3ff) == 0 && deadline >= 0 &&
-				vu_now_ms() >= deadline)
-			return -ETIMEDOUT;
-	}
-}
-
-/* Read and dispatch one message. Caller holds the reader role. */
-static int
-vu_cli_read_one(struct vu_client *c, int timeout_ms)
-{
-	struct vu_msg msg;
-	uint32_t type;
-	int r;
-
-	if (c->busy_poll && timeout_ms != 0)
-		r = vu_cli_recv_spin(c, &msg, timeout_ms);
-	else
-		r = vu_recv_msg(c->fd, &c->rx, &msg, timeout_ms != 0 ?
-			VU_RECV_BLOCKING : 0);
-	if (r < 0)
-		return r;
-	type = msg.hdr.flags & VFIO_USER_F_TYPE_MASK;
-	if (type == VFIO_USER_F_TYPE_REPLY)
-		vu_cli_handle_reply(c, &msg);
-	else if (type == VFIO_USER_F_TYPE_COMMAND &&
-			!(msg.hdr.flags & VFIO_USER_F_ERROR))
-		vu_cli_serve(c, &msg);
-	else
-		VU_DLOG(c->path, ERR, "message with flags 0x%x dropped",
-			msg.hdr.flags);
-	vu_rx_consume(&c->rx, &msg);
-	return 0;
-}
-
-
-/* The control thread: serve server requests while nobody else reads. */
-static void
-vu_cli_evcb(int fd, void *arg, uint32_t events)
-{
-	struct vu_client *c = arg;
-	int r;
-
-	RTE_SET_USED(fd);
-	RTE_SET_USED(events);
-	pthread_mutex_lock(&c->lock);
-	if (c->dead) {
-		pthread_mutex_unlock(&c->lock);
-		return;
-	}
-	if (c->reading) {
-		/* a caller reads: stay disarmed, the tick re-arms us once the
-		 * device is idle (a re-arm per call would wake us per call) */
-		c->rearm = true;
-		pthread_mutex_unlock(&c->lock);
-		vu_evloop_tick_request(&vu_evl_client);
-		return;
-	}
-	c->reading = true;
-	c->rx.no_fds = c->fd_calls == 0;
-	pthread_mutex_unlock(&c->lock);
-
-	do {
-		r = vu_cli_read_one(c, 0);
-	} while (r == 0);
-
-	pthread_mutex_lock(&c->lock);
-	c->reading = false;
-	if (r != -EAGAIN)
-		vu_cli_set_dead_nolock(c, r);
-	pthread_cond_broadcast(&c->cond);
-	if (!c->dead)
-		vu_evloop_mod(&vu_evl_client, c->fd, EPOLLIN | EPOLLONESHOT);
-	pthread_mutex_unlock(&c->lock);
-}
-
-/*
- * Control thread tick, every millisecond while a device is pending: watch
- * again the devices the loop backed off from once they are idle.
- *
- * While calls keep a reader on a device's socket, the control thread has
- * nothing to do there, yet being registered costs every incoming message an
- * epoll callback, and an armed registration a wake-up of this thread (about
- * 3% and 3% of a same-core round trip each). So a device that stays busy
- * for a whole tick is taken out of the loop, and is put back (armed) after
- * a tick without a call: from then on a server request that arrives while
- * no call reads (message DMA to an idle client) is served at once again.
- */
+/* The control thread's tick: see vu_cli_tick_one(). */
 static bool
 vu_cli_tick(void)
 {
@@ -523,227 +95,15 @@ vu_cli_tick(void)
 	pthread_mutex_lock(&vu_cli_lock);
 	for (i = 0; i <= vu_cli_max_id; i++) {
 		struct vu_client *c = vu_clients[i];
-		bool busy;
 
 		if (c == NULL || __atomic_load_n(&vu_cli_detaching[i],
 				__ATOMIC_SEQ_CST))
 			continue;
-		pthread_mutex_lock(&c->lock);
-		busy = c->reading || c->nr_waiting > 0 ||
-			c->calls != c->tick_calls;
-		c->tick_calls = c->calls;
-		if (c->rearm && !c->dead) {
-			if (busy) {
-				if (!c->unwatched) {
-					vu_evloop_del(&vu_evl_client, c->fd);
-					c->unwatched = true;
-				}
-				pending = true;
-			} else if (c->unwatched) {
-				if (vu_evloop_add(&vu_evl_client, c->fd,
-						EPOLLIN | EPOLLONESHOT,
-						vu_cli_evcb, c) == 0) {
-					c->unwatched = false;
-					c->rearm = false;
-				} else {
-					pending = true; /* retry */
-				}
-			} else {
-				c->rearm = false;
-				vu_evloop_mod(&vu_evl_client, c->fd,
-					EPOLLIN | EPOLLONESHOT);
-			}
-		}
-		pthread_mutex_unlock(&c->lock);
+		if (vu_cli_tick_one(c))
+			pending = true;
 	}
 	pthread_mutex_unlock(&vu_cli_lock);
 	return pending;
-}
-
-/* ------------------------------------------------------------------ */
-/* calls                                                               */
-/* ------------------------------------------------------------------ */
-
-/* Absolute CLOCK_REALTIME deadline for pthread_cond_timedwait(). */
-static void
-vu_cli_abs_deadline(int64_t ms, struct timespec *ts)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
-
-/*
- * Wait for w's reply: read the socket ourselves when nobody else does,
- * else sleep until the reader hands the reply over. Clocks are read only
- * when a wait does not end at the first try (the common case is one
- * blocking recvmsg() bounded by SO_RCVTIMEO).
- */
-static int
-vu_cli_wait(struct vu_client *c, struct vu_cwait *w)
-{
-	int64_t deadline = -1;   /* CLOCK_MONOTONIC ms, -1: not yet known */
-	bool forever = c->timeout_ms == 0;
-	bool timed_out = false;
-	bool again = false;      /* a first read did not bring our reply */
-	struct timespec ts;
-	int r;
-
-	pthread_mutex_lock(&c->lock);
-	while (!w->done && !c->dead && !timed_out) {
-		if (deadline < 0 && !forever && (c->reading || again)) {
-			deadline = vu_now_ms() + c->timeout_ms;
-			vu_cli_abs_deadline(c->timeout_ms, &ts);
-		}
-		if (!c->reading) {
-			int left = -1;
-
-			if (deadline >= 0) {
-				int64_t l = deadline - vu_now_ms();
-
-				if (l <= 0) {
-					timed_out = true;
-					break;
-				}
-				left = (int)l;
-			}
-			c->reading = true;
-			c->rx.no_fds = c->fd_calls == 0;
-			pthread_mutex_unlock(&c->lock);
-			r = vu_cli_read_one(c, forever ? -1 :
-				(left >= 0 ? left : (int)c->timeout_ms));
-			pthread_mutex_lock(&c->lock);
-			c->reading = false;
-			if (r == -ETIMEDOUT)
-				timed_out = true;
-			else if (r < 0)
-				vu_cli_set_dead_nolock(c, r);
-			if (c->nr_waiting > 1 || c->fd_calls > 0)
-				pthread_cond_broadcast(&c->cond);
-			/* a message that was not ours: bound what follows */
-			again = true;
-		} else if (forever) {
-			pthread_cond_wait(&c->cond, &c->lock);
-		} else if (pthread_cond_timedwait(&c->cond, &c->lock,
-				&ts) == ETIMEDOUT) {
-			timed_out = true;
-		}
-	}
-	TAILQ_REMOVE(&c->waits, w, next);
-	c->nr_waiting--;
-	if (w->done)
-		r = w->err;
-	else
-		r = timed_out && !c->dead ? -ETIMEDOUT : -ENOTCONN;
-	pthread_mutex_unlock(&c->lock);
-	if (r < 0)
-		vu_close(&w->fd);
-	return r;
-}
-
-/*
- * A call whose reply may carry an fd waits until no thread reads the
- * socket without a control buffer (it would drop the fd), at most the
- * call's timeout. Called with c->lock held and c->fd_calls counting us,
- * so no new reader starts without one.
- */
-static int
-vu_cli_fd_call_wait_nolock(struct vu_client *c)
-{
-	struct timespec ts;
-
-	if (c->timeout_ms > 0)
-		vu_cli_abs_deadline(c->timeout_ms, &ts);
-	while (c->reading && c->rx.no_fds && !c->dead) {
-		if (c->timeout_ms == 0)
-			pthread_cond_wait(&c->cond, &c->lock);
-		else if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) ==
-				ETIMEDOUT)
-			return -ETIMEDOUT;
-	}
-	return c->dead ? -ENOTCONN : 0;
-}
-
-/*
- * Send a request and wait for its reply. The reply payload is scattered
- * into riov (at most rcap bytes: a longer reply is refused); *rlen gets
- * its length. rfd (may be NULL) receives an fd the reply carried.
- */
-static int
-vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
-		int iovcnt, const int *fds, unsigned int nr_fds,
-		const struct iovec *riov, int riovcnt, uint32_t *rlen, int *rfd)
-{
-	struct vfio_user_hdr hdr = {
-		.cmd = cmd,
-		.size = VFIO_USER_HDR_SIZE,
-		.flags = VFIO_USER_F_TYPE_COMMAND,
-	};
-	struct vu_cwait w = { .cmd = cmd, .fd = -1,
-		.max_fds = rfd != NULL ? 1 : 0 };
-	int i, r;
-
-	for (i = 0; i < iovcnt; i++)
-		hdr.size += iov[i].iov_len;
-	for (i = 0; i < riovcnt && i < 2; i++) {
-		w.riov[i] = riov[i];
-		w.rcap += riov[i].iov_len;
-	}
-
-	pthread_mutex_lock(&c->lock);
-	if (c->dead) {
-		pthread_mutex_unlock(&c->lock);
-		return -ENOTCONN;
-	}
-	if (rfd != NULL) {
-		/* from now on readers keep fds; one that reads without (it
-		 * began before us) could take our reply: let it finish first */
-		c->fd_calls++;
-		r = vu_cli_fd_call_wait_nolock(c);
-		if (r < 0) {
-			c->fd_calls--;
-			pthread_mutex_unlock(&c->lock);
-			return r;
-		}
-	}
-	w.id = c->next_id++;
-	TAILQ_INSERT_TAIL(&c->waits, &w, next);
-	c->nr_waiting++;
-	c->calls++;
-	pthread_mutex_unlock(&c->lock);
-
-	hdr.msg_id = w.id;
-	r = vu_cli_send(c, &hdr, iov, iovcnt, fds, nr_fds);
-	if (r < 0) {
-		/* part of the message may be out: the stream is lost */
-		pthread_mutex_lock(&c->lock);
-		TAILQ_REMOVE(&c->waits, &w, next);
-		c->nr_waiting--;
-		if (rfd != NULL)
-			c->fd_calls--;
-		vu_cli_set_dead_nolock(c, r);
-		pthread_mutex_unlock(&c->lock);
-		return r == -ETIMEDOUT ? r : -ENOTCONN;
-	}
-	r = vu_cli_wait(c, &w);
-	if (rfd != NULL) {
-		pthread_mutex_lock(&c->lock);
-		c->fd_calls--;
-		pthread_mutex_unlock(&c->lock);
-	}
-	if (r < 0)
-		return r;
-	if (rlen != NULL)
-		*rlen = w.rlen;
-	if (rfd != NULL)
-		*rfd = w.fd;
-	else
-		vu_close(&w.fd);
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -830,7 +190,7 @@ vu_cli_version(struct vu_client *c)
 		return -EPROTO;
 	c->major = rv.major;
 	c->minor = rv.minor;
-	VU_DLOG(c->path, INFO, "server speaks %u.%u, max xfer %" PRIu64
+	VU_DLOG(c->path, DEBUG, "server speaks %u.%u, max xfer %" PRIu64
 		", max fds %u", c->major, c->minor,
 		c->srv.max_data_xfer_size, c->srv.max_msg_fds);
 	return 0;
@@ -841,6 +201,7 @@ vu_cli_free(struct vu_client *c)
 {
 	vu_rx_free(&c->rx);
 	vu_close(&c->fd);
+	vu_close(&c->disc_fd);
 	free(c->maps);
 	pthread_mutex_destroy(&c->tx_lock);
 	pthread_mutex_destroy(&c->lock);
@@ -868,6 +229,12 @@ rte_vfio_user_attach_dev(const char *sock_addr)
 	TAILQ_INIT(&c->waits);
 	rte_rwlock_init(&c->map_lock);
 	c->fd = -1;
+	c->disc_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->disc_fd < 0) {
+		r = -errno;
+		VU_DLOG(sock_addr, ERR, "eventfd: %s", strerror(-r));
+		goto err;
+	}
 	r = vu_rx_init(&c->rx, vfio_user_max_msg_size(VU_MAX_XFER));
 	if (r < 0)
 		goto err;
@@ -956,7 +323,7 @@ rte_vfio_user_detach_dev(int dev_id)
 	__atomic_store_n(&vu_clients[dev_id], NULL, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&vu_cli_detaching[dev_id], false, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&vu_cli_lock);
-	VU_DLOG(c->path, INFO, "detached");
+	VU_DLOG(c->path, DEBUG, "detached");
 	vu_cli_free(c);
 	return 0;
 }
@@ -972,9 +339,10 @@ rte_vfio_user_set_timeout(int dev_id, uint32_t timeout_ms)
 
 	if (c == NULL)
 		return -EINVAL;
-	c->timeout_ms = timeout_ms;
-	c->rx.block_ms = timeout_ms;
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* the reader copies it to rx.block_ms as it takes the role */
+	__atomic_store_n(&c->timeout_ms, timeout_ms, __ATOMIC_RELAXED);
+	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		VU_DLOG(c->path, ERR, "SO_RCVTIMEO: %s", strerror(errno));
 	vu_cli_put(c);
 	return 0;
 }
@@ -986,7 +354,7 @@ rte_vfio_user_set_busy_poll(int dev_id, bool enable)
 
 	if (c == NULL)
 		return -EINVAL;
-	c->busy_poll = enable;
+	__atomic_store_n(&c->busy_poll, enable, __ATOMIC_RELAXED);
 	vu_cli_put(c);
 	return 0;
 }
@@ -1260,9 +628,7 @@ vu_cli_unmap(struct vu_client *c, uint32_t flags, uint64_t gpa,
 	if (r < 0)
 		return r;
 	if (flags & VFIO_USER_DMA_UNMAP_F_ALL) {
-		rte_rwlock_write_lock(&c->map_lock);
-		c->nr_maps = 0;
-		rte_rwlock_write_unlock(&c->map_lock);
+		vu_cmap_clear(c);
 	} else {
 		vu_cmap_del(c, gpa, size);
 	}
@@ -1393,38 +759,6 @@ vu_cli_chunk(const struct vu_client *c)
 		(uint64_t)VU_MAX_XFER);
 }
 
-/* Send a command without waiting: NO_REPLY, so the server answers nothing
- * (not even an error). A failed send loses the stream. */
-static int
-vu_cli_post(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
-		int iovcnt)
-{
-	struct vfio_user_hdr hdr = {
-		.cmd = cmd,
-		.size = VFIO_USER_HDR_SIZE,
-		.flags = VFIO_USER_F_TYPE_COMMAND | VFIO_USER_F_NO_REPLY,
-	};
-	int i, r;
-
-	for (i = 0; i < iovcnt; i++)
-		hdr.size += iov[i].iov_len;
-	pthread_mutex_lock(&c->lock);
-	if (c->dead) {
-		pthread_mutex_unlock(&c->lock);
-		return -ENOTCONN;
-	}
-	hdr.msg_id = c->next_id++;
-	pthread_mutex_unlock(&c->lock);
-	r = vu_cli_send(c, &hdr, iov, iovcnt, NULL, 0);
-	if (r < 0) {
-		pthread_mutex_lock(&c->lock);
-		vu_cli_set_dead_nolock(c, r);
-		pthread_mutex_unlock(&c->lock);
-		return r == -ETIMEDOUT ? r : -ENOTCONN;
-	}
-	return 0;
-}
-
 enum vu_rw_mode {
 	VU_RW_READ,
 	VU_RW_WRITE,
@@ -1523,6 +857,12 @@ rte_vfio_user_reset(int dev_id)
 int
 rte_vfio_user_get_disconnect_fd(int dev_id)
 {
-	RTE_SET_USED(dev_id);
-	return -ENOTSUP; /* replaced by the client rework */
+	struct vu_client *c = vu_cli_get(dev_id);
+	int fd;
+
+	if (c == NULL)
+		return -EINVAL;
+	fd = c->disc_fd;
+	vu_cli_put(c);
+	return fd;
 }

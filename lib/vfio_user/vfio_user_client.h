@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The librte_vfio_user authors
+ */
+
+#ifndef _VFIO_USER_CLIENT_H_
+#define _VFIO_USER_CLIENT_H_
+
+/*
+ * The client half: private state shared by vfio_user_client.c (the device
+ * registry, attach/detach and the API calls) and vfio_user_client_io.c (the
+ * socket: sending, receiving, matching replies, serving the server's DMA
+ * requests, the control thread's watch).
+ *
+ * Security model
+ * --------------
+ * The server is as untrusted as a client is to a server: it may lie in a
+ * reply, send replies nobody asked for, send fds, ask for DMA outside what
+ * we mapped, or die at any point. Every reply is checked (size against what
+ * we asked for, id and command against an outstanding request, argsz,
+ * capability chains, fd counts) before anything is copied to the caller;
+ * server requests reach only memory the application mapped without an fd,
+ * inside the map and with its protection; unexpected fds are closed. A dead
+ * or silent server makes calls fail with -ENOTCONN or -ETIMEDOUT, never a
+ * signal (MSG_NOSIGNAL) or a hang.
+ *
+ * Threading
+ * ---------
+ * Any thread may call into a device. Replies are matched to callers by
+ * (msg_id, command). Exactly one thread at a time holds the *reader role*
+ * of a device (c->reading) and receives from its socket: a caller waiting
+ * for a reply takes it when nobody holds it (leader/follower; a lone caller
+ * pays one send and one receive), others sleep on c->cond until the reader
+ * hands their reply over or leaves. When no call waits, the control thread
+ * (vu_evl_client, EPOLLONESHOT) takes the role and serves the server's
+ * DMA_READ / DMA_WRITE requests.
+ *
+ * A reader leaves the role only once nothing whole is left in c->rx (a
+ * server request that came in the same recv() as a reply is served by the
+ * reader that received it), and re-arms the control thread's watch when it
+ * had fired meanwhile (c->rearm) and the device has memory the server
+ * reaches by message (nr_maps > 0): a server request that arrives after the
+ * last reply is then served at once, whatever the application does next.
+ * A device without such memory is re-armed by the control thread's tick
+ * once idle (vu_cli_tick), which spares it a wake-up per call.
+ *
+ * Lock order (outer first)
+ * ------------------------
+ *   vu_cli_lock (registry) -> c->lock -> evloop lock
+ *   c->tx_lock: alone (no other lock is taken while holding it)
+ *   c->map_lock: alone (read by the reader while serving, written by
+ *   dma_map/unmap callers)
+ *
+ * Object lifetime
+ * ---------------
+ * A struct vu_client is created by rte_vfio_user_attach_dev() and owned by
+ * the registry slot vu_clients[id]; every API call holds a reference
+ * (vu_cli_get/put, a per-slot counter in static memory, so taking one needs
+ * no lock). rte_vfio_user_detach_dev() marks the slot detaching, wakes every
+ * waiting call (dead, shutdown(2)), waits for the count to reach zero, takes
+ * the socket out of the event loop (which waits for a running callback) and
+ * frees. The control thread's callbacks run with the device registered in
+ * the loop, so they never see a freed client. disc_fd (the disconnect
+ * eventfd) lives exactly as long as the client.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <rte_rwlock.h>
+
+#include "vfio_user_private.h"
+#include "vfio_user_sock.h"
+
+/* A call waiting for its reply. Lives on the caller's stack; linked in
+ * c->waits under c->lock while the call waits. */
+struct vu_cwait {
+	uint16_t id;
+	uint16_t cmd;
+	struct iovec riov[2];  /* where the reply payload goes */
+	uint32_t rcap;         /* sum of riov lengths */
+	uint32_t rlen;         /* reply payload length */
+	unsigned int max_fds;  /* fds the reply may carry */
+	int fd;                /* fd received with the reply */
+	int err;
+	bool done;
+	TAILQ_ENTRY(vu_cwait) next;
+};
+
+/* Client memory the server may reach with DMA_READ / DMA_WRITE. */
+struct vu_cmap {
+	uint64_t iova;
+	uint64_t size;
+	uint8_t *vaddr;
+	uint32_t prot;
+};
+
+struct vu_client {
+	int id;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int fd;
+	int disc_fd;           /* eventfd: readable once the connection is lost */
+	struct vu_rx rx;       /* only the reader touches it */
+	struct vu_caps srv;    /* what the server announced (set at attach) */
+	uint16_t major;
+	uint16_t minor;
+	uint32_t timeout_ms;   /* atomic: set by any thread */
+	bool busy_poll;        /* atomic: spin on the socket while waiting */
+	pthread_mutex_t tx_lock;  /* one sender at a time */
+	pthread_mutex_t lock;     /* guards everything below up to map_lock */
+	pthread_cond_t cond;      /* a reply arrived or the reader left */
+	TAILQ_HEAD(, vu_cwait) waits;
+	uint16_t next_id;
+	uint32_t nr_waiting;      /* calls in waits */
+	uint32_t fd_calls;        /* calls whose reply may carry an fd */
+	bool reading;             /* some thread holds the reader role */
+	bool rearm;               /* control thread backed off: re-arm */
+	bool dead;                /* connection lost */
+	bool in_evloop;           /* attach registered fd with the loop */
+	bool unwatched;           /* the tick took fd out of the loop */
+	uint32_t calls;           /* calls made, for the tick */
+	uint32_t tick_calls;      /* calls at the last tick */
+	rte_rwlock_t map_lock;    /* guards maps */
+	struct vu_cmap *maps;     /* sorted by iova */
+	uint32_t nr_maps;         /* also read without map_lock (a hint) */
+	uint32_t cap_maps;
+};
+
+/* vfio_user_client_io.c */
+int vu_cmap_add(struct vu_client *c, const struct vu_cmap *m);
+void vu_cmap_del(struct vu_client *c, uint64_t iova, uint64_t size);
+void vu_cmap_clear(struct vu_client *c);
+
+/* Mark the connection lost (c->lock held): wake waiters, signal disc_fd. */
+void vu_cli_set_dead_nolock(struct vu_client *c, int r);
+
+/*
+ * Send a request and wait for its reply. The reply payload is scattered
+ * into riov (at most the sum of their lengths: a longer reply is refused);
+ * *rlen gets its length. rfd (may be NULL) receives an fd the reply
+ * carried.
+ */
+int vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
+		int iovcnt, const int *fds, unsigned int nr_fds,
+		const struct iovec *riov, int riovcnt, uint32_t *rlen, int *rfd);
+
+/* Send a command with NO_REPLY; a failed send loses the stream. */
+int vu_cli_post(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
+		int iovcnt);
+
+/* The control thread's callback for a device's socket. */
+void vu_cli_evcb(int fd, void *arg, uint32_t events);
+
+/* The control thread's tick for one device (c->lock not held); returns
+ * true while the device still needs ticks. */
+bool vu_cli_tick_one(struct vu_client *c);
+
+#endif /* _VFIO_USER_CLIENT_H_ */

@@ -1,0 +1,730 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The librte_vfio_user authors
+ */
+
+/*
+ * Client socket I/O: sending, receiving and matching replies, the reader
+ * role, serving the server's DMA requests, the control thread's watch.
+ * The threading model and lock order are in vfio_user_client.h.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_pause.h>
+#include <rte_rwlock.h>
+
+#include "rte_vfio_user.h"
+#include "vfio_user_client.h"
+#include "vfio_user_evloop.h"
+
+/* ------------------------------------------------------------------ */
+/* local DMA maps                                                      */
+/* ------------------------------------------------------------------ */
+
+static uint32_t
+vu_cmap_upper(const struct vu_client *c, uint64_t iova)
+{
+	uint32_t lo = 0, hi = c->nr_maps;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (c->maps[mid].iova <= iova)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int
+vu_cmap_add(struct vu_client *c, const struct vu_cmap *m)
+{
+	uint32_t i;
+	int r = 0;
+
+	rte_rwlock_write_lock(&c->map_lock);
+	i = vu_cmap_upper(c, m->iova);
+	if ((i > 0 && m->iova - c->maps[i - 1].iova < c->maps[i - 1].size) ||
+			(i < c->nr_maps && c->maps[i].iova < m->iova + m->size)) {
+		r = -EEXIST;
+		goto out;
+	}
+	if (c->nr_maps == c->cap_maps) {
+		uint32_t ncap = RTE_MAX(16u, c->cap_maps * 2);
+		struct vu_cmap *n;
+
+		if (ncap > RTE_VUSER_MAX_DMA + 1u) {
+			r = -ENOSPC;
+			goto out;
+		}
+		n = realloc(c->maps, ncap * sizeof(*n));
+		if (n == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
+		c->maps = n;
+		c->cap_maps = ncap;
+	}
+	memmove(&c->maps[i + 1], &c->maps[i], (c->nr_maps - i) * sizeof(*m));
+	c->maps[i] = *m;
+	__atomic_store_n(&c->nr_maps, c->nr_maps + 1, __ATOMIC_RELAXED);
+out:
+	rte_rwlock_write_unlock(&c->map_lock);
+	return r;
+}
+
+void
+vu_cmap_del(struct vu_client *c, uint64_t iova, uint64_t size)
+{
+	uint32_t i;
+
+	rte_rwlock_write_lock(&c->map_lock);
+	i = vu_cmap_upper(c, iova);
+	if (i > 0 && c->maps[i - 1].iova == iova &&
+			c->maps[i - 1].size == size) {
+		i--;
+		memmove(&c->maps[i], &c->maps[i + 1],
+			(c->nr_maps - i - 1) * sizeof(c->maps[0]));
+		__atomic_store_n(&c->nr_maps, c->nr_maps - 1,
+			__ATOMIC_RELAXED);
+	}
+	rte_rwlock_write_unlock(&c->map_lock);
+}
+
+void
+vu_cmap_clear(struct vu_client *c)
+{
+	rte_rwlock_write_lock(&c->map_lock);
+	__atomic_store_n(&c->nr_maps, 0, __ATOMIC_RELAXED);
+	rte_rwlock_write_unlock(&c->map_lock);
+}
+
+/* Has the application memory the server reaches by message? (a hint,
+ * read without map_lock) */
+static bool
+vu_cli_has_msg_maps(const struct vu_client *c)
+{
+	return __atomic_load_n(&c->nr_maps, __ATOMIC_RELAXED) > 0;
+}
+
+/* Local address of [iova, iova + len) inside one map, or NULL. */
+static uint8_t *
+vu_cmap_find(struct vu_client *c, uint64_t iova, uint64_t len, uint32_t prot,
+		int *err)
+{
+	uint8_t *va = NULL;
+	uint32_t i;
+
+	*err = -EFAULT;
+	rte_rwlock_read_lock(&c->map_lock);
+	i = vu_cmap_upper(c, iova);
+	if (i > 0) {
+		const struct vu_cmap *m = &c->maps[i - 1];
+		uint64_t off = iova - m->iova;
+
+		if (off < m->size && len <= m->size - off && m->vaddr != NULL) {
+			if ((m->prot & prot) != prot)
+				*err = -EPERM;
+			else
+				va = m->vaddr + off;
+		}
+	}
+	rte_rwlock_read_unlock(&c->map_lock);
+	return va;
+}
+
+/* ------------------------------------------------------------------ */
+/* receiving                                                           */
+/* ------------------------------------------------------------------ */
+
+static uint32_t
+vu_cli_timeout(const struct vu_client *c)
+{
+	return __atomic_load_n(&c->timeout_ms, __ATOMIC_RELAXED);
+}
+
+static int
+vu_cli_send(struct vu_client *c, struct vfio_user_hdr *hdr,
+		const struct iovec *iov, int iovcnt, const int *fds,
+		unsigned int nr_fds)
+{
+	uint32_t tmo = vu_cli_timeout(c);
+	int r;
+
+	pthread_mutex_lock(&c->tx_lock);
+	r = vu_send_msg(c->fd, hdr, iov, iovcnt, fds, nr_fds,
+		tmo == 0 ? -1 : (int)tmo);
+	pthread_mutex_unlock(&c->tx_lock);
+	return r;
+}
+
+void
+vu_cli_set_dead_nolock(struct vu_client *c, int r)
+{
+	if (!c->dead) {
+		VU_DLOG(c->path, ERR, "connection lost: %s", strerror(-r));
+		if (c->disc_fd >= 0 && eventfd_write(c->disc_fd, 1) < 0)
+			VU_DLOG(c->path, ERR, "disconnect eventfd: %s",
+				strerror(errno));
+	}
+	c->dead = true;
+	pthread_cond_broadcast(&c->cond);
+}
+
+/* Take the reader role (c->lock held, nobody reading). */
+static void
+vu_cli_take_role_nolock(struct vu_client *c)
+{
+	c->reading = true;
+	c->rx.no_fds = c->fd_calls == 0;
+	c->rx.block_ms = vu_cli_timeout(c);
+}
+
+/*
+ * Watch the socket again from the control thread (c->lock held): re-arm
+ * its one-shot registration, or register it again if the tick took it
+ * out. Returns false when that failed (the tick retries).
+ */
+static bool
+vu_cli_arm_nolock(struct vu_client *c)
+{
+	if (c->unwatched) {
+		if (vu_evloop_add(&vu_evl_client, c->fd,
+				EPOLLIN | EPOLLONESHOT, vu_cli_evcb, c) < 0)
+			return false;
+		c->unwatched = false;
+	} else if (vu_evloop_mod(&vu_evl_client, c->fd,
+			EPOLLIN | EPOLLONESHOT) < 0) {
+		return false;
+	}
+	c->rearm = false;
+	return true;
+}
+
+/* Send an unsolicited reply; a failed send loses the stream. */
+static void
+vu_cli_send_reply(struct vu_client *c, struct vfio_user_hdr *hdr,
+		const struct iovec *iov, int iovcnt)
+{
+	int r = vu_cli_send(c, hdr, iov, iovcnt, NULL, 0);
+
+	if (r < 0) {
+		pthread_mutex_lock(&c->lock);
+		vu_cli_set_dead_nolock(c, r);
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
+static void
+vu_cli_reply_error(struct vu_client *c, const struct vfio_user_hdr *req,
+		int err)
+{
+	struct vfio_user_hdr hdr = {
+		.msg_id = req->msg_id,
+		.cmd = req->cmd,
+		.size = VFIO_USER_HDR_SIZE,
+		.flags = VFIO_USER_F_TYPE_REPLY | VFIO_USER_F_ERROR,
+		.error = (uint32_t)-err,
+	};
+
+	if (!(req->flags & VFIO_USER_F_NO_REPLY))
+		vu_cli_send_reply(c, &hdr, NULL, 0);
+}
+
+/* DMA_READ / DMA_WRITE from the server. */
+static void
+vu_cli_serve(struct vu_client *c, struct vu_msg *msg)
+{
+	const struct vfio_user_dma_access *a = (const void *)msg->payload;
+	struct vfio_user_hdr hdr = {
+		.msg_id = msg->hdr.msg_id,
+		.cmd = msg->hdr.cmd,
+		.size = VFIO_USER_HDR_SIZE + sizeof(*a),
+		.flags = VFIO_USER_F_TYPE_REPLY,
+	};
+	struct iovec iov[2];
+	bool write = msg->hdr.cmd == VFIO_USER_DMA_WRITE;
+	uint8_t *va;
+	int err;
+
+	if (msg->hdr.cmd != VFIO_USER_DMA_READ && !write) {
+		err = -ENOSYS;
+		goto fail;
+	}
+	if (msg->nr_fds > 0 || msg->fd_error || msg->oversize ||
+			msg->len < sizeof(*a)) {
+		err = msg->oversize ? -E2BIG : -EINVAL;
+		goto fail;
+	}
+	if (a->count > VU_MAX_XFER) {
+		err = -E2BIG;
+		goto fail;
+	}
+	if (msg->len != sizeof(*a) + (write ? a->count : 0)) {
+		err = -EINVAL;
+		goto fail;
+	}
+	va = vu_cmap_find(c, a->addr, a->count, write ? PROT_WRITE : PROT_READ,
+		&err);
+	if (va == NULL)
+		goto fail;
+	/* the map stays until the application unmaps it, after the server
+	 * confirmed the unmap; this request came before that */
+	if (write)
+		memcpy(va, a->data, a->count);
+	iov[0].iov_base = (void *)(uintptr_t)a;
+	iov[0].iov_len = sizeof(*a);
+	iov[1].iov_base = va;
+	iov[1].iov_len = write ? 0 : a->count;
+	if (!write)
+		hdr.size += a->count;
+	if (!(msg->hdr.flags & VFIO_USER_F_NO_REPLY))
+		vu_cli_send_reply(c, &hdr, iov, 2);
+	return;
+fail:
+	VU_DLOG(c->path, ERR, "server request %s id %u: %s",
+		vfio_user_cmd_name(msg->hdr.cmd), msg->hdr.msg_id,
+		strerror(-err));
+	vu_cli_reply_error(c, &msg->hdr, err);
+}
+
+static void
+vu_cli_scatter(struct vu_cwait *w, const uint8_t *p, uint32_t len)
+{
+	uint32_t n0 = RTE_MIN(len, (uint32_t)w->riov[0].iov_len);
+
+	if (n0 > 0)
+		memcpy(w->riov[0].iov_base, p, n0);
+	if (len > n0)
+		memcpy(w->riov[1].iov_base, p + n0, len - n0);
+}
+
+static void
+vu_cli_handle_reply(struct vu_client *c, struct vu_msg *msg)
+{
+	struct vu_cwait *w;
+
+	pthread_mutex_lock(&c->lock);
+	TAILQ_FOREACH(w, &c->waits, next)
+		if (!w->done && w->id == msg->hdr.msg_id &&
+				w->cmd == msg->hdr.cmd)
+			break;
+	if (w == NULL) {
+		pthread_mutex_unlock(&c->lock);
+		VU_DLOG(c->path, DEBUG, "reply id %u cmd %u nobody waits for",
+			msg->hdr.msg_id, msg->hdr.cmd);
+		return;
+	}
+	if (msg->hdr.flags & VFIO_USER_F_ERROR) {
+		w->err = msg->hdr.error > 0 &&
+			msg->hdr.error <= VFIO_USER_MAX_ERRNO ?
+			-(int)msg->hdr.error : -EINVAL;
+	} else if (msg->oversize || msg->len > w->rcap ||
+			msg->nr_fds > w->max_fds || msg->fd_error) {
+		VU_DLOG(c->path, ERR, "%s reply of %u bytes, %u fds: refused",
+			vfio_user_cmd_name(msg->hdr.cmd), msg->hdr.size,
+			msg->nr_fds);
+		w->err = -EPROTO;
+	} else {
+		vu_cli_scatter(w, msg->payload, msg->len);
+		w->rlen = msg->len;
+		w->fd = vu_msg_take_fd(msg, 0);
+	}
+	w->done = true;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Busy-poll the socket for a message until deadline (ms, -1: none). */
+static int
+vu_cli_recv_spin(struct vu_client *c, struct vu_msg *msg, int timeout_ms)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : vu_now_ms() + timeout_ms;
+	unsigned int spins = 0;
+	int r;
+
+	for (;;) {
+		r = vu_recv_msg(c->fd, &c->rx, msg, 0);
+		if (r != -EAGAIN)
+			return r;
+		rte_pause();
+		if ((++spins & 0x3ff) == 0 && deadline >= 0 &&
+				vu_now_ms() >= deadline)
+			return -ETIMEDOUT;
+	}
+}
+
+/* Read and dispatch one message. Caller holds the reader role. */
+static int
+vu_cli_read_one(struct vu_client *c, int timeout_ms)
+{
+	struct vu_msg msg;
+	uint32_t type;
+	int r;
+
+	if (timeout_ms != 0 && __atomic_load_n(&c->busy_poll, __ATOMIC_RELAXED))
+		r = vu_cli_recv_spin(c, &msg, timeout_ms);
+	else
+		r = vu_recv_msg(c->fd, &c->rx, &msg, timeout_ms != 0 ?
+			VU_RECV_BLOCKING : 0);
+	if (r < 0)
+		return r;
+	type = msg.hdr.flags & VFIO_USER_F_TYPE_MASK;
+	if (type == VFIO_USER_F_TYPE_REPLY)
+		vu_cli_handle_reply(c, &msg);
+	else if (type == VFIO_USER_F_TYPE_COMMAND &&
+			!(msg.hdr.flags & VFIO_USER_F_ERROR))
+		vu_cli_serve(c, &msg);
+	else
+		VU_DLOG(c->path, ERR, "message with flags 0x%x dropped",
+			msg.hdr.flags);
+	vu_rx_consume(&c->rx, &msg);
+	return 0;
+}
+
+
+/*
+ * Leave the reader role (c->lock held; dropped while serving). A whole
+ * message still buffered (it came in the same recv() as the last one read)
+ * is dispatched first: nobody else would, since the socket may be empty.
+ * Then the control thread is re-armed if it backed off while we read and
+ * something may come that no call waits for: a server request to memory
+ * mapped without an fd, or the rest of a message partly buffered.
+ */
+static void
+vu_cli_leave_nolock(struct vu_client *c)
+{
+	int r;
+
+	while (!c->dead && vu_rx_pending(&c->rx)) {
+		pthread_mutex_unlock(&c->lock);
+		r = vu_cli_read_one(c, 0);
+		pthread_mutex_lock(&c->lock);
+		if (r < 0 && r != -EAGAIN)
+			vu_cli_set_dead_nolock(c, r);
+		if (r < 0)
+			break;
+	}
+	c->reading = false;
+	if (c->rearm && !c->dead && (vu_cli_has_msg_maps(c) || c->rx.len > 0) &&
+			!vu_cli_arm_nolock(c))
+		vu_evloop_tick_request(&vu_evl_client);
+}
+
+/* The control thread: serve server requests while nobody else reads. */
+void
+vu_cli_evcb(int fd, void *arg, uint32_t events)
+{
+	struct vu_client *c = arg;
+	int r;
+
+	RTE_SET_USED(fd);
+	RTE_SET_USED(events);
+	pthread_mutex_lock(&c->lock);
+	if (c->dead) {
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	if (c->reading) {
+		/* a caller reads: stay disarmed; the reader re-arms us as it
+		 * leaves when server requests may follow, else the tick does
+		 * once the device is idle (a re-arm per call would wake us per
+		 * call) */
+		c->rearm = true;
+		pthread_mutex_unlock(&c->lock);
+		vu_evloop_tick_request(&vu_evl_client);
+		return;
+	}
+	vu_cli_take_role_nolock(c);
+	pthread_mutex_unlock(&c->lock);
+
+	do {
+		r = vu_cli_read_one(c, 0);
+	} while (r == 0);
+
+	pthread_mutex_lock(&c->lock);
+	c->reading = false;
+	if (r != -EAGAIN)
+		vu_cli_set_dead_nolock(c, r);
+	pthread_cond_broadcast(&c->cond);
+	if (!c->dead) {
+		c->rearm = true;
+		if (!vu_cli_arm_nolock(c))
+			vu_evloop_tick_request(&vu_evl_client);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * Control thread tick, every millisecond while a device is pending: watch
+ * again the devices the loop backed off from once they are idle.
+ *
+ * While calls keep a reader on a device's socket, the control thread has
+ * nothing to do there, yet being registered costs every incoming message an
+ * epoll callback, and an armed registration a wake-up of this thread (about
+ * 3% and 3% of a same-core round trip each). So a device without message
+ * DMA memory that stays busy for a whole tick is taken out of the loop, and
+ * is put back (armed) after a tick without a call. A device with such
+ * memory is re-armed by its reader as it leaves (vu_cli_leave_nolock) and
+ * never taken out: a server request must not wait for a tick.
+ */
+bool
+vu_cli_tick_one(struct vu_client *c)
+{
+	bool pending = false;
+	bool busy;
+
+	pthread_mutex_lock(&c->lock);
+	busy = c->reading || c->nr_waiting > 0 || c->calls != c->tick_calls;
+	c->tick_calls = c->calls;
+	if (c->rearm && !c->dead) {
+		if (busy && !vu_cli_has_msg_maps(c)) {
+			if (!c->unwatched) {
+				vu_evloop_del(&vu_evl_client, c->fd);
+				c->unwatched = true;
+			}
+			pending = true;
+		} else if (busy) {
+			pending = true; /* its reader re-arms it */
+		} else {
+			pending = !vu_cli_arm_nolock(c);
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return pending;
+}
+
+/* ------------------------------------------------------------------ */
+/* calls                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Absolute CLOCK_REALTIME deadline for pthread_cond_timedwait(). */
+static void
+vu_cli_abs_deadline(int64_t ms, struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
+/*
+ * Wait for w's reply: read the socket ourselves when nobody else does,
+ * else sleep until the reader hands the reply over. Clocks are read only
+ * when a wait does not end at the first try (the common case is one
+ * blocking recvmsg() bounded by SO_RCVTIMEO).
+ */
+static int
+vu_cli_wait(struct vu_client *c, struct vu_cwait *w)
+{
+	int64_t deadline = -1;   /* CLOCK_MONOTONIC ms, -1: not yet known */
+	uint32_t tmo = vu_cli_timeout(c);
+	bool forever = tmo == 0;
+	bool timed_out = false;
+	bool again = false;      /* a first read did not bring our reply */
+	struct timespec ts;
+	int r;
+
+	pthread_mutex_lock(&c->lock);
+	while (!w->done && !c->dead && !timed_out) {
+		if (deadline < 0 && !forever && (c->reading || again)) {
+			deadline = vu_now_ms() + tmo;
+			vu_cli_abs_deadline(tmo, &ts);
+		}
+		if (!c->reading) {
+			int left = -1;
+
+			if (deadline >= 0) {
+				int64_t l = deadline - vu_now_ms();
+
+				if (l <= 0) {
+					timed_out = true;
+					break;
+				}
+				left = (int)l;
+			}
+			vu_cli_take_role_nolock(c);
+			pthread_mutex_unlock(&c->lock);
+			r = vu_cli_read_one(c, forever ? -1 :
+				(left >= 0 ? left : (int)tmo));
+			pthread_mutex_lock(&c->lock);
+			if (r == -ETIMEDOUT)
+				timed_out = true;
+			else if (r < 0)
+				vu_cli_set_dead_nolock(c, r);
+			if (w->done || c->dead || timed_out)
+				vu_cli_leave_nolock(c);
+			else
+				c->reading = false;
+			if (c->nr_waiting > 1 || c->fd_calls > 0)
+				pthread_cond_broadcast(&c->cond);
+			/* a message that was not ours: bound what follows */
+			again = true;
+		} else if (forever) {
+			pthread_cond_wait(&c->cond, &c->lock);
+		} else if (pthread_cond_timedwait(&c->cond, &c->lock,
+				&ts) == ETIMEDOUT) {
+			timed_out = true;
+		}
+	}
+	TAILQ_REMOVE(&c->waits, w, next);
+	c->nr_waiting--;
+	if (w->done)
+		r = w->err;
+	else
+		r = timed_out && !c->dead ? -ETIMEDOUT : -ENOTCONN;
+	pthread_mutex_unlock(&c->lock);
+	if (r < 0)
+		vu_close(&w->fd);
+	return r;
+}
+
+/*
+ * A call whose reply may carry an fd waits until no thread reads the
+ * socket without a control buffer (it would drop the fd), at most the
+ * call's timeout. Called with c->lock held and c->fd_calls counting us,
+ * so no new reader starts without one.
+ */
+static int
+vu_cli_fd_call_wait_nolock(struct vu_client *c)
+{
+	uint32_t tmo = vu_cli_timeout(c);
+	struct timespec ts;
+
+	if (tmo > 0)
+		vu_cli_abs_deadline(tmo, &ts);
+	while (c->reading && c->rx.no_fds && !c->dead) {
+		if (tmo == 0)
+			pthread_cond_wait(&c->cond, &c->lock);
+		else if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) ==
+				ETIMEDOUT)
+			return -ETIMEDOUT;
+	}
+	return c->dead ? -ENOTCONN : 0;
+}
+
+/*
+ * Send a request and wait for its reply. The reply payload is scattered
+ * into riov (at most rcap bytes: a longer reply is refused); *rlen gets
+ * its length. rfd (may be NULL) receives an fd the reply carried.
+ */
+int
+vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
+		int iovcnt, const int *fds, unsigned int nr_fds,
+		const struct iovec *riov, int riovcnt, uint32_t *rlen, int *rfd)
+{
+	struct vfio_user_hdr hdr = {
+		.cmd = cmd,
+		.size = VFIO_USER_HDR_SIZE,
+		.flags = VFIO_USER_F_TYPE_COMMAND,
+	};
+	struct vu_cwait w = { .cmd = cmd, .fd = -1,
+		.max_fds = rfd != NULL ? 1 : 0 };
+	int i, r;
+
+	for (i = 0; i < iovcnt; i++)
+		hdr.size += iov[i].iov_len;
+	for (i = 0; i < riovcnt && i < 2; i++) {
+		w.riov[i] = riov[i];
+		w.rcap += riov[i].iov_len;
+	}
+
+	pthread_mutex_lock(&c->lock);
+	if (c->dead) {
+		pthread_mutex_unlock(&c->lock);
+		return -ENOTCONN;
+	}
+	if (rfd != NULL) {
+		/* from now on readers keep fds; one that reads without (it
+		 * began before us) could take our reply: let it finish first */
+		c->fd_calls++;
+		r = vu_cli_fd_call_wait_nolock(c);
+		if (r < 0) {
+			c->fd_calls--;
+			pthread_mutex_unlock(&c->lock);
+			return r;
+		}
+	}
+	w.id = c->next_id++;
+	TAILQ_INSERT_TAIL(&c->waits, &w, next);
+	c->nr_waiting++;
+	c->calls++;
+	pthread_mutex_unlock(&c->lock);
+
+	hdr.msg_id = w.id;
+	r = vu_cli_send(c, &hdr, iov, iovcnt, fds, nr_fds);
+	if (r < 0) {
+		/* part of the message may be out: the stream is lost */
+		pthread_mutex_lock(&c->lock);
+		TAILQ_REMOVE(&c->waits, &w, next);
+		c->nr_waiting--;
+		if (rfd != NULL)
+			c->fd_calls--;
+		vu_cli_set_dead_nolock(c, r);
+		pthread_mutex_unlock(&c->lock);
+		return r == -ETIMEDOUT ? r : -ENOTCONN;
+	}
+	r = vu_cli_wait(c, &w);
+	if (rfd != NULL) {
+		pthread_mutex_lock(&c->lock);
+		c->fd_calls--;
+		pthread_mutex_unlock(&c->lock);
+	}
+	if (r < 0)
+		return r;
+	if (rlen != NULL)
+		*rlen = w.rlen;
+	if (rfd != NULL)
+		*rfd = w.fd;
+	else
+		vu_close(&w.fd);
+	return 0;
+}
+
+
+/* Send a command without waiting: NO_REPLY, so the server answers nothing
+ * (not even an error). A failed send loses the stream. */
+int
+vu_cli_post(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
+		int iovcnt)
+{
+	struct vfio_user_hdr hdr = {
+		.cmd = cmd,
+		.size = VFIO_USER_HDR_SIZE,
+		.flags = VFIO_USER_F_TYPE_COMMAND | VFIO_USER_F_NO_REPLY,
+	};
+	int i, r;
+
+	for (i = 0; i < iovcnt; i++)
+		hdr.size += iov[i].iov_len;
+	pthread_mutex_lock(&c->lock);
+	if (c->dead) {
+		pthread_mutex_unlock(&c->lock);
+		return -ENOTCONN;
+	}
+	hdr.msg_id = c->next_id++;
+	pthread_mutex_unlock(&c->lock);
+	r = vu_cli_send(c, &hdr, iov, iovcnt, NULL, 0);
+	if (r < 0) {
+		pthread_mutex_lock(&c->lock);
+		vu_cli_set_dead_nolock(c, r);
+		pthread_mutex_unlock(&c->lock);
+		return r == -ETIMEDOUT ? r : -ENOTCONN;
+	}
+	return 0;
+}
