@@ -116,7 +116,8 @@ fc_reply(int fd, const struct vfio_user_hdr *h, const void *p, size_t len)
 		.flags = VFIO_USER_F_TYPE_REPLY };
 
 	memcpy(m, &r, sizeof(r));
-	memcpy(m + sizeof(r), p, len);
+	if (len > 0)
+		memcpy(m + sizeof(r), p, len);
 	return fc_send(fd, m, r.size);
 }
 
