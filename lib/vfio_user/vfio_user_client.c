@@ -205,7 +205,7 @@ vu_cli_free(struct vu_client *c)
 	free(c->maps);
 	pthread_mutex_destroy(&c->tx_lock);
 	pthread_mutex_destroy(&c->lock);
-	pthread_cond_destroy(&c->cond);
+	vu_pending_fini(&c->pend);
 	free(c);
 }
 
@@ -225,8 +225,7 @@ rte_vfio_user_attach_dev(const char *sock_addr)
 	c->timeout_ms = RTE_VFIO_USER_DEFAULT_TIMEOUT_MS;
 	pthread_mutex_init(&c->tx_lock, NULL);
 	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->cond, NULL);
-	TAILQ_INIT(&c->waits);
+	vu_pending_init(&c->pend);
 	rte_rwlock_init(&c->map_lock);
 	c->fd = -1;
 	c->disc_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -304,10 +303,8 @@ rte_vfio_user_detach_dev(int dev_id)
 	pthread_mutex_unlock(&vu_cli_lock);
 
 	/* wake every waiting call and the reader */
-	pthread_mutex_lock(&c->lock);
-	c->dead = true;
-	pthread_cond_broadcast(&c->cond);
-	pthread_mutex_unlock(&c->lock);
+	__atomic_store_n(&c->lost, true, __ATOMIC_RELEASE);
+	vu_pending_close(&c->pend, -ENOTCONN);
 	shutdown(c->fd, SHUT_RDWR);
 
 	pthread_mutex_lock(&vu_cli_lock);

@@ -25,14 +25,18 @@
  *
  * Threading
  * ---------
- * Any thread may call into a device. Replies are matched to callers by
- * (msg_id, command). Exactly one thread at a time holds the *reader role*
- * of a device (c->reading) and receives from its socket: a caller waiting
- * for a reply takes it when nobody holds it (leader/follower; a lone caller
- * pays one send and one receive), others sleep on c->cond until the reader
- * hands their reply over or leaves. When no call waits, the control thread
- * (vu_evl_client, EPOLLONESHOT) takes the role and serves the server's
- * DMA_READ / DMA_WRITE requests.
+ * Any thread may call into a device. Message ids, reply matching, the
+ * errno of error replies and the reader role come from the pending module
+ * the server's DMA uses too (vfio_user_pending.h). Exactly one thread at a
+ * time holds the *reader role* of a device and receives from its socket: a
+ * caller waiting for a reply takes it when nobody holds it (leader/
+ * follower; a lone caller pays one send and one receive), others sleep
+ * until the reader hands their reply over or leaves. When no call waits,
+ * the control thread (vu_evl_client, EPOLLONESHOT) takes the role and
+ * serves the server's DMA_READ / DMA_WRITE requests. A call whose reply may
+ * carry an fd (region info) takes the role before it sends and reads with
+ * a control buffer; every other reader reads without one, so fds a server
+ * attaches where none is due are dropped by the kernel.
  *
  * A reader leaves the role only once nothing whole is left in c->rx (a
  * server request that came in the same recv() as a reply is served by the
@@ -46,6 +50,7 @@
  * Lock order (outer first)
  * ------------------------
  *   vu_cli_lock (registry) -> c->lock -> evloop lock
+ *   c->pend.lock: innermost (nothing is taken under it)
  *   c->tx_lock: alone (no other lock is taken while holding it)
  *   c->map_lock: alone (read by the reader while serving, written by
  *   dma_map/unmap callers)
@@ -55,8 +60,8 @@
  * A struct vu_client is created by rte_vfio_user_attach_dev() and owned by
  * the registry slot vu_clients[id]; every API call holds a reference
  * (vu_cli_get/put, a per-slot counter in static memory, so taking one needs
- * no lock). rte_vfio_user_detach_dev() marks the slot detaching, wakes every
- * waiting call (dead, shutdown(2)), waits for the count to reach zero, takes
+ * no lock). rte_vfio_user_detach_dev() marks the slot detaching, fails every
+ * waiting call (vu_pending_close(), shutdown(2)), waits for the count to reach zero, takes
  * the socket out of the event loop (which waits for a running callback) and
  * frees. The control thread's callbacks run with the device registered in
  * the loop, so they never see a freed client. disc_fd (the disconnect
@@ -72,22 +77,18 @@
 
 #include <rte_rwlock.h>
 
+#include "vfio_user_pending.h"
 #include "vfio_user_private.h"
 #include "vfio_user_sock.h"
 
-/* A call waiting for its reply. Lives on the caller's stack; linked in
- * c->waits under c->lock while the call waits. */
+/* Where a call's reply goes: the ctx of its struct vu_preq, on the
+ * caller's stack, written by the reader under c->pend.lock. */
 struct vu_cwait {
-	uint16_t id;
-	uint16_t cmd;
 	struct iovec riov[2];  /* where the reply payload goes */
 	uint32_t rcap;         /* sum of riov lengths */
 	uint32_t rlen;         /* reply payload length */
 	unsigned int max_fds;  /* fds the reply may carry */
 	int fd;                /* fd received with the reply */
-	int err;
-	bool done;
-	TAILQ_ENTRY(vu_cwait) next;
 };
 
 /* Client memory the server may reach with DMA_READ / DMA_WRITE. */
@@ -103,25 +104,20 @@ struct vu_client {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int fd;
 	int disc_fd;           /* eventfd: readable once the connection is lost */
+	bool lost;             /* atomic: the loss was signalled */
 	struct vu_rx rx;       /* only the reader touches it */
 	struct vu_caps srv;    /* what the server announced (set at attach) */
 	uint16_t major;
 	uint16_t minor;
 	uint32_t timeout_ms;   /* atomic: set by any thread */
 	bool busy_poll;        /* atomic: spin on the socket while waiting */
+	struct vu_pending pend;   /* ids, reply matching, reader role, closed */
 	pthread_mutex_t tx_lock;  /* one sender at a time */
-	pthread_mutex_t lock;     /* guards everything below up to map_lock */
-	pthread_cond_t cond;      /* a reply arrived or the reader left */
-	TAILQ_HEAD(, vu_cwait) waits;
-	uint16_t next_id;
-	uint32_t nr_waiting;      /* calls in waits */
-	uint32_t fd_calls;        /* calls whose reply may carry an fd */
-	bool reading;             /* some thread holds the reader role */
-	bool rearm;               /* control thread backed off: re-arm */
-	bool dead;                /* connection lost */
+	pthread_mutex_t lock;     /* the control thread's watch: below */
+	bool rearm;               /* atomic: control thread backed off */
 	bool in_evloop;           /* attach registered fd with the loop */
 	bool unwatched;           /* the tick took fd out of the loop */
-	uint32_t calls;           /* calls made, for the tick */
+	uint32_t calls;           /* atomic: calls made, for the tick */
 	uint32_t tick_calls;      /* calls at the last tick */
 	rte_rwlock_t map_lock;    /* guards maps */
 	struct vu_cmap *maps;     /* sorted by iova */
@@ -134,8 +130,8 @@ int vu_cmap_add(struct vu_client *c, const struct vu_cmap *m);
 void vu_cmap_del(struct vu_client *c, uint64_t iova, uint64_t size);
 void vu_cmap_clear(struct vu_client *c);
 
-/* Mark the connection lost (c->lock held): wake waiters, signal disc_fd. */
-void vu_cli_set_dead_nolock(struct vu_client *c, int r);
+/* Mark the connection lost: fail every waiting call, signal disc_fd. */
+void vu_cli_set_dead(struct vu_client *c, int r);
 
 /*
  * Send a request and wait for its reply. The reply payload is scattered

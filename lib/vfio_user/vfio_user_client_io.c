@@ -171,24 +171,29 @@ vu_cli_send(struct vu_client *c, struct vfio_user_hdr *hdr,
 }
 
 void
-vu_cli_set_dead_nolock(struct vu_client *c, int r)
+vu_cli_set_dead(struct vu_client *c, int r)
 {
-	if (!c->dead) {
-		VU_DLOG(c->path, ERR, "connection lost: %s", strerror(-r));
-		if (c->disc_fd >= 0 && eventfd_write(c->disc_fd, 1) < 0)
-			VU_DLOG(c->path, ERR, "disconnect eventfd: %s",
-				strerror(errno));
-	}
-	c->dead = true;
-	pthread_cond_broadcast(&c->cond);
+	/* the first to mark the loss logs it and signals disc_fd */
+	if (__atomic_exchange_n(&c->lost, true, __ATOMIC_ACQ_REL))
+		return;
+	VU_DLOG(c->path, ERR, "connection lost: %s", strerror(-r));
+	vu_pending_close(&c->pend, -ENOTCONN);
+	if (c->disc_fd >= 0 && eventfd_write(c->disc_fd, 1) < 0)
+		VU_DLOG(c->path, ERR, "disconnect eventfd: %s",
+			strerror(errno));
 }
 
-/* Take the reader role (c->lock held, nobody reading). */
-static void
-vu_cli_take_role_nolock(struct vu_client *c)
+static bool
+vu_cli_dead(struct vu_client *c)
 {
-	c->reading = true;
-	c->rx.no_fds = c->fd_calls == 0;
+	return vu_pending_closed(&c->pend) != 0;
+}
+
+/* Prepare rx for a reader that just took the role. */
+static void
+vu_cli_took_role(struct vu_client *c, bool keep_fds)
+{
+	c->rx.no_fds = !keep_fds;
 	c->rx.block_ms = vu_cli_timeout(c);
 }
 
@@ -209,7 +214,7 @@ vu_cli_arm_nolock(struct vu_client *c)
 			EPOLLIN | EPOLLONESHOT) < 0) {
 		return false;
 	}
-	c->rearm = false;
+	__atomic_store_n(&c->rearm, false, __ATOMIC_SEQ_CST);
 	return true;
 }
 
@@ -220,11 +225,8 @@ vu_cli_send_reply(struct vu_client *c, struct vfio_user_hdr *hdr,
 {
 	int r = vu_cli_send(c, hdr, iov, iovcnt, NULL, 0);
 
-	if (r < 0) {
-		pthread_mutex_lock(&c->lock);
-		vu_cli_set_dead_nolock(c, r);
-		pthread_mutex_unlock(&c->lock);
-	}
+	if (r < 0)
+		vu_cli_set_dead(c, r);
 }
 
 static void
@@ -314,37 +316,34 @@ vu_cli_scatter(struct vu_cwait *w, const uint8_t *p, uint32_t len)
 static void
 vu_cli_handle_reply(struct vu_client *c, struct vu_msg *msg)
 {
+	struct vu_preq *q;
 	struct vu_cwait *w;
+	int err = 0;
 
-	pthread_mutex_lock(&c->lock);
-	TAILQ_FOREACH(w, &c->waits, next)
-		if (!w->done && w->id == msg->hdr.msg_id &&
-				w->cmd == msg->hdr.cmd)
-			break;
-	if (w == NULL) {
-		pthread_mutex_unlock(&c->lock);
+	pthread_mutex_lock(&c->pend.lock);
+	q = vu_pending_match_nolock(&c->pend, msg->hdr.msg_id, msg->hdr.cmd);
+	if (q == NULL) {
+		pthread_mutex_unlock(&c->pend.lock);
 		VU_DLOG(c->path, DEBUG, "reply id %u cmd %u nobody waits for",
 			msg->hdr.msg_id, msg->hdr.cmd);
 		return;
 	}
+	w = q->ctx;
 	if (msg->hdr.flags & VFIO_USER_F_ERROR) {
-		w->err = msg->hdr.error > 0 &&
-			msg->hdr.error <= VFIO_USER_MAX_ERRNO ?
-			-(int)msg->hdr.error : -EINVAL;
+		err = vu_reply_errno(&msg->hdr);
 	} else if (msg->oversize || msg->len > w->rcap ||
 			msg->nr_fds > w->max_fds || msg->fd_error) {
 		VU_DLOG(c->path, ERR, "%s reply of %u bytes, %u fds: refused",
 			vfio_user_cmd_name(msg->hdr.cmd), msg->hdr.size,
 			msg->nr_fds);
-		w->err = -EPROTO;
+		err = -EPROTO;
 	} else {
 		vu_cli_scatter(w, msg->payload, msg->len);
 		w->rlen = msg->len;
 		w->fd = vu_msg_take_fd(msg, 0);
 	}
-	w->done = true;
-	pthread_cond_broadcast(&c->cond);
-	pthread_mutex_unlock(&c->lock);
+	vu_pending_complete_nolock(&c->pend, q, err);
+	pthread_mutex_unlock(&c->pend.lock);
 }
 
 /* Busy-poll the socket for a message until deadline (ms, -1: none). */
@@ -396,31 +395,41 @@ vu_cli_read_one(struct vu_client *c, int timeout_ms)
 
 
 /*
- * Leave the reader role (c->lock held; dropped while serving). A whole
- * message still buffered (it came in the same recv() as the last one read)
- * is dispatched first: nobody else would, since the socket may be empty.
- * Then the control thread is re-armed if it backed off while we read and
- * something may come that no call waits for: a server request to memory
- * mapped without an fd, or the rest of a message partly buffered.
+ * Leave the reader role. A whole message still buffered (it came in the
+ * same recv() as the last one read) is dispatched first: nobody else
+ * would, since the socket may be empty. Then the control thread is
+ * re-armed if it backed off while we read and something may come that no
+ * call waits for: a server request to memory mapped without an fd, or the
+ * rest of a message partly buffered.
+ *
+ * The control thread stores rearm and then tries the role; we give the
+ * role back and then load rearm (both seq_cst): either it gets the role or
+ * we see rearm (or both, which only arms twice).
  */
 static void
-vu_cli_leave_nolock(struct vu_client *c)
+vu_cli_leave(struct vu_client *c)
 {
+	bool partial;
 	int r;
 
-	while (!c->dead && vu_rx_pending(&c->rx)) {
-		pthread_mutex_unlock(&c->lock);
+	while (!vu_cli_dead(c) && vu_rx_pending(&c->rx)) {
 		r = vu_cli_read_one(c, 0);
-		pthread_mutex_lock(&c->lock);
-		if (r < 0 && r != -EAGAIN)
-			vu_cli_set_dead_nolock(c, r);
-		if (r < 0)
+		if (r < 0) {
+			if (r != -EAGAIN)
+				vu_cli_set_dead(c, r);
 			break;
+		}
 	}
-	c->reading = false;
-	if (c->rearm && !c->dead && (vu_cli_has_msg_maps(c) || c->rx.len > 0) &&
+	partial = c->rx.len > 0;
+	vu_pending_unlead(&c->pend);
+	if (!__atomic_load_n(&c->rearm, __ATOMIC_SEQ_CST) ||
+			(!vu_cli_has_msg_maps(c) && !partial))
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (__atomic_load_n(&c->rearm, __ATOMIC_SEQ_CST) && !vu_cli_dead(c) &&
 			!vu_cli_arm_nolock(c))
 		vu_evloop_tick_request(&vu_evl_client);
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* The control thread: serve server requests while nobody else reads. */
@@ -432,35 +441,30 @@ vu_cli_evcb(int fd, void *arg, uint32_t events)
 
 	RTE_SET_USED(fd);
 	RTE_SET_USED(events);
-	pthread_mutex_lock(&c->lock);
-	if (c->dead) {
-		pthread_mutex_unlock(&c->lock);
+	if (vu_cli_dead(c))
 		return;
-	}
-	if (c->reading) {
+	if (!vu_pending_try_lead(&c->pend)) {
 		/* a caller reads: stay disarmed; the reader re-arms us as it
 		 * leaves when server requests may follow, else the tick does
-		 * once the device is idle (a re-arm per call would wake us per
-		 * call) */
-		c->rearm = true;
-		pthread_mutex_unlock(&c->lock);
-		vu_evloop_tick_request(&vu_evl_client);
-		return;
+		 * once the device is idle (a re-arm per call would wake us
+		 * per call) */
+		__atomic_store_n(&c->rearm, true, __ATOMIC_SEQ_CST);
+		if (!vu_pending_try_lead(&c->pend)) {
+			vu_evloop_tick_request(&vu_evl_client);
+			return;
+		}
 	}
-	vu_cli_take_role_nolock(c);
-	pthread_mutex_unlock(&c->lock);
-
+	vu_cli_took_role(c, false);
 	do {
 		r = vu_cli_read_one(c, 0);
 	} while (r == 0);
+	if (r != -EAGAIN)
+		vu_cli_set_dead(c, r);
+	vu_pending_unlead(&c->pend);
 
 	pthread_mutex_lock(&c->lock);
-	c->reading = false;
-	if (r != -EAGAIN)
-		vu_cli_set_dead_nolock(c, r);
-	pthread_cond_broadcast(&c->cond);
-	if (!c->dead) {
-		c->rearm = true;
+	if (!vu_cli_dead(c)) {
+		__atomic_store_n(&c->rearm, true, __ATOMIC_SEQ_CST);
 		if (!vu_cli_arm_nolock(c))
 			vu_evloop_tick_request(&vu_evl_client);
 	}
@@ -477,19 +481,21 @@ vu_cli_evcb(int fd, void *arg, uint32_t events)
  * 3% and 3% of a same-core round trip each). So a device without message
  * DMA memory that stays busy for a whole tick is taken out of the loop, and
  * is put back (armed) after a tick without a call. A device with such
- * memory is re-armed by its reader as it leaves (vu_cli_leave_nolock) and
- * never taken out: a server request must not wait for a tick.
+ * memory is re-armed by its reader as it leaves (vu_cli_leave) and never
+ * taken out: a server request must not wait for a tick.
  */
 bool
 vu_cli_tick_one(struct vu_client *c)
 {
 	bool pending = false;
+	uint32_t calls;
 	bool busy;
 
+	calls = __atomic_load_n(&c->calls, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&c->lock);
-	busy = c->reading || c->nr_waiting > 0 || c->calls != c->tick_calls;
-	c->tick_calls = c->calls;
-	if (c->rearm && !c->dead) {
+	busy = vu_pending_busy(&c->pend) || calls != c->tick_calls;
+	c->tick_calls = calls;
+	if (__atomic_load_n(&c->rearm, __ATOMIC_SEQ_CST) && !vu_cli_dead(c)) {
 		if (busy && !vu_cli_has_msg_maps(c)) {
 			if (!c->unwatched) {
 				vu_evloop_del(&vu_evl_client, c->fd);
@@ -510,119 +516,52 @@ vu_cli_tick_one(struct vu_client *c)
 /* calls                                                               */
 /* ------------------------------------------------------------------ */
 
-/* Absolute CLOCK_REALTIME deadline for pthread_cond_timedwait(). */
-static void
-vu_cli_abs_deadline(int64_t ms, struct timespec *ts)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
-
 /*
- * Wait for w's reply: read the socket ourselves when nobody else does,
- * else sleep until the reader hands the reply over. Clocks are read only
- * when a wait does not end at the first try (the common case is one
- * blocking recvmsg() bounded by SO_RCVTIMEO).
+ * A call's own reading (see vfio_user_pending.h): as the reader, read until
+ * q is done or the deadline. Returns 0 (q done), 1 (another thread holds
+ * the role: follow again) or a negative errno. A caller that already holds
+ * the role (held) reads at once.
  */
 static int
-vu_cli_wait(struct vu_client *c, struct vu_cwait *w)
+vu_cli_read_for(struct vu_client *c, struct vu_preq *q, int64_t deadline,
+		bool held)
 {
-	int64_t deadline = -1;   /* CLOCK_MONOTONIC ms, -1: not yet known */
-	uint32_t tmo = vu_cli_timeout(c);
-	bool forever = tmo == 0;
-	bool timed_out = false;
-	bool again = false;      /* a first read did not bring our reply */
-	struct timespec ts;
-	int r;
+	int r = 0;
 
-	pthread_mutex_lock(&c->lock);
-	while (!w->done && !c->dead && !timed_out) {
-		if (deadline < 0 && !forever && (c->reading || again)) {
-			deadline = vu_now_ms() + tmo;
-			vu_cli_abs_deadline(tmo, &ts);
-		}
-		if (!c->reading) {
-			int left = -1;
+	if (!held) {
+		if (!vu_pending_try_lead(&c->pend))
+			return 1;
+		vu_cli_took_role(c, false);
+	}
+	for (;;) {
+		int left = -1;
+		bool done;
 
-			if (deadline >= 0) {
-				int64_t l = deadline - vu_now_ms();
+		pthread_mutex_lock(&c->pend.lock);
+		done = q->done;
+		pthread_mutex_unlock(&c->pend.lock);
+		if (done)
+			break;
+		if (deadline >= 0) {
+			int64_t l = deadline - vu_now_ms();
 
-				if (l <= 0) {
-					timed_out = true;
-					break;
-				}
-				left = (int)l;
+			if (l <= 0) {
+				r = -ETIMEDOUT;
+				break;
 			}
-			vu_cli_take_role_nolock(c);
-			pthread_mutex_unlock(&c->lock);
-			r = vu_cli_read_one(c, forever ? -1 :
-				(left >= 0 ? left : (int)tmo));
-			pthread_mutex_lock(&c->lock);
-			if (r == -ETIMEDOUT)
-				timed_out = true;
-			else if (r < 0)
-				vu_cli_set_dead_nolock(c, r);
-			if (w->done || c->dead || timed_out)
-				vu_cli_leave_nolock(c);
-			else
-				c->reading = false;
-			if (c->nr_waiting > 1 || c->fd_calls > 0)
-				pthread_cond_broadcast(&c->cond);
-			/* a message that was not ours: bound what follows */
-			again = true;
-		} else if (forever) {
-			pthread_cond_wait(&c->cond, &c->lock);
-		} else if (pthread_cond_timedwait(&c->cond, &c->lock,
-				&ts) == ETIMEDOUT) {
-			timed_out = true;
+			left = (int)l;
+		}
+		r = vu_cli_read_one(c, left);
+		if (r < 0) {
+			if (r != -ETIMEDOUT)
+				vu_cli_set_dead(c, r);
+			break;
 		}
 	}
-	TAILQ_REMOVE(&c->waits, w, next);
-	c->nr_waiting--;
-	if (w->done)
-		r = w->err;
-	else
-		r = timed_out && !c->dead ? -ETIMEDOUT : -ENOTCONN;
-	pthread_mutex_unlock(&c->lock);
-	if (r < 0)
-		vu_close(&w->fd);
+	vu_cli_leave(c);
 	return r;
 }
 
-/*
- * A call whose reply may carry an fd waits until no thread reads the
- * socket without a control buffer (it would drop the fd), at most the
- * call's timeout. Called with c->lock held and c->fd_calls counting us,
- * so no new reader starts without one.
- */
-static int
-vu_cli_fd_call_wait_nolock(struct vu_client *c)
-{
-	uint32_t tmo = vu_cli_timeout(c);
-	struct timespec ts;
-
-	if (tmo > 0)
-		vu_cli_abs_deadline(tmo, &ts);
-	while (c->reading && c->rx.no_fds && !c->dead) {
-		if (tmo == 0)
-			pthread_cond_wait(&c->cond, &c->lock);
-		else if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) ==
-				ETIMEDOUT)
-			return -ETIMEDOUT;
-	}
-	return c->dead ? -ENOTCONN : 0;
-}
-
-/*
- * Send a request and wait for its reply. The reply payload is scattered
- * into riov (at most rcap bytes: a longer reply is refused); *rlen gets
- * its length. rfd (may be NULL) receives an fd the reply carried.
- */
 int
 vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 		int iovcnt, const int *fds, unsigned int nr_fds,
@@ -633,8 +572,11 @@ vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 		.size = VFIO_USER_HDR_SIZE,
 		.flags = VFIO_USER_F_TYPE_COMMAND,
 	};
-	struct vu_cwait w = { .cmd = cmd, .fd = -1,
-		.max_fds = rfd != NULL ? 1 : 0 };
+	struct vu_cwait w = { .fd = -1, .max_fds = rfd != NULL ? 1 : 0 };
+	uint32_t tmo = vu_cli_timeout(c);
+	int64_t deadline = tmo == 0 ? -1 : vu_now_ms() + tmo;
+	bool held = false;
+	struct vu_preq q;
 	int i, r;
 
 	for (i = 0; i < iovcnt; i++)
@@ -643,50 +585,56 @@ vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 		w.riov[i] = riov[i];
 		w.rcap += riov[i].iov_len;
 	}
-
-	pthread_mutex_lock(&c->lock);
-	if (c->dead) {
-		pthread_mutex_unlock(&c->lock);
+	__atomic_add_fetch(&c->calls, 1, __ATOMIC_RELAXED);
+	if (rfd != NULL) {
+		/*
+		 * The reply may carry an fd, which a reader without a control
+		 * buffer would let the kernel drop: take the role before
+		 * sending and keep it, reading with one, until the reply.
+		 */
+		r = vu_pending_lead(&c->pend, deadline);
+		if (r < 0)
+			return r == -ETIMEDOUT ? r : -ENOTCONN;
+		vu_cli_took_role(c, true);
+		held = true;
+	}
+	r = vu_pending_add(&c->pend, &q, cmd, &w);
+	if (r < 0) {
+		if (held)
+			vu_cli_leave(c);
 		return -ENOTCONN;
 	}
-	if (rfd != NULL) {
-		/* from now on readers keep fds; one that reads without (it
-		 * began before us) could take our reply: let it finish first */
-		c->fd_calls++;
-		r = vu_cli_fd_call_wait_nolock(c);
-		if (r < 0) {
-			c->fd_calls--;
-			pthread_mutex_unlock(&c->lock);
-			return r;
-		}
-	}
-	w.id = c->next_id++;
-	TAILQ_INSERT_TAIL(&c->waits, &w, next);
-	c->nr_waiting++;
-	c->calls++;
-	pthread_mutex_unlock(&c->lock);
-
-	hdr.msg_id = w.id;
+	hdr.msg_id = q.id;
 	r = vu_cli_send(c, &hdr, iov, iovcnt, fds, nr_fds);
 	if (r < 0) {
 		/* part of the message may be out: the stream is lost */
-		pthread_mutex_lock(&c->lock);
-		TAILQ_REMOVE(&c->waits, &w, next);
-		c->nr_waiting--;
-		if (rfd != NULL)
-			c->fd_calls--;
-		vu_cli_set_dead_nolock(c, r);
-		pthread_mutex_unlock(&c->lock);
+		vu_pending_remove(&c->pend, &q);
+		vu_cli_set_dead(c, r);
+		if (held)
+			vu_cli_leave(c);
 		return r == -ETIMEDOUT ? r : -ENOTCONN;
 	}
-	r = vu_cli_wait(c, &w);
-	if (rfd != NULL) {
-		pthread_mutex_lock(&c->lock);
-		c->fd_calls--;
-		pthread_mutex_unlock(&c->lock);
+	if (held) {
+		r = vu_cli_read_for(c, &q, deadline, true);
+	} else {
+		/* a lone caller leads at once; others follow the reader */
+		for (;;) {
+			r = vu_cli_read_for(c, &q, deadline, false);
+			if (r != 1)
+				break;
+			r = vu_pending_follow(&c->pend, &q, deadline);
+			if (r != 1)
+				break;
+		}
 	}
-	if (r < 0)
-		return r;
+	if (r == 0)
+		r = q.err;
+	vu_pending_remove(&c->pend, &q);
+	if (r < 0) {
+		vu_close(&w.fd);
+		return r == -ETIMEDOUT || r == -ENOTCONN || !vu_cli_dead(c) ?
+			r : -ENOTCONN;
+	}
 	if (rlen != NULL)
 		*rlen = w.rlen;
 	if (rfd != NULL)
@@ -695,7 +643,6 @@ vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 		vu_close(&w.fd);
 	return 0;
 }
-
 
 /* Send a command without waiting: NO_REPLY, so the server answers nothing
  * (not even an error). A failed send loses the stream. */
@@ -712,18 +659,12 @@ vu_cli_post(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 
 	for (i = 0; i < iovcnt; i++)
 		hdr.size += iov[i].iov_len;
-	pthread_mutex_lock(&c->lock);
-	if (c->dead) {
-		pthread_mutex_unlock(&c->lock);
+	r = vu_pending_new_id(&c->pend, &hdr.msg_id);
+	if (r < 0)
 		return -ENOTCONN;
-	}
-	hdr.msg_id = c->next_id++;
-	pthread_mutex_unlock(&c->lock);
 	r = vu_cli_send(c, &hdr, iov, iovcnt, NULL, 0);
 	if (r < 0) {
-		pthread_mutex_lock(&c->lock);
-		vu_cli_set_dead_nolock(c, r);
-		pthread_mutex_unlock(&c->lock);
+		vu_cli_set_dead(c, r);
 		return r == -ETIMEDOUT ? r : -ENOTCONN;
 	}
 	return 0;

@@ -50,10 +50,33 @@ vu_pending_add(struct vu_pending *p, struct vu_preq *q, uint16_t cmd,
 	} else {
 		q->id = p->next_id++;
 		TAILQ_INSERT_TAIL(&p->reqs, q, next);
-		p->nr++;
+		__atomic_store_n(&p->nr, p->nr + 1, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return r;
+}
+
+static bool vu_pending_reading(struct vu_pending *p);
+
+int
+vu_pending_new_id(struct vu_pending *p, uint16_t *id)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->closed != 0)
+		r = p->closed;
+	else
+		*id = p->next_id++;
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+bool
+vu_pending_busy(struct vu_pending *p)
+{
+	return vu_pending_reading(p) ||
+		__atomic_load_n(&p->nr, __ATOMIC_RELAXED) > 0;
 }
 
 void
@@ -61,7 +84,7 @@ vu_pending_remove(struct vu_pending *p, struct vu_preq *q)
 {
 	pthread_mutex_lock(&p->lock);
 	TAILQ_REMOVE(&p->reqs, q, next);
-	p->nr--;
+	__atomic_store_n(&p->nr, p->nr - 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&p->lock);
 }
 

@@ -55,7 +55,8 @@ struct vu_pending {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;  /* a reply arrived, the role freed, closed */
 	TAILQ_HEAD(, vu_preq) reqs;
-	uint32_t nr;          /* requests on the list */
+	uint32_t nr;          /* requests on the list (written under lock,
+			       * atomic: read without it) */
 	uint16_t next_id;
 	bool reading;         /* the reader role is held ... (atomic) */
 	pthread_t reader;     /* ... by this thread (atomic) */
@@ -72,6 +73,11 @@ void vu_pending_fini(struct vu_pending *p);
  * the connection is closed. */
 int vu_pending_add(struct vu_pending *p, struct vu_preq *q, uint16_t cmd,
 		void *ctx);
+/* A message id for a message that expects no reply (NO_REPLY); the
+ * close errno once the connection is closed. */
+int vu_pending_new_id(struct vu_pending *p, uint16_t *id);
+/* Is a request waiting or the reader role held? (no lock; a hint) */
+bool vu_pending_busy(struct vu_pending *p);
 /* Take q off the list (done or not). */
 void vu_pending_remove(struct vu_pending *p, struct vu_preq *q);
 
