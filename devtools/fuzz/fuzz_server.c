@@ -7,12 +7,13 @@
  *
  * Each input is one client connection to a real device (fuzz_common.c):
  * a config byte (FZ_SRV_* in fuzz_common.h) and the byte stream the client
- * sends. The stream goes into one end of a socketpair, cut into sendmsg()
- * calls as the config says, with memfds and eventfds attached as each
- * message's msg_id says; the library serves the other end on this thread
- * with vfio_user_server_serve_fd() until the stream ends. A feeder thread
- * sends, reads every reply (checking it is well formed) and may answer the
- * server's DMA requests.
+ * sends. The library serves it on this thread through its transport seam
+ * (vfio_user_server_serve_io(): no socket, no poll, no other thread): the
+ * stream is handed to the library's receive path cut into reads as the
+ * config says, with memfds and eventfds attached (as SCM_RIGHTS control
+ * messages) as each message's msg_id says, until it ends. Every message
+ * the server sends is checked to be well formed, and the server's DMA
+ * requests may be answered in between whole messages.
  *
  * After each input: no DMA map, no interrupt eventfd, no data-path lock,
  * balanced new_device/destroy_device, the same number of open fds as
@@ -21,19 +22,17 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rte_common.h>
 
 #include "rte_vfio_user.h"
+#include "vfio_user_evloop.h"
 #include "vfio_user_msg.h"
 #include "vfio_user_server.h"
 #include "fuzz_common.h"
@@ -44,7 +43,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FZ_MAX_FDS_PER_PIECE 18
 #define FZ_RX_CAP            (4u << 20)
-#define FZ_HANG_MS           20000
 
 /* One sendmsg() worth of the stream. */
 struct fz_piece {
@@ -56,14 +54,18 @@ struct fz_piece {
 };
 
 struct fz_feed {
-	int fd;
 	uint8_t cfg;
 	struct fz_piece *pieces;
 	unsigned int nr_pieces;
+	/* where the server reads: piece pi, byte poff */
+	unsigned int pi;
+	size_t poff;
+	bool at_boundary;        /* a whole message was read last */
 	/* replies to the server's DMA requests, when FZ_SRV_AUTODMA */
 	uint8_t *tx;
 	size_t tx_len;
 	size_t tx_cap;
+	size_t txoff;
 	/* what the server sent, reassembled into messages */
 	uint8_t *rx;
 	size_t rx_len;
@@ -72,6 +74,7 @@ struct fz_feed {
 
 static int fz_devs[4];
 static int fz_base_fds;
+static int fz_base_raw_fds;
 static uint64_t fz_iters;
 static uint8_t fz_version_msg[128];
 static size_t fz_version_len;
@@ -181,17 +184,8 @@ fz_cut(struct fz_feed *f, const uint8_t *s, size_t len)
 }
 
 /* ------------------------------------------------------------------ */
-/* the feeder thread                                                   */
+/* the client side of the transport seam                               */
 /* ------------------------------------------------------------------ */
-
-static int64_t
-fz_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 fz_tx_append(struct fz_feed *f, const void *p, size_t len)
@@ -288,43 +282,6 @@ fz_parse_rx(struct fz_feed *f)
 	}
 }
 
-/* Read what is there; false at EOF. */
-static bool
-fz_drain(struct fz_feed *f)
-{
-	union {
-		char buf[CMSG_SPACE(64 * sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-
-	for (;;) {
-		struct iovec iov = {
-			.iov_base = f->rx + f->rx_len,
-			.iov_len = FZ_RX_CAP - f->rx_len,
-		};
-		struct msghdr mh = {
-			.msg_iov = &iov,
-			.msg_iovlen = 1,
-			.msg_control = ctl.buf,
-			.msg_controllen = sizeof(ctl.buf),
-		};
-		ssize_t n;
-
-		n = recvmsg(f->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n == 0)
-			return false;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == EAGAIN;
-		}
-		/* the region fd of GET_REGION_INFO replies */
-		tvu_take_cmsg_fds(&mh, NULL, NULL);
-		f->rx_len += (size_t)n;
-		fz_parse_rx(f);
-	}
-}
-
 static int
 fz_make_fd(bool memfd, uint8_t cfg)
 {
@@ -334,108 +291,120 @@ fz_make_fd(bool memfd, uint8_t cfg)
 	return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
 
-/* Send (the rest of) a piece; returns bytes sent or -errno. */
-static ssize_t
-fz_send_piece(struct fz_feed *f, const struct fz_piece *pc, size_t off)
+/* Attach a piece's fds to mh as the kernel would: in its control buffer
+ * if they fit, else closed (MSG_CTRUNC); without one, dropped. */
+static void
+fz_put_fds(struct fz_feed *f, const struct fz_piece *pc, struct msghdr *mh)
 {
-	union {
-		char buf[CMSG_SPACE(FZ_MAX_FDS_PER_PIECE * sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
 	int fds[FZ_MAX_FDS_PER_PIECE];
-	struct iovec iov = {
-		.iov_base = (void *)(uintptr_t)(pc->p + off),
-		.iov_len = pc->len - off,
-	};
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	unsigned int i, nr = off == 0 ? pc->nr_fds : 0;
-	ssize_t n;
+	size_t need = CMSG_SPACE(pc->nr_fds * sizeof(int));
+	unsigned int i;
 
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < pc->nr_fds; i++) {
 		fds[i] = fz_make_fd((i & 1) == 0 ? pc->memfd_first :
 			!pc->memfd_first, f->cfg);
-	tvu_set_cmsg_fds(&mh, ctl.buf, sizeof(ctl.buf), fds, nr);
-	n = sendmsg(f->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (n < 0)
-		n = -errno;
-	for (i = 0; i < nr; i++)
+		if (fds[i] < 0)
+			FZ_FATAL("fd: %s", strerror(errno));
+	}
+	if (mh->msg_control != NULL && mh->msg_controllen >= need) {
+		struct cmsghdr *cm = CMSG_FIRSTHDR(mh);
+
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(pc->nr_fds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, pc->nr_fds * sizeof(int));
+		mh->msg_controllen = need;
+		return;
+	}
+	if (mh->msg_control != NULL)
+		mh->msg_flags |= MSG_CTRUNC;
+	mh->msg_controllen = 0;
+	for (i = 0; i < pc->nr_fds; i++)
 		close(fds[i]);
-	return n;
 }
 
-static void *
-fz_feeder(void *arg)
+/*
+ * The transport seam's receive: the input's pieces in order, one piece (or
+ * what is left of it) per call, our DMA answers in between whole messages
+ * only; 0 once all is read.
+ */
+static ssize_t
+fz_io_recvmsg(void *arg, struct msghdr *mh)
 {
 	struct fz_feed *f = arg;
-	int64_t start = fz_now_ms(), idle_since = start;
-	unsigned int pi = 0;
-	size_t poff = 0, txoff = 0;
-	bool open = true, wr_open = true, at_boundary = true;
+	struct iovec *iov = mh->msg_iov;
+	const struct fz_piece *pc;
+	size_t n;
 
-	while (open) {
-		struct pollfd pfd = { .fd = f->fd, .events = POLLIN };
-		bool more = wr_open && (pi < f->nr_pieces ||
-			txoff < f->tx_len);
-		int64_t now = fz_now_ms();
-
-		if (now - start > FZ_HANG_MS)
-			FZ_FATAL("connection still open after %d ms",
-				FZ_HANG_MS);
-		if (wr_open && !more && (!(f->cfg & FZ_SRV_AUTODMA) ||
-				now - idle_since >= 5)) {
-			/* all said: the server sees EOF after the stream */
-			shutdown(f->fd, SHUT_WR);
-			wr_open = false;
-		}
-		if (more)
-			pfd.events |= POLLOUT;
-		if (poll(&pfd, 1, more ? 100 : 2) < 0 && errno != EINTR)
-			FZ_FATAL("poll: %s", strerror(errno));
-		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
-			size_t before = f->rx_len + f->rx_msgs;
-
-			open = fz_drain(f);
-			if (f->rx_len + f->rx_msgs != before)
-				idle_since = fz_now_ms();
-		}
-		if (!open || !(pfd.revents & POLLOUT) || !more)
-			continue;
-		/* our DMA answers go in between whole messages only */
-		if (txoff < f->tx_len && (at_boundary || pi == f->nr_pieces)) {
-			ssize_t n = send(f->fd, f->tx + txoff,
-				f->tx_len - txoff, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-			if (n > 0)
-				txoff += (size_t)n;
-			else if (n < 0 && errno != EAGAIN && errno != EINTR)
-				wr_open = false;
-			if (txoff == f->tx_len)
-				txoff = f->tx_len = 0;
-			continue;
-		}
-		if (pi < f->nr_pieces) {
-			ssize_t n = fz_send_piece(f, &f->pieces[pi], poff);
-
-			if (n == -EAGAIN || n == -EINTR)
-				continue;
-			if (n < 0) {
-				/* the server closed: drain what it said */
-				wr_open = false;
-				continue;
-			}
-			poff += (size_t)n;
-			if (poff == f->pieces[pi].len) {
-				at_boundary = f->pieces[pi].ends_msg;
-				pi++;
-				poff = 0;
-			} else {
-				at_boundary = false;
-			}
-			idle_since = fz_now_ms();
-		}
+	mh->msg_flags = 0;
+	if (f->txoff < f->tx_len && f->at_boundary) {
+		n = RTE_MIN(iov->iov_len, f->tx_len - f->txoff);
+		memcpy(iov->iov_base, f->tx + f->txoff, n);
+		f->txoff += n;
+		if (f->txoff == f->tx_len)
+			f->txoff = f->tx_len = 0;
+		mh->msg_controllen = 0;
+		return (ssize_t)n;
 	}
-	return NULL;
+	if (f->pi == f->nr_pieces) {
+		mh->msg_controllen = 0;
+		return 0;
+	}
+	pc = &f->pieces[f->pi];
+	n = RTE_MIN(iov->iov_len, pc->len - f->poff);
+	if (n == 0)
+		return -EINVAL;
+	if (f->poff == 0 && pc->nr_fds > 0)
+		fz_put_fds(f, pc, mh);
+	else
+		mh->msg_controllen = 0;
+	memcpy(iov->iov_base, pc->p + f->poff, n);
+	f->poff += n;
+	if (f->poff == pc->len) {
+		f->at_boundary = pc->ends_msg;
+		f->pi++;
+		f->poff = 0;
+	} else {
+		f->at_boundary = false;
+	}
+	return (ssize_t)n;
 }
+
+/* The transport seam's send: check each message the server sends. */
+static int
+fz_io_send(void *arg, const struct vfio_user_hdr *hdr,
+		const struct iovec *iov, int iovcnt, const int *fds,
+		unsigned int nr_fds)
+{
+	struct fz_feed *f = arg;
+	size_t len = sizeof(*hdr);
+	int i;
+
+	RTE_SET_USED(fds);
+	RTE_SET_USED(nr_fds);
+	for (i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	if (len != hdr->size)
+		FZ_FATAL("server sent %zu bytes with msg_size %u", len,
+			hdr->size);
+	if (f->rx_len + len > FZ_RX_CAP)
+		FZ_FATAL("server sent a message of %zu bytes", len);
+	memcpy(f->rx + f->rx_len, hdr, sizeof(*hdr));
+	f->rx_len += sizeof(*hdr);
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len == 0)
+			continue;
+		memcpy(f->rx + f->rx_len, iov[i].iov_base, iov[i].iov_len);
+		f->rx_len += iov[i].iov_len;
+	}
+	fz_parse_rx(f);
+	return 0;
+}
+
+static const struct vu_io_ops fz_io = {
+	.recvmsg = fz_io_recvmsg,
+	.send = fz_io_send,
+};
 
 /* ------------------------------------------------------------------ */
 /* libFuzzer entry points                                              */
@@ -475,6 +444,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(path, sizeof(path), "/tmp/fz-srv-%d-c.sock", (int)getpid());
 	fz_devs[2] = fz_dev_create(path, FZ_DEV_PCI, true);
 	fz_build_version();
+	/* the raw count keeps a directory fd open: open it first, so both
+	 * baselines count it */
+	fz_base_raw_fds = fz_count_fds_raw();
 	fz_base_fds = fz_count_fds();
 	return 0;
 }
@@ -482,10 +454,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct fz_piece *pieces;
+	static size_t pieces_cap;
 	static uint8_t *rx;
 	struct fz_feed f;
-	pthread_t tid;
-	int sv[2], dev, r, n;
+	int dev, r, n;
 
 	if (size == 0)
 		return 0;
@@ -496,36 +469,48 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memset(&f, 0, sizeof(f));
 	f.cfg = data[0];
+	f.at_boundary = true;
 	f.rx = rx;
-	/* at most one piece per byte, plus VERSION */
-	f.pieces = calloc(size + 2, sizeof(*f.pieces));
-	if (f.pieces == NULL)
-		FZ_FATAL("out of memory");
+	/* at most one piece per byte, plus VERSION; kept between inputs (a
+	 * fresh calloc per input cost page faults) */
+	if (size + 2 > pieces_cap) {
+		free(pieces);
+		pieces_cap = RTE_MAX(size + 2, (size_t)4096);
+		pieces = malloc(pieces_cap * sizeof(*pieces));
+		if (pieces == NULL)
+			FZ_FATAL("out of memory");
+	}
+	f.pieces = pieces;
 	fz_cut(&f, data + 1, size - 1);
 
 	dev = fz_devs[f.cfg >> FZ_SRV_DEV_SHIFT];
-	fz_dev_reset_state();
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		FZ_FATAL("socketpair: %s", strerror(errno));
-	f.fd = sv[0];
-	if (pthread_create(&tid, NULL, fz_feeder, &f) != 0)
-		FZ_FATAL("pthread_create");
-	r = vfio_user_server_serve_fd(dev, sv[1]);
+	fz_dev_reset_state(dev);
+	r = vfio_user_server_serve_io(dev, &fz_io, &f);
 	if (r < 0)
-		FZ_FATAL("serve_fd: %s", strerror(-r));
-	pthread_join(tid, NULL);
-	close(sv[0]);
-	free(f.pieces);
+		FZ_FATAL("serve_io: %s", strerror(-r));
+	if (f.rx_len != 0)
+		FZ_FATAL("server sent %zu bytes of a partial message",
+			f.rx_len);
 	free(f.tx);
 
+	/* eventfds the input registered were freed by the control thread:
+	 * wait for it, so no allocation of this input outlives it (the
+	 * fuzzer runs a leak check after any input that does) */
+	vu_evloop_quiesce(&vu_evl_server);
 	fz_dev_check_idle(dev);
-	n = fz_count_fds();
+	/* the raw count is cheap; the careful one only when it moved (a
+	 * leak, or the symbolizer's pipes) */
+	n = fz_count_fds_raw();
+	if (n == fz_base_raw_fds)
+		n = fz_base_fds;
+	else if ((n = fz_count_fds()) == fz_base_fds)
+		fz_base_raw_fds = fz_count_fds_raw();
 	if (n != fz_base_fds) {
 		tvu_dump_fds(NULL);
 		FZ_FATAL("%d fds open, %d before the first input", n,
 			fz_base_fds);
 	}
-	if ((++fz_iters & 63) == 0 && (n = fz_count_maps("fz-dma")) != 0)
+	if ((++fz_iters & 255) == 0 && (n = fz_count_maps("fz-dma")) != 0)
 		FZ_FATAL("%d mappings of client memfds left", n);
 	return 0;
 }

@@ -153,6 +153,8 @@ vu_evloop_run(void *arg)
 		if (!LIST_EMPTY(&evl->zombies)) {
 			pthread_mutex_lock(&evl->lock);
 			vu_evloop_reap_nolock(evl);
+			/* vu_evloop_quiesce() may wait for this */
+			pthread_cond_broadcast(&evl->cond);
 			pthread_mutex_unlock(&evl->lock);
 		}
 	}
@@ -300,4 +302,29 @@ vu_evloop_tick_request(struct vu_evloop *evl)
 	/* called from the loop's own thread, which reads the flag next */
 	if (evl->tick != NULL)
 		evl->tick_pending = true;
+}
+
+void
+vu_evloop_quiesce(struct vu_evloop *evl)
+{
+	uint64_t one = 1;
+
+	if (vu_evloop_in_thread(evl))
+		return;
+	pthread_mutex_lock(&evl->lock);
+	while (evl->started && !LIST_EMPTY(&evl->zombies)) {
+		struct timespec ts;
+
+		/* wake the loop: it reaps after its batch */
+		if (write(evl->wakefd, &one, sizeof(one)) < 0)
+			VU_LOG(DEBUG, "wake: %s", strerror(errno));
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10 * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&evl->cond, &evl->lock, &ts);
+	}
+	pthread_mutex_unlock(&evl->lock);
 }

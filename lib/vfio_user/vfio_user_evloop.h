@@ -26,6 +26,10 @@ int vu_evloop_mod(struct vu_evloop *evl, int fd, uint32_t events);
  * the loop's own thread). */
 void vu_evloop_del(struct vu_evloop *evl, int fd);
 bool vu_evloop_in_thread(struct vu_evloop *evl);
+/* Wait until the entries deleted so far are freed (the loop frees them
+ * after the batch of events they may still be in). Tests and fuzzing:
+ * no allocation of an input outlives it. */
+void vu_evloop_quiesce(struct vu_evloop *evl);
 /* Run tick() about every millisecond while it returns true, once asked by
  * vu_evloop_tick_request() from the loop's thread. */
 void vu_evloop_set_tick(struct vu_evloop *evl, bool (*tick)(void));

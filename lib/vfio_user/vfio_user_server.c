@@ -229,6 +229,7 @@ rte_vfio_user_register(const char *sock_addr,
 		pthread_mutex_unlock(&vu_srv_lock);
 		VU_DLOG(sock_addr, ERR, "already registered");
 		vu_dma_fini(&d->dma);
+		vu_dev_free_bufs(d);
 		free(d);
 		return -EEXIST;
 	}
@@ -247,6 +248,7 @@ rte_vfio_user_register(const char *sock_addr,
 		VU_DLOG(sock_addr, ERR, "too many devices (%d)",
 			RTE_VFIO_USER_MAX_DEVICES);
 		vu_dma_fini(&d->dma);
+		vu_dev_free_bufs(d);
 		free(d);
 		return -ENOSPC;
 	}
@@ -331,6 +333,7 @@ rte_vfio_user_unregister(const char *sock_addr)
 	vu_irqs_free(d->irqs, d->nr_irqs);
 	vu_regs_free(d->regs, d->nr_regs);
 	vu_dma_fini(&d->dma);
+	vu_dev_free_bufs(d);
 	pthread_mutex_destroy(&d->lock);
 	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->irq_lock);
@@ -424,6 +427,15 @@ rte_vfio_user_start(const char *sock_addr)
 	r = vu_dev_check(d);
 	if (r < 0)
 		goto out;
+	/* what VERSION replies, fixed from now on: formatted once */
+	r = vu_caps_format(&d->caps, d->caps_json, sizeof(d->caps_json));
+	if (r < 0) {
+		VU_DLOG(d->path, ERR, "start: capabilities: %s",
+			strerror(-r));
+		goto out;
+	}
+	d->caps_json_len = (uint32_t)r;
+	r = 0;
 	fd = vu_listen(d);
 	if (fd < 0) {
 		r = fd;

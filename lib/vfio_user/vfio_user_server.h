@@ -122,7 +122,9 @@ struct vu_sdev;
 /* The connection of the client of a device (see the top of this file). */
 struct vu_sconn {
 	struct vu_sdev *dev;
-	int fd;
+	int fd;                  /* -1 with a transport seam (io) */
+	const struct vu_io_ops *io; /* NULL: the socket fd */
+	void *io_arg;
 	int state;               /* enum vu_conn_state, atomic */
 	/* the reader's (whoever holds pend's reader role) */
 	struct vu_rx rx;
@@ -172,7 +174,14 @@ struct vu_sdev {
 	uint32_t nr_irqs;
 	pthread_mutex_t irq_lock; /* guards irqs[] fds and mask state */
 	struct vu_dma_table dma;
+	/* the last connection's buffers (max_msg bytes each), kept for the
+	 * next one: a reconnect or a fuzz input costs no large allocation;
+	 * taken and given back under lock, freed with the device */
+	uint8_t *buf_cache[3];
+	size_t buf_cache_size;
 	struct vu_caps caps;    /* what we announce and enforce */
+	char caps_json[512];    /* caps as VERSION sends them (set at start) */
+	uint32_t caps_json_len;
 	uint32_t max_deferred;  /* commands queued during a DMA wait */
 	uint32_t dma_timeout_ms;
 	uint32_t msg_timeout_ms;
@@ -214,6 +223,16 @@ int vu_conn_read_for(struct vu_sconn *c, struct vu_preq *q,
 /* Serve a connected socket on the calling thread until it closes (tests,
  * fuzzing, servers started with a pre-connected fd). Takes fd. */
 int vfio_user_server_serve_fd(int dev_id, int fd);
+/* Free the buffers kept from the last connection (device teardown). */
+void vu_dev_free_bufs(struct vu_sdev *d);
+/*
+ * The transport seam: serve one connection whose bytes come from
+ * io->recvmsg and whose messages go to io->send, on the calling thread,
+ * without a socket, a poll or another thread, until io->recvmsg reports
+ * the end of the stream (fuzzing). The device must be started.
+ */
+int vfio_user_server_serve_io(int dev_id, const struct vu_io_ops *io,
+		void *arg);
 
 /* vfio_user_server_cmd.c: commands from the client */
 void vu_cmd_handle(struct vu_sconn *c, struct vu_msg *msg);

@@ -107,12 +107,9 @@ vu_h_version(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
 
 	out->major = RTE_VFIO_USER_VERSION_MAJOR;
 	out->minor = RTE_MIN(in->minor, RTE_VFIO_USER_VERSION_MINOR);
-	r = vu_caps_format(&c->dev->caps, out->data,
-		RTE_MIN(c->tx_cap - sizeof(*out), (size_t)VU_JSON_MAX));
-	if (r < 0)
-		return r;
+	memcpy(out->data, c->dev->caps_json, c->dev->caps_json_len);
 	rep->payload = out;
-	rep->len = sizeof(*out) + (uint32_t)r;
+	rep->len = sizeof(*out) + c->dev->caps_json_len;
 	__atomic_store_n(&c->state, VU_CONN_READY, __ATOMIC_RELEASE);
 	rep->new_device = true;
 	VU_DLOG(c->dev->path, DEBUG, "client speaks %u.%u, max xfer %" PRIu64

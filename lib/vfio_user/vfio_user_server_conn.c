@@ -36,7 +36,8 @@ void
 vu_conn_set_broken(struct vu_sconn *c, int err)
 {
 	vu_pending_close(&c->pend, err);
-	shutdown(c->fd, SHUT_RDWR);
+	if (c->fd >= 0)
+		shutdown(c->fd, SHUT_RDWR);
 }
 
 static bool
@@ -53,8 +54,11 @@ vu_conn_send(struct vu_sconn *c, struct vfio_user_hdr *hdr,
 	int r;
 
 	pthread_mutex_lock(&c->tx_lock);
-	r = vu_send_msg(c->fd, hdr, iov, iovcnt, fds, nr_fds,
-		VU_SRV_SEND_TIMEOUT_MS);
+	if (c->io != NULL)
+		r = c->io->send(c->io_arg, hdr, iov, iovcnt, fds, nr_fds);
+	else
+		r = vu_send_msg(c->fd, hdr, iov, iovcnt, fds, nr_fds,
+			VU_SRV_SEND_TIMEOUT_MS);
 	pthread_mutex_unlock(&c->tx_lock);
 	if (r < 0) {
 		VU_DLOG(c->dev->path, ERR, "send %s: %s",
@@ -82,6 +86,32 @@ vu_conn_free_deferred(struct vu_sconn *c)
 	c->deferred_bytes = 0;
 }
 
+/* Keep c's large buffers for the device's next connection (d->lock). */
+static void
+vu_conn_keep_bufs_nolock(struct vu_sdev *d, struct vu_sconn *c)
+{
+	if (d->buf_cache[0] != NULL || c->rx.cap == 0 || c->spare == NULL ||
+			c->tx == NULL)
+		return;
+	d->buf_cache_size = c->rx.cap;
+	d->buf_cache[0] = vu_rx_take_buf(&c->rx);
+	d->buf_cache[1] = c->tx;
+	d->buf_cache[2] = c->spare;
+	c->tx = NULL;
+	c->spare = NULL;
+}
+
+void
+vu_dev_free_bufs(struct vu_sdev *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(d->buf_cache); i++) {
+		free(d->buf_cache[i]);
+		d->buf_cache[i] = NULL;
+	}
+}
+
 static void
 vu_conn_free(struct vu_sconn *c)
 {
@@ -97,10 +127,12 @@ vu_conn_free(struct vu_sconn *c)
 	free(c);
 }
 
+/* A connection object for fd (d->lock held). */
 static struct vu_sconn *
 vu_conn_new(struct vu_sdev *d, int fd)
 {
 	size_t max_msg = vfio_user_max_msg_size(d->caps.max_data_xfer_size);
+	uint8_t *rxbuf = NULL;
 	struct vu_sconn *c;
 
 	c = calloc(1, sizeof(*c));
@@ -110,13 +142,23 @@ vu_conn_new(struct vu_sdev *d, int fd)
 	c->fd = fd;
 	c->state = VU_CONN_NEW;
 	c->tx_cap = max_msg;
-	c->tx = malloc(max_msg);
-	c->spare = malloc(max_msg);
+	if (d->buf_cache[0] != NULL && d->buf_cache_size == max_msg) {
+		rxbuf = d->buf_cache[0];
+		c->tx = d->buf_cache[1];
+		c->spare = d->buf_cache[2];
+		memset(d->buf_cache, 0, sizeof(d->buf_cache));
+	} else {
+		vu_dev_free_bufs(d);
+		c->tx = malloc(max_msg);
+		c->spare = malloc(max_msg);
+	}
 	c->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	c->timer_fd = timerfd_create(CLOCK_MONOTONIC,
 		TFD_CLOEXEC | TFD_NONBLOCK);
 	if (c->tx == NULL || c->spare == NULL || c->kick_fd < 0 ||
-			c->timer_fd < 0 || vu_rx_init(&c->rx, max_msg) < 0) {
+			c->timer_fd < 0 ||
+			vu_rx_init_with(&c->rx, rxbuf, max_msg) < 0) {
+		free(rxbuf);
 		free(c->tx);
 		free(c->spare);
 		vu_close(&c->kick_fd);
@@ -234,6 +276,7 @@ vu_conn_teardown(struct vu_sdev *d, struct vu_sconn *c, int held)
 			__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) !=
 			VU_DEV_DYING)
 		vu_evloop_mod(&vu_evl_server, d->listen_fd, EPOLLIN);
+	vu_conn_keep_bufs_nolock(d, c);
 	pthread_cond_broadcast(&d->cond);
 	pthread_mutex_unlock(&d->lock);
 	vu_conn_free(c);
@@ -520,6 +563,7 @@ vu_conn_install(struct vu_sdev *d, int cfd)
 	__atomic_store_n(&d->conn, c, __ATOMIC_RELEASE);
 	if (vu_conn_watch(d, c) < 0) {
 		__atomic_store_n(&d->conn, NULL, __ATOMIC_RELEASE);
+		vu_conn_keep_bufs_nolock(d, c);
 		vu_conn_free(c);
 		return NULL;
 	}
@@ -917,9 +961,12 @@ rte_vfio_user_serve(int dev_id)
 	return r;
 }
 
-/* Tests and fuzzing: serve an already connected socket on this thread. */
-int
-vfio_user_server_serve_fd(int dev_id, int fd)
+/*
+ * Tests and fuzzing: serve one connection on this thread, an already
+ * connected socket (fd >= 0) or the transport seam (io).
+ */
+static int
+vu_serve_conn(int dev_id, int fd, const struct vu_io_ops *io, void *arg)
 {
 	struct vu_sdev *d = vu_dev_get(dev_id);
 	struct vu_sconn *c = NULL;
@@ -929,7 +976,8 @@ vfio_user_server_serve_fd(int dev_id, int fd)
 		vu_close(&fd);
 		return -EINVAL;
 	}
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+	if (fd >= 0 &&
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 		vu_close(&fd);
 		r = -EBADF;
 		goto out;
@@ -939,6 +987,10 @@ vfio_user_server_serve_fd(int dev_id, int fd)
 		c = vu_conn_new(d, fd);
 		if (c != NULL) {
 			c->refs = 1;
+			c->io = io;
+			c->io_arg = arg;
+			c->rx.io = io;
+			c->rx.io_arg = arg;
 			__atomic_store_n(&d->conn, c, __ATOMIC_RELEASE);
 		}
 	}
@@ -953,7 +1005,8 @@ vfio_user_server_serve_fd(int dev_id, int fd)
 	while (r >= 0) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+		/* the seam never blocks: its end of stream ends the loop */
+		if (fd >= 0 && poll(&pfd, 1, -1) < 0 && errno != EINTR)
 			break;
 		r = vu_conn_process(c);
 	}
@@ -964,4 +1017,18 @@ vfio_user_server_serve_fd(int dev_id, int fd)
 out:
 	vu_dev_put(d);
 	return r;
+}
+
+int
+vfio_user_server_serve_fd(int dev_id, int fd)
+{
+	return vu_serve_conn(dev_id, fd, NULL, NULL);
+}
+
+int
+vfio_user_server_serve_io(int dev_id, const struct vu_io_ops *io, void *arg)
+{
+	if (io == NULL || io->recvmsg == NULL || io->send == NULL)
+		return -EINVAL;
+	return vu_serve_conn(dev_id, -1, io, arg);
 }

@@ -18,8 +18,14 @@
 int
 vu_rx_init(struct vu_rx *rx, size_t max_msg)
 {
+	return vu_rx_init_with(rx, NULL, max_msg);
+}
+
+int
+vu_rx_init_with(struct vu_rx *rx, uint8_t *buf, size_t max_msg)
+{
 	memset(rx, 0, sizeof(*rx));
-	rx->buf = malloc(max_msg);
+	rx->buf = buf != NULL ? buf : malloc(max_msg);
 	if (rx->buf == NULL)
 		return -ENOMEM;
 	rx->cap = max_msg;
@@ -35,6 +41,16 @@ vu_rx_close_fds(struct vu_rx *rx)
 		vu_close(&rx->fds[i]);
 	rx->nr_fds = 0;
 	rx->fds_trunc = false;
+}
+
+uint8_t *
+vu_rx_take_buf(struct vu_rx *rx)
+{
+	uint8_t *buf = rx->buf;
+
+	rx->buf = NULL;
+	vu_rx_free(rx);
+	return buf;
 }
 
 void
@@ -307,7 +323,19 @@ vu_rx_fill(int fd, struct vu_rx *rx, int timeout_ms, int64_t deadline)
 		iov.iov_base = rx->buf + rx->len;
 		iov.iov_len = vu_rx_want(rx);
 		memset(&mh, 0, sizeof(mh));
-		if (rx->no_fds) {
+		if (rx->io != NULL) {
+			mh.msg_iov = &iov;
+			mh.msg_iovlen = 1;
+			if (!rx->no_fds) {
+				mh.msg_control = ctl.buf;
+				mh.msg_controllen = sizeof(ctl.buf);
+			}
+			n = rx->io->recvmsg(rx->io_arg, &mh);
+			if (n < 0) {
+				errno = (int)-n;
+				n = -1;
+			}
+		} else if (rx->no_fds) {
 			n = recv(fd, iov.iov_base, iov.iov_len, flags);
 		} else {
 			mh.msg_iov = &iov;

@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 
 #include "vfio_user_msg.h"
@@ -34,6 +36,26 @@ struct vu_msg {
 	bool fd_error;             /* fds truncated (MSG_CTRUNC) */
 	unsigned int nr_fds;
 	int fds[VU_RX_MAX_FDS];    /* received fds; taken ones set to -1 */
+};
+
+/*
+ * A transport other than a socket, for tests and fuzzing (the transport
+ * seam): the dispatcher runs in-process without sockets or threads.
+ */
+struct vu_io_ops {
+	/*
+	 * Like recvmsg(2) on a non-blocking stream socket: fill mh's iovec
+	 * and, when mh has a control buffer, SCM_RIGHTS fds (the callee
+	 * closes fds that do not fit, as the kernel does, and sets
+	 * MSG_CTRUNC). Returns the bytes (> 0), 0 at the end of the stream,
+	 * or -errno (-EAGAIN: nothing yet).
+	 */
+	ssize_t (*recvmsg)(void *arg, struct msghdr *mh);
+	/* Take one whole message (header, payload pieces, fds the callee
+	 * does not own). Returns 0 or -errno. */
+	int (*send)(void *arg, const struct vfio_user_hdr *hdr,
+		const struct iovec *iov, int iovcnt, const int *fds,
+		unsigned int nr_fds);
 };
 
 struct vu_rx {
@@ -55,10 +77,17 @@ struct vu_rx {
 	 * the owner only while no message it may read can carry fds.
 	 */
 	bool no_fds;
+	/* NULL: recvmsg() on the fd; else the transport seam */
+	const struct vu_io_ops *io;
+	void *io_arg;
 };
 
 int vu_rx_init(struct vu_rx *rx, size_t max_msg);
+/* The same with a buffer of max_msg bytes to adopt (NULL: allocate). */
+int vu_rx_init_with(struct vu_rx *rx, uint8_t *buf, size_t max_msg);
 void vu_rx_free(struct vu_rx *rx);
+/* vu_rx_free(), but hand the buffer (of rx->cap bytes) to the caller. */
+uint8_t *vu_rx_take_buf(struct vu_rx *rx);
 
 /*
  * Get the next message from fd into msg.
