@@ -16,6 +16,7 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
@@ -217,8 +218,12 @@ setup_memory(struct dma_ctx *ctx)
 
 	ctx->half = RTE_ALIGN_CEIL(ctx->size, PAGE_SZ);
 	ctx->map_size = 2 * ctx->half;
-	ctx->memfd = memfd_create(PRGNAME, MFD_CLOEXEC);
-	if (ctx->memfd < 0 || ftruncate(ctx->memfd, ctx->map_size) < 0) {
+	/* sealed against resizing, as QEMU's memory-backend-memfd: the
+	 * server may then use the memory without guarding its accesses */
+	ctx->memfd = memfd_create(PRGNAME, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (ctx->memfd < 0 || ftruncate(ctx->memfd, ctx->map_size) < 0 ||
+			fcntl(ctx->memfd, F_ADD_SEALS,
+				F_SEAL_SHRINK | F_SEAL_GROW) < 0) {
 		r = -errno;
 		fail(ctx, "memfd", r);
 		return r;

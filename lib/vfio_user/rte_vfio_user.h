@@ -407,6 +407,14 @@ rte_vfio_user_get_mem_table(int dev_id,
  * the map is removed, which the library announces with lock_dp(1).
  * Safe to call from any thread.
  *
+ * Accesses through the pointer are the application's own: if the client's
+ * fd is not sealed against shrinking (F_SEAL_SHRINK) and the client
+ * truncates the file, an access to the pages that went away raises SIGBUS
+ * in this process. Against clients that may do so, set
+ * RTE_VFIO_USER_LIMIT_F_REQUIRE_SEALED (only sealed fds are mapped), or
+ * use rte_vfio_user_dma_read()/_write(), whose copies through unsealed
+ * maps are fault-guarded and fail with -EFAULT.
+ *
  * @param dev_id
  *   Server device id.
  * @param iova

@@ -3,11 +3,13 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <rte_common.h>
@@ -175,22 +177,29 @@ vu_dma_find(struct vu_dma_table *t, uint64_t iova)
 }
 
 static int
-vu_dma_mmap(struct vu_dma_map *m, int fd, uint64_t offset)
+vu_dma_mmap(struct vu_dma_map *m, int fd, uint64_t offset,
+		bool require_sealed, const char **why)
 {
 	long pg = sysconf(_SC_PAGESIZE);
 	uint64_t delta = offset & (uint64_t)(pg - 1);
 	int mprot = PROT_READ;
 	struct stat st;
+	int seals;
 	void *p;
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (S_ISREG(st.st_mode) &&
 			!vu_range_ok(offset, m->size, (uint64_t)st.st_size)) {
-		VU_LOG(ERR, "DMA map [0x%" PRIx64 ", +0x%" PRIx64
-			") beyond its file (size 0x%" PRIx64 ")",
-			offset, m->size, (uint64_t)st.st_size);
+		*why = "the range is beyond the end of its file";
 		return -EINVAL;
+	}
+	seals = fcntl(fd, F_GET_SEALS);
+	m->guarded = seals < 0 || !(seals & F_SEAL_SHRINK);
+	if (m->guarded && require_sealed) {
+		*why = "fd not sealed against shrinking (F_SEAL_SHRINK) and "
+			"the device requires it";
+		return -EPERM;
 	}
 	if (m->prot & PROT_WRITE)
 		mprot |= PROT_WRITE;
@@ -208,19 +217,28 @@ vu_dma_mmap(struct vu_dma_map *m, int fd, uint64_t offset)
 
 int
 vu_dma_add(struct vu_dma_table *t, uint64_t iova, uint64_t size,
-		int fd, uint64_t offset, uint32_t prot)
+		int fd, uint64_t offset, uint32_t prot, uint32_t flags,
+		const char **why)
 {
 	struct vu_dma_map m = { .iova = iova, .size = size, .fd = fd,
 		.fd_offset = offset, .prot = prot };
 	uint32_t i;
 	int r;
 
-	if (size == 0 || iova + size < iova || (iova | size) % VU_PGSIZE) {
+	*why = NULL;
+	if (size == 0 || iova + size < iova) {
+		*why = "empty or wrapping range";
+		r = -EINVAL;
+		goto err;
+	}
+	if ((iova | size) % VU_PGSIZE) {
+		*why = "iova or size not a multiple of the 4 KiB page";
 		r = -EINVAL;
 		goto err;
 	}
 	if (fd >= 0) {
-		r = vu_dma_mmap(&m, fd, offset);
+		r = vu_dma_mmap(&m, fd, offset,
+			(flags & VU_DMA_F_REQUIRE_SEALED) != 0, why);
 		if (r < 0)
 			goto err;
 		/* the mapping keeps the memory; holding the fd too would let a
@@ -233,10 +251,12 @@ vu_dma_add(struct vu_dma_table *t, uint64_t iova, uint64_t size,
 	/* overlap with the map before or the map after */
 	if ((i > 0 && iova - t->maps[i - 1].iova < t->maps[i - 1].size) ||
 			(i < t->nr && t->maps[i].iova < iova + size)) {
+		*why = "overlaps a map";
 		r = -EEXIST;
 		goto err_unlock;
 	}
 	if (t->nr >= t->max) {
+		*why = "max_dma_maps reached";
 		r = -ENOSPC;
 		goto err_unlock;
 	}
@@ -347,25 +367,103 @@ vu_dma_translate(struct vu_dma_table *t, uint64_t iova, uint64_t *len,
 	return va;
 }
 
+/*
+ * A copy that cannot kill the process: through the kernel, which reports
+ * pages that went away (a truncated file) as EFAULT instead of raising
+ * SIGBUS. process_vm_readv/writev() on ourselves first (about 0.4 us per
+ * call); where a seccomp profile refuses them, /proc/self/mem. Returns 0
+ * or -EFAULT.
+ */
+static int vu_dma_memfd = -1;         /* /proc/self/mem, opened once */
+static int vu_dma_guard_mode;         /* 0: process_vm, 1: /proc, 2: none */
+
+static int
+vu_dma_copy_guarded(void *dst, const void *src, size_t n, bool to_map)
+{
+	struct iovec l, r;
+	ssize_t k;
+	int mode = __atomic_load_n(&vu_dma_guard_mode, __ATOMIC_RELAXED);
+
+	if (mode == 0) {
+		l.iov_base = to_map ? (void *)(uintptr_t)src : dst;
+		l.iov_len = n;
+		r.iov_base = to_map ? dst : (void *)(uintptr_t)src;
+		r.iov_len = n;
+		k = to_map ? process_vm_writev(getpid(), &l, 1, &r, 1, 0) :
+			process_vm_readv(getpid(), &l, 1, &r, 1, 0);
+		if (k == (ssize_t)n)
+			return 0;
+		if (k >= 0 || errno == EFAULT)
+			return -EFAULT;
+		/* ENOSYS, EPERM: refused by a seccomp profile */
+		VU_LOG(NOTICE, "process_vm_%s: %s; guarded DMA copies use "
+			"/proc/self/mem", to_map ? "writev" : "readv",
+			strerror(errno));
+		mode = 1;
+		__atomic_store_n(&vu_dma_guard_mode, 1, __ATOMIC_RELAXED);
+	}
+	if (mode == 1) {
+		int fd = __atomic_load_n(&vu_dma_memfd, __ATOMIC_ACQUIRE);
+
+		if (fd < 0) {
+			int nfd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+			int expect = -1;
+
+			if (nfd >= 0 && !__atomic_compare_exchange_n(
+					&vu_dma_memfd, &expect, nfd, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				close(nfd);
+				nfd = expect;
+			}
+			fd = nfd;
+		}
+		if (fd >= 0) {
+			k = to_map ? pwrite(fd, src, n, (off_t)(uintptr_t)dst) :
+				pread(fd, dst, n, (off_t)(uintptr_t)src);
+			if (k == (ssize_t)n)
+				return 0;
+			if (k >= 0 || errno == EIO || errno == EFAULT)
+				return -EFAULT;
+		}
+		VU_LOG(WARNING, "no fault-guarded copy available (%s): DMA "
+			"through maps not sealed against shrinking is not "
+			"protected; use RTE_VFIO_USER_LIMIT_F_REQUIRE_SEALED",
+			strerror(errno));
+		__atomic_store_n(&vu_dma_guard_mode, 2, __ATOMIC_RELAXED);
+	}
+	memcpy(dst, src, n);
+	return 0;
+}
+
 int64_t
 vu_dma_access(struct vu_dma_table *t, uint64_t iova, uint8_t *buf,
-		uint64_t len, bool write, bool *by_msg)
+		uint64_t len, bool write, bool *by_msg, bool *faulted)
 {
 	uint32_t prot = write ? PROT_WRITE : PROT_READ;
-	const struct vu_dma_map *m;
+	struct vu_dma_map *m;
 	int64_t n = -EFAULT;
 
+	*faulted = false;
 	rte_rwlock_read_lock(&t->lock);
-	m = vu_dma_find(t, iova);
+	m = (struct vu_dma_map *)(uintptr_t)vu_dma_find(t, iova);
 	if (m != NULL && (m->prot & prot) == prot) {
 		uint64_t off = iova - m->iova;
 
 		n = (int64_t)RTE_MIN(len, m->size - off);
 		*by_msg = m->vaddr == NULL;
-		if (m->vaddr != NULL && write)
+		if (m->vaddr != NULL && m->guarded) {
+			if (vu_dma_copy_guarded(write ? m->vaddr + off : buf,
+					write ? buf : m->vaddr + off,
+					(size_t)n, write) < 0) {
+				n = -EFAULT;
+				*faulted = !__atomic_exchange_n(&m->faulted,
+					true, __ATOMIC_RELAXED);
+			}
+		} else if (m->vaddr != NULL && write) {
 			memcpy(m->vaddr + off, buf, n);
-		else if (m->vaddr != NULL)
+		} else if (m->vaddr != NULL) {
 			memcpy(buf, m->vaddr + off, n);
+		}
 	}
 	rte_rwlock_read_unlock(&t->lock);
 	return n;

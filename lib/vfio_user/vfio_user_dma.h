@@ -22,6 +22,13 @@ struct vu_dma_map {
 	uint64_t fd_offset;
 	uint32_t prot;      /* PROT_READ / PROT_WRITE */
 	int fd;
+	/*
+	 * The fd was not sealed against shrinking (F_SEAL_SHRINK): the client
+	 * may truncate it and leave pages behind vaddr that fault (SIGBUS).
+	 * The library's own copies through such a map are fault-guarded.
+	 */
+	bool guarded;
+	bool faulted;       /* a guarded copy faulted (logged once; atomic) */
 };
 
 /* The part of a map a translation reads, kept beside the index. */
@@ -65,9 +72,17 @@ void vu_dma_init(struct vu_dma_table *t, uint32_t max);
 void vu_dma_fini(struct vu_dma_table *t);
 /* Rebuild the lookup index if the table changed (any thread). */
 void vu_dma_reindex(struct vu_dma_table *t);
-/* Takes ownership of fd (closed on failure too). */
+/* vu_dma_add() flags */
+#define VU_DMA_F_REQUIRE_SEALED (1u << 0) /* refuse unsealed fds: -EPERM */
+
+/*
+ * Add a map; with an fd, mmap it (checked against the file's size and
+ * its seals). Takes ownership of fd (closed on failure too). *why gets a
+ * static string saying why a map was refused, or NULL.
+ */
 int vu_dma_add(struct vu_dma_table *t, uint64_t iova, uint64_t size,
-		int fd, uint64_t offset, uint32_t prot);
+		int fd, uint64_t offset, uint32_t prot, uint32_t flags,
+		const char **why);
 int vu_dma_remove(struct vu_dma_table *t, uint64_t iova, uint64_t size);
 void vu_dma_remove_all(struct vu_dma_table *t);
 void *vu_dma_translate(struct vu_dma_table *t, uint64_t iova, uint64_t *len,
@@ -76,10 +91,12 @@ void *vu_dma_translate(struct vu_dma_table *t, uint64_t iova, uint64_t *len,
  * Copy between buf and the map holding iova, under the read lock so an
  * unmap cannot pull the mapping away mid-copy. Returns the bytes covered by
  * that map (at most len); *by_msg is set when the map has no fd and the
- * caller must use DMA messages for them. -EFAULT: no map or no permission.
+ * caller must use DMA messages for them. -EFAULT: no map, no permission,
+ * or (guarded maps) pages the client truncated away; *faulted is then set
+ * the first time for that map (to log it once).
  */
 int64_t vu_dma_access(struct vu_dma_table *t, uint64_t iova, uint8_t *buf,
-		uint64_t len, bool write, bool *by_msg);
+		uint64_t len, bool write, bool *by_msg, bool *faulted);
 int vu_dma_copy_table(struct vu_dma_table *t,
 		struct rte_vfio_user_mtb_entry *e, uint32_t max);
 

@@ -123,6 +123,7 @@ vu_h_dma_map(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
 {
 	const struct vfio_user_dma_map *in = (const void *)msg->payload;
 	uint32_t known = VFIO_USER_DMA_MAP_F_READ | VFIO_USER_DMA_MAP_F_WRITE;
+	const char *why = NULL;
 	uint32_t prot = 0;
 	int fd, r;
 
@@ -139,11 +140,14 @@ vu_h_dma_map(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
 		prot |= PROT_WRITE;
 	fd = vu_msg_take_fd(msg, 0);
 	r = vu_dma_add(&c->dev->dma, in->addr, in->size, fd, in->offset,
-		prot);
+		prot, (c->dev->limit_flags &
+			RTE_VFIO_USER_LIMIT_F_REQUIRE_SEALED) ?
+			VU_DMA_F_REQUIRE_SEALED : 0, &why);
 	if (r < 0)
 		VU_DLOG(c->dev->path, ERR, "DMA_MAP [0x%" PRIx64 ", +0x%" PRIx64
 			") offset 0x%" PRIx64 " fd %s: %s", in->addr, in->size,
-			in->offset, fd >= 0 ? "yes" : "no", strerror(-r));
+			in->offset, fd >= 0 ? "yes" : "no",
+			why != NULL ? why : strerror(-r));
 	return r;
 }
 

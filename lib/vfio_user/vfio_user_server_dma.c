@@ -129,14 +129,22 @@ vu_dma_rw(int dev_id, uint64_t iova, uint8_t *buf, size_t len, bool write)
 		goto out;
 	}
 	while (len > 0) {
-		bool by_msg = false;
+		bool by_msg = false, faulted;
 		int64_t n;
 
-		n = vu_dma_access(&d->dma, iova, buf, len, write, &by_msg);
+		n = vu_dma_access(&d->dma, iova, buf, len, write, &by_msg,
+			&faulted);
 		if (n < 0) {
 			r = (int)n;
-			VU_DLOG(d->path, DEBUG, "dma_%s at 0x%" PRIx64 ": %s",
-				write ? "write" : "read", iova, strerror(-r));
+			if (faulted)
+				VU_DLOG(d->path, ERR, "dma_%s at 0x%" PRIx64
+					": the client's memory is gone (its "
+					"file was truncated after DMA_MAP)",
+					write ? "write" : "read", iova);
+			else
+				VU_DLOG(d->path, DEBUG, "dma_%s at 0x%" PRIx64
+					": %s", write ? "write" : "read", iova,
+					strerror(-r));
 			break;
 		}
 		if (by_msg) {
