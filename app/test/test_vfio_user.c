@@ -1687,7 +1687,7 @@ test_region_mmap(void)
 
 struct reader_job {
 	int dev;
-	volatile bool stop;
+	bool stop;      /* atomic */
 	unsigned int reads;
 	int err;
 };
@@ -1698,7 +1698,7 @@ reader_run(void *arg)
 	struct reader_job *j = arg;
 	uint32_t v;
 
-	while (!j->stop && j->err == 0) {
+	while (!__atomic_load_n(&j->stop, __ATOMIC_ACQUIRE) && j->err == 0) {
 		j->err = rte_vfio_user_region_read(j->dev,
 			VFIO_PCI_BAR0_REGION_INDEX, 0, sizeof(v), &v);
 		j->reads++;
@@ -1734,7 +1734,7 @@ test_region_fd_concurrent(void)
 			close(fd);
 		}
 	}
-	j.stop = true;
+	__atomic_store_n(&j.stop, true, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 	TEST_ASSERT_SUCCESS(r, "region info %u failed: %s", i, strerror(-r));
 	TEST_ASSERT_SUCCESS(j.err, "concurrent region read failed: %s",

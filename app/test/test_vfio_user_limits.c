@@ -338,11 +338,9 @@ test_stalled_dma(void)
 	struct vfio_user_dma_map m = { .argsz = sizeof(m),
 		.flags = VFIO_USER_DMA_MAP_F_READ | VFIO_USER_DMA_MAP_F_WRITE,
 		.addr = L_IOVA, .size = 4096 };
-	struct {
-		struct vfio_user_region_access a;
-		uint32_t v;
-	} __rte_packed w = { .a = { .offset = R_DB, .region = 0,
-		.count = 4 }, .v = 1 };
+	struct vfio_user_region_access a = { .offset = R_DB, .region = 0,
+		.count = 4 };
+	uint8_t w[sizeof(a) + 4] = { 0 };
 	struct l_prober pr = { .path = l_devs[1].path, .ms = -1 };
 	struct vfio_user_hdr h;
 	uint8_t buf[256];
@@ -359,10 +357,12 @@ test_stalled_dma(void)
 	TEST_ASSERT(r == 0 && !(h.flags & VFIO_USER_F_ERROR),
 		"fd-less DMA_MAP: %d flags 0x%x", r, h.flags);
 	__atomic_store_n(&d->db_ret, 1, __ATOMIC_SEQ_CST);
+	memcpy(w, &a, sizeof(a));
+	w[sizeof(a)] = 1;
 	t0 = tvu_now_ms();
 	pthread_create(&t, NULL, l_prober_run, &pr);
 	/* the doorbell: the device asks us for DMA_READ; we never answer */
-	r = l_send(s, VFIO_USER_REGION_WRITE, &w, sizeof(w), NULL);
+	r = l_send(s, VFIO_USER_REGION_WRITE, w, sizeof(w), NULL);
 	TEST_ASSERT_SUCCESS(r, "doorbell");
 	closed = l_wait_closed(s, L_LIMIT_MS + L_SLACK_MS);
 	pthread_join(t, NULL);

@@ -7,9 +7,12 @@
 #               indirect leak (run-valgrind.sh, on the main build)
 #   fuzz        each libFuzzer harness for FUZZ_SECONDS (default 60), one
 #               after the other (run-fuzz.sh)
+#   tsan        fast-tests built with ThreadSanitizer (clang): no data race,
+#               lock inversion or thread leak reported (run-tsan.sh)
 
 step --timeout 1200 sanitizers bash devtools/run-sanitizers.sh "$BUILD-asan"
 step --timeout 600 valgrind bash devtools/run-valgrind.sh "$BUILD" \
 	vfio_user_autotest
 step --timeout 1200 fuzz bash devtools/run-fuzz.sh "${FUZZ_SECONDS:-60}" \
 	"$BUILD-fuzz"
+step --timeout 1200 tsan bash devtools/run-tsan.sh "$BUILD-tsan"

@@ -57,9 +57,11 @@ struct vu_evloop {
 	int wakefd;
 	bool started;
 	pthread_t tid;
-	/* periodic work while tick_pending (loop thread only) */
+	/* periodic work while tick_pending (both atomic: requested by any
+	 * thread, run by the loop) */
 	bool (*tick)(void);
 	bool tick_pending;
+	uint32_t nr_zombies;    /* entries on zombies (atomic; lock to write) */
 };
 
 #define VU_EVLOOP_INIT(n) { \
@@ -82,7 +84,8 @@ struct vu_evloop vu_evl_client = VU_EVLOOP_INIT("vfio_user-cli");
 bool
 vu_evloop_in_thread(struct vu_evloop *evl)
 {
-	return evl->started && pthread_equal(pthread_self(), evl->tid);
+	return __atomic_load_n(&evl->started, __ATOMIC_ACQUIRE) &&
+		pthread_equal(pthread_self(), evl->tid);
 }
 
 static void
@@ -96,6 +99,8 @@ vu_evloop_reap_nolock(struct vu_evloop *evl)
 				__atomic_load_n(&e->waiters, __ATOMIC_SEQ_CST) > 0)
 			continue;
 		LIST_REMOVE(e, next);
+		__atomic_store_n(&evl->nr_zombies, evl->nr_zombies - 1,
+			__ATOMIC_RELEASE);
 		free(e);
 	}
 }
@@ -109,17 +114,29 @@ vu_evloop_run(void *arg)
 	int n, i;
 
 	for (;;) {
-		n = epoll_wait(evl->epfd, ev, RTE_DIM(ev),
-			evl->tick_pending ? 1 : -1);
-		if (evl->tick_pending) {
+		bool ticking = __atomic_load_n(&evl->tick_pending,
+			__ATOMIC_ACQUIRE);
+
+		n = epoll_wait(evl->epfd, ev, RTE_DIM(ev), ticking ? 1 : -1);
+		if (ticking || __atomic_load_n(&evl->tick_pending,
+				__ATOMIC_ACQUIRE)) {
 			struct timespec now;
 			int64_t ms;
 
 			clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
 			ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 			if (n == 0 || ms != last_tick) {
+				bool (*tick)(void) = __atomic_load_n(&evl->tick,
+					__ATOMIC_ACQUIRE);
+
 				last_tick = ms;
-				evl->tick_pending = evl->tick();
+				/* cleared first: a request made during the
+				 * tick is not lost */
+				__atomic_store_n(&evl->tick_pending, false,
+					__ATOMIC_SEQ_CST);
+				if (tick != NULL && tick())
+					__atomic_store_n(&evl->tick_pending,
+						true, __ATOMIC_RELEASE);
 			}
 		}
 		if (n < 0) {
@@ -150,7 +167,7 @@ vu_evloop_run(void *arg)
 		}
 		/* entries deleted during this batch may still have had events
 		 * in ev[]: free them only now */
-		if (!LIST_EMPTY(&evl->zombies)) {
+		if (__atomic_load_n(&evl->nr_zombies, __ATOMIC_ACQUIRE) > 0) {
 			pthread_mutex_lock(&evl->lock);
 			vu_evloop_reap_nolock(evl);
 			/* vu_evloop_quiesce() may wait for this */
@@ -188,7 +205,7 @@ vu_evloop_start_nolock(struct vu_evloop *evl)
 		VU_LOG(ERR, "cannot create control thread: %s", strerror(-r));
 		goto err;
 	}
-	evl->started = true;
+	__atomic_store_n(&evl->started, true, __ATOMIC_RELEASE);
 	return 0;
 err:
 	vu_close(&evl->wakefd);
@@ -275,6 +292,8 @@ vu_evloop_del(struct vu_evloop *evl, int fd)
 	__atomic_store_n(&e->dead, true, __ATOMIC_SEQ_CST);
 	LIST_REMOVE(e, next);
 	LIST_INSERT_HEAD(&evl->zombies, e, next);
+	__atomic_store_n(&evl->nr_zombies, evl->nr_zombies + 1,
+		__ATOMIC_RELEASE);
 	/* wait for a running callback, unless it is ours */
 	if (!vu_evloop_in_thread(evl)) {
 		__atomic_add_fetch(&e->waiters, 1, __ATOMIC_SEQ_CST);
@@ -291,17 +310,22 @@ vu_evloop_del(struct vu_evloop *evl, int fd)
 void
 vu_evloop_set_tick(struct vu_evloop *evl, bool (*tick)(void))
 {
-	pthread_mutex_lock(&evl->lock);
-	evl->tick = tick;
-	pthread_mutex_unlock(&evl->lock);
+	__atomic_store_n(&evl->tick, tick, __ATOMIC_RELEASE);
 }
 
 void
 vu_evloop_tick_request(struct vu_evloop *evl)
 {
-	/* called from the loop's own thread, which reads the flag next */
-	if (evl->tick != NULL)
-		evl->tick_pending = true;
+	uint64_t one = 1;
+
+	if (__atomic_load_n(&evl->tick, __ATOMIC_ACQUIRE) == NULL)
+		return;
+	__atomic_store_n(&evl->tick_pending, true, __ATOMIC_SEQ_CST);
+	/* the loop may sleep in epoll_wait() with no timeout: wake it */
+	if (__atomic_load_n(&evl->started, __ATOMIC_ACQUIRE) &&
+			!vu_evloop_in_thread(evl) &&
+			write(evl->wakefd, &one, sizeof(one)) < 0)
+		VU_LOG(DEBUG, "wake write");
 }
 
 void

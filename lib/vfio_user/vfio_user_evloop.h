@@ -31,7 +31,7 @@ bool vu_evloop_in_thread(struct vu_evloop *evl);
  * no allocation of an input outlives it. */
 void vu_evloop_quiesce(struct vu_evloop *evl);
 /* Run tick() about every millisecond while it returns true, once asked by
- * vu_evloop_tick_request() from the loop's thread. */
+ * vu_evloop_tick_request() (any thread). */
 void vu_evloop_set_tick(struct vu_evloop *evl, bool (*tick)(void));
 void vu_evloop_tick_request(struct vu_evloop *evl);
 

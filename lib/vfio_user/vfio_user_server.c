@@ -62,6 +62,8 @@ static pthread_mutex_t vu_srv_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t vu_srv_cond = PTHREAD_COND_INITIALIZER;
 struct vu_sdev *vu_sdevs[RTE_VFIO_USER_MAX_DEVICES];
 static int vu_srv_refs[RTE_VFIO_USER_MAX_DEVICES];
+/* unregister waits for vu_srv_refs[id] to drop (atomic) */
+static bool vu_srv_waiting[RTE_VFIO_USER_MAX_DEVICES];
 
 /* The device whose callback this thread runs, -1 if none. */
 static __thread int vu_tls_serving = -1;
@@ -87,21 +89,22 @@ vu_set_serving_dev(int dev_id)
  * can be taken before the slot is looked at. All seq_cst: a getter counts
  * itself, then loads the state; unregister stores DYING, then waits for
  * the count to drop. Either unregister waits for the getter, or the getter
- * sees DYING (or, later, NULL) and lets go.
+ * sees DYING (or, later, NULL) and lets go. A putter decrements, then
+ * loads vu_srv_waiting[id]; unregister stores it, then loads the count
+ * (under vu_srv_lock, which the putter's wake-up takes): either it sees
+ * the count at zero or the putter sees it waiting and wakes it.
  */
 static void
 vu_dev_put_id(int id)
 {
-	if (__atomic_sub_fetch(&vu_srv_refs[id], 1, __ATOMIC_SEQ_CST) == 0) {
-		struct vu_sdev *d = __atomic_load_n(&vu_sdevs[id],
-			__ATOMIC_SEQ_CST);
-
-		if (d == NULL || __atomic_load_n(&d->state,
-				__ATOMIC_SEQ_CST) == VU_DEV_DYING) {
-			pthread_mutex_lock(&vu_srv_lock);
-			pthread_cond_broadcast(&vu_srv_cond);
-			pthread_mutex_unlock(&vu_srv_lock);
-		}
+	/* never look at the device once our count is gone: unregister may
+	 * free it at once; whether it waits is in static memory */
+	if (__atomic_sub_fetch(&vu_srv_refs[id], 1, __ATOMIC_SEQ_CST) == 0 &&
+			__atomic_load_n(&vu_srv_waiting[id],
+				__ATOMIC_SEQ_CST)) {
+		pthread_mutex_lock(&vu_srv_lock);
+		pthread_cond_broadcast(&vu_srv_cond);
+		pthread_mutex_unlock(&vu_srv_lock);
 	}
 }
 
@@ -309,6 +312,7 @@ rte_vfio_user_unregister(const char *sock_addr)
 		vu_conn_set_broken(c, -ESHUTDOWN);
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_lock(&vu_srv_lock);
+	__atomic_store_n(&vu_srv_waiting[d->id], true, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&vu_srv_refs[d->id], __ATOMIC_SEQ_CST) > 0)
 		pthread_cond_wait(&vu_srv_cond, &vu_srv_lock);
 	pthread_mutex_unlock(&vu_srv_lock);
@@ -327,6 +331,7 @@ rte_vfio_user_unregister(const char *sock_addr)
 	__atomic_store_n(&vu_sdevs[d->id], NULL, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&vu_srv_refs[d->id], __ATOMIC_SEQ_CST) > 0)
 		pthread_cond_wait(&vu_srv_cond, &vu_srv_lock);
+	__atomic_store_n(&vu_srv_waiting[d->id], false, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&vu_srv_lock);
 
 	vu_irqs_release(d);

@@ -437,13 +437,13 @@ vu_conn_process(struct vu_sconn *c)
 
 /*
  * After a DMA call read the socket: hand what it left (commands, buffered
- * bytes, a control thread that backed off) to the serving context.
+ * bytes: work, looked at while it still held the reader role; a control
+ * thread that backed off) to the serving context.
  */
 static void
-vu_conn_handoff(struct vu_sconn *c)
+vu_conn_handoff(struct vu_sconn *c, bool work)
 {
 	uint64_t one = 1;
-	bool work = !TAILQ_EMPTY(&c->deferred) || c->rx.len > 0;
 
 	if (__atomic_exchange_n(&c->ctl_parked, false, __ATOMIC_SEQ_CST)) {
 		vu_evloop_mod(&vu_evl_server, c->fd, EPOLLIN);
@@ -513,8 +513,10 @@ vu_conn_read_for(struct vu_sconn *c, struct vu_preq *q, int64_t deadline_ms)
 		vu_rx_consume(&c->rx, &msg);
 	}
 	if (!inline_read) {
+		bool left = !TAILQ_EMPTY(&c->deferred) || c->rx.len > 0;
+
 		vu_pending_unlead(&c->pend);
-		vu_conn_handoff(c);
+		vu_conn_handoff(c, left);
 	}
 	return r;
 }
