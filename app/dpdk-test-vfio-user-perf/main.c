@@ -63,7 +63,8 @@ usage(const char *prog)
 		"  --cores A,B      client-side CPU A, server-side CPU B\n"
 		"                   (default: the first two CPUs we may run on)\n"
 		"  --bench LIST     comma-separated subset of\n"
-		"                   region,maps,dma,irq,attach,scaling (default: all)\n"
+		"                   region,maps,dma,irq,attach,scaling,doorbell\n"
+		"                   (default: all)\n"
 		"  --no-floor       skip the round-trip floors (to profile the library)\n"
 		"  --ctl-cpu N      put the library's control thread on CPU N\n"
 		"                   (default: the server's CPU, or the client's in poll_split)\n"
@@ -501,6 +502,10 @@ main(int argc, char **argv)
 	else if (want("irq") && bench_irq(&other) < 0)
 		failed = true;
 	if (want("attach") && bench_attach(&other) < 0)
+		failed = true;
+	if (want("doorbell") && perf.procs == 2)
+		perf_note("doorbell skipped with --procs 2: the device's handler DMAs and interrupts in this process; run --procs 1");
+	else if (want("doorbell") && bench_doorbell(&other) < 0)
 		failed = true;
 	if (want("scaling") && bench_scaling(&other) < 0)
 		failed = true;

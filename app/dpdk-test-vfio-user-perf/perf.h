@@ -151,5 +151,6 @@ int bench_maps(const struct perf_place *pl);
 int bench_dma(const struct perf_place *pl);
 int bench_irq(const struct perf_place *pl);
 int bench_attach(const struct perf_place *pl);
+int bench_doorbell(const struct perf_place *pl);
 
 #endif /* _VFIO_USER_PERF_H_ */
