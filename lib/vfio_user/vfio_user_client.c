@@ -202,7 +202,7 @@ vu_cli_free(struct vu_client *c)
 	vu_rx_free(&c->rx);
 	vu_close(&c->fd);
 	vu_close(&c->disc_fd);
-	free(c->maps);
+	vu_dma_fini(&c->dma);
 	pthread_mutex_destroy(&c->tx_lock);
 	pthread_mutex_destroy(&c->lock);
 	vu_pending_fini(&c->pend);
@@ -226,7 +226,7 @@ rte_vfio_user_attach_dev(const char *sock_addr)
 	pthread_mutex_init(&c->tx_lock, NULL);
 	pthread_mutex_init(&c->lock, NULL);
 	vu_pending_init(&c->pend);
-	rte_rwlock_init(&c->map_lock);
+	vu_dma_init(&c->dma, RTE_VUSER_MAX_DMA);
 	c->fd = -1;
 	c->disc_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->disc_fd < 0) {
@@ -549,8 +549,6 @@ vu_cli_map_one(struct vu_client *c, const struct rte_vfio_user_mem_reg *m,
 		.addr = m->gpa,
 		.size = m->size,
 	};
-	struct vu_cmap lm = { .iova = m->gpa, .size = m->size,
-		.vaddr = m->vaddr, .prot = m->protection };
 	struct iovec iov = { &req, sizeof(req) };
 	int r;
 
@@ -563,12 +561,13 @@ vu_cli_map_one(struct vu_client *c, const struct rte_vfio_user_mem_reg *m,
 	if (m->protection & PROT_WRITE)
 		req.flags |= VFIO_USER_DMA_MAP_F_WRITE;
 	/* known locally first: the server may use it before we see the reply */
-	r = vu_cmap_add(c, &lm);
+	r = m->vaddr == NULL ? 0 : vu_cmap_add(c, m->gpa, m->size, m->vaddr,
+		m->protection);
 	if (r < 0)
 		return r;
 	r = vu_call(c, VFIO_USER_DMA_MAP, &iov, 1, fd >= 0 ? &fd : NULL,
 		fd >= 0 ? 1 : 0, NULL, 0, NULL, NULL);
-	if (r < 0)
+	if (r < 0 && m->vaddr != NULL)
 		vu_cmap_del(c, m->gpa, m->size);
 	return r;
 }

@@ -52,7 +52,7 @@
  *   vu_cli_lock (registry) -> c->lock -> evloop lock
  *   c->pend.lock: innermost (nothing is taken under it)
  *   c->tx_lock: alone (no other lock is taken while holding it)
- *   c->map_lock: alone (read by the reader while serving, written by
+ *   c->dma's lock: alone (read by the reader while serving, written by
  *   dma_map/unmap callers)
  *
  * Object lifetime
@@ -77,6 +77,7 @@
 
 #include <rte_rwlock.h>
 
+#include "vfio_user_dma.h"
 #include "vfio_user_pending.h"
 #include "vfio_user_private.h"
 #include "vfio_user_sock.h"
@@ -89,14 +90,6 @@ struct vu_cwait {
 	uint32_t rlen;         /* reply payload length */
 	unsigned int max_fds;  /* fds the reply may carry */
 	int fd;                /* fd received with the reply */
-};
-
-/* Client memory the server may reach with DMA_READ / DMA_WRITE. */
-struct vu_cmap {
-	uint64_t iova;
-	uint64_t size;
-	uint8_t *vaddr;
-	uint32_t prot;
 };
 
 struct vu_client {
@@ -119,14 +112,14 @@ struct vu_client {
 	bool unwatched;           /* the tick took fd out of the loop */
 	uint32_t calls;           /* atomic: calls made, for the tick */
 	uint32_t tick_calls;      /* calls at the last tick */
-	rte_rwlock_t map_lock;    /* guards maps */
-	struct vu_cmap *maps;     /* sorted by iova */
-	uint32_t nr_maps;         /* also read without map_lock (a hint) */
-	uint32_t cap_maps;
+	/* memory the server may reach with DMA_READ / DMA_WRITE */
+	struct vu_dma_table dma;
+	uint32_t nr_maps;         /* maps in dma (atomic, a hint) */
 };
 
 /* vfio_user_client_io.c */
-int vu_cmap_add(struct vu_client *c, const struct vu_cmap *m);
+int vu_cmap_add(struct vu_client *c, uint64_t iova, uint64_t size,
+		void *vaddr, uint32_t prot);
 void vu_cmap_del(struct vu_client *c, uint64_t iova, uint64_t size);
 void vu_cmap_clear(struct vu_client *c);
 

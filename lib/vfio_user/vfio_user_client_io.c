@@ -32,87 +32,37 @@
 /* local DMA maps                                                      */
 /* ------------------------------------------------------------------ */
 
-static uint32_t
-vu_cmap_upper(const struct vu_client *c, uint64_t iova)
-{
-	uint32_t lo = 0, hi = c->nr_maps;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (c->maps[mid].iova <= iova)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
+/*
+ * The client's memory the server reaches by message lives in the same DMA
+ * table as a server device's maps (vfio_user_dma.c), as local maps;
+ * nr_maps counts them for the re-arm decision without the table's lock.
+ */
 int
-vu_cmap_add(struct vu_client *c, const struct vu_cmap *m)
+vu_cmap_add(struct vu_client *c, uint64_t iova, uint64_t size, void *vaddr,
+		uint32_t prot)
 {
-	uint32_t i;
-	int r = 0;
+	int r = vu_dma_add_local(&c->dma, iova, size, vaddr, prot);
 
-	rte_rwlock_write_lock(&c->map_lock);
-	i = vu_cmap_upper(c, m->iova);
-	if ((i > 0 && m->iova - c->maps[i - 1].iova < c->maps[i - 1].size) ||
-			(i < c->nr_maps && c->maps[i].iova < m->iova + m->size)) {
-		r = -EEXIST;
-		goto out;
-	}
-	if (c->nr_maps == c->cap_maps) {
-		uint32_t ncap = RTE_MAX(16u, c->cap_maps * 2);
-		struct vu_cmap *n;
-
-		if (ncap > RTE_VUSER_MAX_DMA + 1u) {
-			r = -ENOSPC;
-			goto out;
-		}
-		n = realloc(c->maps, ncap * sizeof(*n));
-		if (n == NULL) {
-			r = -ENOMEM;
-			goto out;
-		}
-		c->maps = n;
-		c->cap_maps = ncap;
-	}
-	memmove(&c->maps[i + 1], &c->maps[i], (c->nr_maps - i) * sizeof(*m));
-	c->maps[i] = *m;
-	__atomic_store_n(&c->nr_maps, c->nr_maps + 1, __ATOMIC_RELAXED);
-out:
-	rte_rwlock_write_unlock(&c->map_lock);
+	if (r == 0)
+		__atomic_add_fetch(&c->nr_maps, 1, __ATOMIC_RELAXED);
 	return r;
 }
 
 void
 vu_cmap_del(struct vu_client *c, uint64_t iova, uint64_t size)
 {
-	uint32_t i;
-
-	rte_rwlock_write_lock(&c->map_lock);
-	i = vu_cmap_upper(c, iova);
-	if (i > 0 && c->maps[i - 1].iova == iova &&
-			c->maps[i - 1].size == size) {
-		i--;
-		memmove(&c->maps[i], &c->maps[i + 1],
-			(c->nr_maps - i - 1) * sizeof(c->maps[0]));
-		__atomic_store_n(&c->nr_maps, c->nr_maps - 1,
-			__ATOMIC_RELAXED);
-	}
-	rte_rwlock_write_unlock(&c->map_lock);
+	if (vu_dma_remove(&c->dma, iova, size) == 0)
+		__atomic_sub_fetch(&c->nr_maps, 1, __ATOMIC_RELAXED);
 }
 
 void
 vu_cmap_clear(struct vu_client *c)
 {
-	rte_rwlock_write_lock(&c->map_lock);
+	vu_dma_remove_all(&c->dma);
 	__atomic_store_n(&c->nr_maps, 0, __ATOMIC_RELAXED);
-	rte_rwlock_write_unlock(&c->map_lock);
 }
 
-/* Has the application memory the server reaches by message? (a hint,
- * read without map_lock) */
+/* Has the application memory the server reaches by message? (a hint) */
 static bool
 vu_cli_has_msg_maps(const struct vu_client *c)
 {
@@ -124,25 +74,11 @@ static uint8_t *
 vu_cmap_find(struct vu_client *c, uint64_t iova, uint64_t len, uint32_t prot,
 		int *err)
 {
-	uint8_t *va = NULL;
-	uint32_t i;
+	uint64_t n = len;
+	uint8_t *va = vu_dma_translate(&c->dma, iova, &n, prot);
 
 	*err = -EFAULT;
-	rte_rwlock_read_lock(&c->map_lock);
-	i = vu_cmap_upper(c, iova);
-	if (i > 0) {
-		const struct vu_cmap *m = &c->maps[i - 1];
-		uint64_t off = iova - m->iova;
-
-		if (off < m->size && len <= m->size - off && m->vaddr != NULL) {
-			if ((m->prot & prot) != prot)
-				*err = -EPERM;
-			else
-				va = m->vaddr + off;
-		}
-	}
-	rte_rwlock_read_unlock(&c->map_lock);
-	return va;
+	return va != NULL && n == len ? va : NULL;
 }
 
 /* ------------------------------------------------------------------ */

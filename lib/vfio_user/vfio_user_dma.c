@@ -215,6 +215,58 @@ vu_dma_mmap(struct vu_dma_map *m, int fd, uint64_t offset,
 	return 0;
 }
 
+/* Insert m, sorted by iova, unless it overlaps a map or the table is
+ * full (the table's write lock taken here). */
+static int
+vu_dma_insert(struct vu_dma_table *t, const struct vu_dma_map *m,
+		const char **why)
+{
+	uint32_t i;
+	int r = 0;
+
+	rte_rwlock_write_lock(&t->lock);
+	i = vu_dma_upper(t, m->iova);
+	/* overlap with the map before or the map after */
+	if ((i > 0 && m->iova - t->maps[i - 1].iova < t->maps[i - 1].size) ||
+			(i < t->nr && t->maps[i].iova < m->iova + m->size)) {
+		*why = "overlaps a map";
+		r = -EEXIST;
+		goto out;
+	}
+	if (t->nr >= t->max) {
+		*why = "max_dma_maps reached";
+		r = -ENOSPC;
+		goto out;
+	}
+	if (t->nr == t->cap) {
+		uint32_t ncap = RTE_MIN(t->max, RTE_MAX(16u, t->cap * 2));
+		struct vu_dma_map *n = realloc(t->maps, ncap * sizeof(*n));
+		uint64_t *k;
+
+		if (n == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
+		t->maps = n;
+		k = realloc(t->keys, ncap * sizeof(*k));
+		if (k == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
+		t->keys = k;
+		t->cap = ncap;
+	}
+	memmove(&t->maps[i + 1], &t->maps[i], (t->nr - i) * sizeof(*m));
+	memmove(&t->keys[i + 1], &t->keys[i], (t->nr - i) * sizeof(uint64_t));
+	t->maps[i] = *m;
+	t->keys[i] = m->iova;
+	t->nr++;
+	t->evalid = false;
+out:
+	rte_rwlock_write_unlock(&t->lock);
+	return r;
+}
+
 int
 vu_dma_add(struct vu_dma_table *t, uint64_t iova, uint64_t size,
 		int fd, uint64_t offset, uint32_t prot, uint32_t flags,
@@ -222,7 +274,6 @@ vu_dma_add(struct vu_dma_table *t, uint64_t iova, uint64_t size,
 {
 	struct vu_dma_map m = { .iova = iova, .size = size, .fd = fd,
 		.fd_offset = offset, .prot = prot };
-	uint32_t i;
 	int r;
 
 	*why = NULL;
@@ -246,52 +297,25 @@ vu_dma_add(struct vu_dma_table *t, uint64_t iova, uint64_t size,
 		vu_close(&m.fd);
 	}
 
-	rte_rwlock_write_lock(&t->lock);
-	i = vu_dma_upper(t, iova);
-	/* overlap with the map before or the map after */
-	if ((i > 0 && iova - t->maps[i - 1].iova < t->maps[i - 1].size) ||
-			(i < t->nr && t->maps[i].iova < iova + size)) {
-		*why = "overlaps a map";
-		r = -EEXIST;
-		goto err_unlock;
-	}
-	if (t->nr >= t->max) {
-		*why = "max_dma_maps reached";
-		r = -ENOSPC;
-		goto err_unlock;
-	}
-	if (t->nr == t->cap) {
-		uint32_t ncap = RTE_MIN(t->max, RTE_MAX(16u, t->cap * 2));
-		struct vu_dma_map *n = realloc(t->maps, ncap * sizeof(*n));
-		uint64_t *k;
-
-		if (n == NULL) {
-			r = -ENOMEM;
-			goto err_unlock;
-		}
-		t->maps = n;
-		k = realloc(t->keys, ncap * sizeof(*k));
-		if (k == NULL) {
-			r = -ENOMEM;
-			goto err_unlock;
-		}
-		t->keys = k;
-		t->cap = ncap;
-	}
-	memmove(&t->maps[i + 1], &t->maps[i], (t->nr - i) * sizeof(m));
-	memmove(&t->keys[i + 1], &t->keys[i], (t->nr - i) * sizeof(uint64_t));
-	t->maps[i] = m;
-	t->keys[i] = iova;
-	t->nr++;
-	t->evalid = false;
-	rte_rwlock_write_unlock(&t->lock);
-	return 0;
-
-err_unlock:
-	rte_rwlock_write_unlock(&t->lock);
+	r = vu_dma_insert(t, &m, why);
+	if (r == 0)
+		return 0;
 err:
 	vu_dma_release(&m);
 	return r;
+}
+
+int
+vu_dma_add_local(struct vu_dma_table *t, uint64_t iova, uint64_t size,
+		void *vaddr, uint32_t prot)
+{
+	struct vu_dma_map m = { .iova = iova, .size = size, .vaddr = vaddr,
+		.prot = prot, .fd = -1 };
+	const char *why;
+
+	if (size == 0 || iova + size < iova)
+		return -EINVAL;
+	return vu_dma_insert(t, &m, &why);
 }
 
 int

@@ -41,8 +41,10 @@ struct vu_dma_hot {
 
 /*
  * The table: an array sorted by iova, searched by bisection (O(log n)),
- * read-locked by translations from any thread, write-locked by the
- * control thread when the client maps or unmaps.
+ * read-locked by translations from any thread, write-locked when maps are
+ * added or removed. Both halves use it: a server device for the client's
+ * DMA maps (mmapped fds), a client device for the memory it serves the
+ * server's DMA messages from (vu_dma_add_local()).
  */
 struct vu_dma_table {
 	rte_rwlock_t lock;
@@ -83,6 +85,12 @@ void vu_dma_reindex(struct vu_dma_table *t);
 int vu_dma_add(struct vu_dma_table *t, uint64_t iova, uint64_t size,
 		int fd, uint64_t offset, uint32_t prot, uint32_t flags,
 		const char **why);
+/*
+ * Add a map of local memory at vaddr (the client's table: memory it serves
+ * the server's DMA_READ / DMA_WRITE from); nothing is mmapped or unmapped.
+ */
+int vu_dma_add_local(struct vu_dma_table *t, uint64_t iova, uint64_t size,
+		void *vaddr, uint32_t prot);
 int vu_dma_remove(struct vu_dma_table *t, uint64_t iova, uint64_t size);
 void vu_dma_remove_all(struct vu_dma_table *t);
 void *vu_dma_translate(struct vu_dma_table *t, uint64_t iova, uint64_t *len,
