@@ -32,6 +32,16 @@
 
 #define VU_CLI_MAX_ARGSZ (64u * 1024)
 
+/* Every -EINVAL of the client API logs why, with the function's name. */
+#define VU_CLI_EINVAL(why) vu_cli_einval(__func__, why)
+
+static int
+vu_cli_einval(const char *fn, const char *why)
+{
+	VU_LOG(ERR, "%s: %s", fn, why);
+	return -EINVAL;
+}
+
 static pthread_mutex_t vu_cli_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t vu_cli_cond = PTHREAD_COND_INITIALIZER;
 static struct vu_client *vu_clients[RTE_VFIO_USER_MAX_CLIENTS];
@@ -217,7 +227,7 @@ rte_vfio_user_attach_dev(const char *sock_addr)
 
 	if (sock_addr == NULL || sock_addr[0] == '\0' ||
 			strlen(sock_addr) >= sizeof(c->path))
-		return -EINVAL;
+		return VU_CLI_EINVAL("socket path NULL, empty or too long");
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return -ENOMEM;
@@ -291,13 +301,13 @@ rte_vfio_user_detach_dev(int dev_id)
 	struct vu_client *c;
 
 	if (dev_id < 0 || dev_id >= RTE_VFIO_USER_MAX_CLIENTS)
-		return -EINVAL;
+		return VU_CLI_EINVAL("device id out of range");
 	pthread_mutex_lock(&vu_cli_lock);
 	c = vu_clients[dev_id];
 	if (c == NULL || __atomic_load_n(&vu_cli_detaching[dev_id],
 			__ATOMIC_SEQ_CST)) {
 		pthread_mutex_unlock(&vu_cli_lock);
-		return -EINVAL;
+		return VU_CLI_EINVAL("no such client device");
 	}
 	__atomic_store_n(&vu_cli_detaching[dev_id], true, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&vu_cli_lock);
@@ -335,7 +345,7 @@ rte_vfio_user_set_timeout(int dev_id, uint32_t timeout_ms)
 	struct vu_client *c = vu_cli_get(dev_id);
 
 	if (c == NULL)
-		return -EINVAL;
+		return VU_CLI_EINVAL("no such client device");
 	/* the reader copies it to rx.block_ms as it takes the role */
 	__atomic_store_n(&c->timeout_ms, timeout_ms, __ATOMIC_RELAXED);
 	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
@@ -350,7 +360,7 @@ rte_vfio_user_set_busy_poll(int dev_id, bool enable)
 	struct vu_client *c = vu_cli_get(dev_id);
 
 	if (c == NULL)
-		return -EINVAL;
+		return VU_CLI_EINVAL("no such client device");
 	__atomic_store_n(&c->busy_poll, enable, __ATOMIC_RELAXED);
 	vu_cli_put(c);
 	return 0;
@@ -362,10 +372,10 @@ rte_vfio_user_get_caps(int dev_id, struct rte_vfio_user_caps *caps)
 	struct vu_client *c;
 
 	if (caps == NULL)
-		return -EINVAL;
+		return VU_CLI_EINVAL("invalid argument: caps == NULL");
 	c = vu_cli_get(dev_id);
 	if (c == NULL)
-		return -EINVAL;
+		return VU_CLI_EINVAL("no such client device");
 	caps->major = c->major;
 	caps->minor = c->minor;
 	caps->max_msg_fds = c->srv.max_msg_fds;
@@ -390,10 +400,10 @@ rte_vfio_user_get_dev_info(int dev_id, struct vfio_device_info *info)
 	int r;
 
 	if (info == NULL)
-		return -EINVAL;
+		return VU_CLI_EINVAL("invalid argument: info == NULL");
 	c = vu_cli_get(dev_id);
 	if (c == NULL)
-		return -EINVAL;
+		return VU_CLI_EINVAL("no such client device");
 	r = vu_call(c, VFIO_USER_DEVICE_GET_INFO, &iov, 1, NULL, 0, &riov, 1,
 		&rlen, NULL);
 	vu_cli_put(c);
@@ -453,7 +463,8 @@ rte_vfio_user_get_reg_info(int dev_id, struct vfio_region_info *info,
 	if (fd != NULL)
 		*fd = -1;
 	if (info == NULL || info->argsz < sizeof(req))
-		return -EINVAL;
+		return VU_CLI_EINVAL("info NULL or its argsz below the "
+			"struct");
 	argsz = RTE_MIN(info->argsz, VU_CLI_MAX_ARGSZ);
 	buf = malloc(argsz);
 	if (buf == NULL)
@@ -461,7 +472,7 @@ rte_vfio_user_get_reg_info(int dev_id, struct vfio_region_info *info,
 	c = vu_cli_get(dev_id);
 	if (c == NULL) {
 		free(buf);
-		return -EINVAL;
+		return VU_CLI_EINVAL("no such client device");
 	}
 	memset(&req, 0, sizeof(req));
 	req.argsz = argsz;
@@ -517,10 +528,10 @@ rte_vfio_user_get_irq_info(int dev_id, struct vfio_irq_info *info)
 	int r;
 
 	if (info == NULL)
-		return -EINVAL;
+		return VU_CLI_EINVAL("invalid argument: info == NULL");
 	c = vu_cli_get(dev_id);
 	if (c == NULL)
-		return -EINVAL;
+		return VU_CLI_EINVAL("no such client device");
 	req.index = info->index;
 	r = vu_call(c, VFIO_USER_DEVICE_GET_IRQ_INFO, &iov, 1, NULL, 0, &riov,
 		1, &rlen, NULL);
@@ -555,7 +566,9 @@ vu_cli_map_one(struct vu_client *c, const struct rte_vfio_user_mem_reg *m,
 	if (m->size == 0 || m->gpa + m->size < m->gpa ||
 			(m->protection & ~(uint32_t)(PROT_READ | PROT_WRITE)) ||
 			(fd < 0 && m->vaddr == NULL))
-		return -EINVAL;
+		return VU_CLI_EINVAL("a map of size 0, that wraps, with "
+			"unknown protection bits, or with neither an fd nor "
+			"vaddr");
 	if (m->protection & PROT_READ)
 		req.flags |= VFIO_USER_DMA_MAP_F_READ;
 	if (m->protection & PROT_WRITE)
@@ -581,20 +594,21 @@ rte_vfio_user_dma_map(int dev_id, struct rte_vfio_user_mem_reg *mem,
 	int r = 0;
 
 	if (mem == NULL || num == 0)
-		return -EINVAL;
+		return VU_CLI_EINVAL("invalid argument: mem == NULL || num == 0");
 	c = vu_cli_get(dev_id);
 	if (c == NULL)
-		return -EINVAL;
+		return VU_CLI_EINVAL("no such client device");
 	for (i = 0; i < num && r == 0; i++) {
 		int fd = -1;
 
 		if (mem[i].flags & ~(uint32_t)RTE_VUSER_MEM_MAPPABLE) {
-			r = -EINVAL;
+			r = VU_CLI_EINVAL("unknown map flags");
 			break;
 		}
 		if (mem[i].flags & RTE_VUSER_MEM_MAPPABLE) {
 			if (fds == NULL || fds[i] < 0) {
-				r = -EINVAL;
+				r = VU_CLI_EINVAL("RTE_VUSER_MEM_MAPPABLE "
+					"without an fd");
 				break;
 			}
 			fd = fds[i];
@@ -640,10 +654,10 @@ rte_vfio_user_dma_unmap(int dev_id, struct rte_vfio_user_mem_reg *mem,
 	int r = 0;
 
 	if (mem == NULL || num == 0)
-		return -EINVAL;
+		return VU_CLI_EINVAL("invalid argument: mem == NULL || num == 0");
 	c = vu_cli_get(dev_id);
 	if (c == NULL)
-		return -EINVAL;
+		return VU_CLI_EINVAL("no such client device");
 	for (i = 0; i < num && r == 0; i++)
 		r = vu_cli_unmap(c, 0, mem[i].gpa, mem[i].size);
 	vu_cli_put(c);
@@ -657,7 +671,7 @@ rte_vfio_user_dma_unmap_all(int dev_id)
 	int r;
 
 	if (c == NULL)
-		return -EINVAL;
+		return VU_CLI_EINVAL("no such client device");
 	r = vu_cli_unmap(c, VFIO_USER_DMA_UNMAP_F_ALL, 0, 0);
 	vu_cli_put(c);
 	return r;
@@ -724,17 +738,18 @@ rte_vfio_user_set_irqs(int dev_id, struct vfio_irq_set *set)
 	int r;
 
 	if (set == NULL || set->count > VU_MAX_IRQ_VECTORS)
-		return -EINVAL;
+		return VU_CLI_EINVAL("set NULL or count above the most "
+			"vectors");
 	if (set->flags & VFIO_IRQ_SET_DATA_BOOL)
 		data = set->count;
 	else if (set->flags & VFIO_IRQ_SET_DATA_EVENTFD)
 		need += set->count * sizeof(int);
 	need += data;
 	if (set->argsz < need)
-		return -EINVAL;
+		return VU_CLI_EINVAL("invalid argument: set->argsz < need");
 	c = vu_cli_get(dev_id);
 	if (c == NULL)
-		return -EINVAL;
+		return VU_CLI_EINVAL("no such client device");
 	if (set->flags & VFIO_IRQ_SET_DATA_EVENTFD)
 		r = vu_cli_irq_eventfds(c, set);
 	else
@@ -771,12 +786,12 @@ vu_cli_region_rw(int dev_id, uint32_t idx, uint64_t offset, uint32_t size,
 	int r = 0;
 
 	if (data == NULL && size > 0)
-		return -EINVAL;
+		return VU_CLI_EINVAL("invalid argument: data == NULL && size > 0");
 	if (offset + size < offset)
-		return -EINVAL;
+		return VU_CLI_EINVAL("invalid argument: offset + size < offset");
 	c = vu_cli_get(dev_id);
 	if (c == NULL)
-		return -EINVAL;
+		return VU_CLI_EINVAL("no such client device");
 	chunk = vu_cli_chunk(c);
 	while (size > 0 && r == 0) {
 		uint32_t n = RTE_MIN(size, chunk);
@@ -843,7 +858,7 @@ rte_vfio_user_reset(int dev_id)
 	int r;
 
 	if (c == NULL)
-		return -EINVAL;
+		return VU_CLI_EINVAL("no such client device");
 	r = vu_call(c, VFIO_USER_DEVICE_RESET, NULL, 0, NULL, 0, NULL, 0,
 		NULL, NULL);
 	vu_cli_put(c);
@@ -857,7 +872,7 @@ rte_vfio_user_get_disconnect_fd(int dev_id)
 	int fd;
 
 	if (c == NULL)
-		return -EINVAL;
+		return VU_CLI_EINVAL("no such client device");
 	fd = c->disc_fd;
 	vu_cli_put(c);
 	return fd;

@@ -39,6 +39,16 @@
 #include "rte_vfio_user_pci.h"
 #include "vfio_user_private.h"
 
+/* Every -EINVAL of the PCI helper's API logs why, with the function. */
+#define VU_PCI_EINVAL(why) vu_pci_einval(__func__, why)
+
+static int
+vu_pci_einval(const char *fn, const char *why)
+{
+	VU_LOG(ERR, "%s: %s", fn, why);
+	return -EINVAL;
+}
+
 #define VU_PCI_CAP_START   PCI_STD_HEADER_SIZEOF /* first capability */
 #define VU_PCI_MAX_CAPS    ((PCI_CFG_SPACE_SIZE - VU_PCI_CAP_START) / 4)
 #define VU_PCI_OWNER_HDR   0    /* byte of the type 0 header */
@@ -496,10 +506,12 @@ rte_vfio_user_pci_config_access(int dev_id, struct rte_vfio_user_reg_info *reg,
 
 	RTE_SET_USED(dev_id);
 	if (reg == NULL || reg->priv == NULL || buf == NULL)
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: reg == NULL || "
+			"reg->priv == NULL || buf == NULL");
 	pci = reg->priv;
 	if (!vu_range_ok(pos, count, pci->cfg_size))
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: !vu_range_ok(pos, "
+			"count, pci->cfg_size)");
 	if (iswrite) {
 		vu_cfg_write(pci, (const uint8_t *)buf, count, (uint32_t)pos);
 	} else {
@@ -617,11 +629,16 @@ rte_vfio_user_pci_bar_access(int dev_id, struct rte_vfio_user_reg_info *reg,
 
 	if (reg == NULL || reg->priv == NULL || buf == NULL ||
 			reg->index >= RTE_VFIO_USER_PCI_NUM_BARS)
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: reg == NULL || "
+			"reg->priv == NULL || buf == NULL || reg->index >= "
+			"RTE_VFIO_USER_PCI_NUM_BARS");
 	pci = reg->priv;
 	if (pci->bars[reg->index].size == 0 ||
 			!vu_range_ok(pos, count, pci->bars[reg->index].size))
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: "
+			"pci->bars[reg->index].size == 0 || "
+			"!vu_range_ok(pos, count, "
+			"pci->bars[reg->index].size)");
 	while (done < count) {
 		len = vu_bar_piece(pci, reg->index, pos + done, count - done,
 			&kind, &off);
@@ -717,7 +734,8 @@ int
 rte_vfio_user_pci_set_dev_id(struct rte_vfio_user_pci *pci, int dev_id)
 {
 	if (pci == NULL || dev_id < 0)
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: pci == NULL || "
+			"dev_id < 0");
 	pthread_mutex_lock(&pci->lock);
 	pci->dev_id = dev_id;
 	pthread_mutex_unlock(&pci->lock);
@@ -760,7 +778,9 @@ rte_vfio_user_pci_set_bar(struct rte_vfio_user_pci *pci, unsigned int bar,
 
 	if (pci == NULL || !vu_bar_flags_ok(bar, flags) ||
 			!vu_bar_size_ok(size, flags))
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: pci == NULL || "
+			"!vu_bar_flags_ok(bar, flags) || "
+			"!vu_bar_size_ok(size, flags)");
 	if (pci->bars[bar].size != 0 || pci->bars[bar].upper ||
 			(is64 && (pci->bars[bar + 1].size != 0 ||
 			pci->bars[bar + 1].upper)))
@@ -819,7 +839,7 @@ rte_vfio_user_pci_add_cap_pm(struct rte_vfio_user_pci *pci)
 	int off;
 
 	if (pci == NULL)
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: pci == NULL");
 	if (pci->pm != 0)
 		return -EEXIST;
 	off = vu_cap_alloc(pci, PCI_CAP_ID_PM, PCI_PM_SIZEOF);
@@ -872,7 +892,9 @@ rte_vfio_user_pci_add_cap_msi(struct rte_vfio_user_pci *pci, uint32_t nvec,
 
 	if (pci == NULL || nvec == 0 || nvec > RTE_VFIO_USER_PCI_MSI_MAX ||
 			!rte_is_power_of_2(nvec))
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: pci == NULL || nvec "
+			"== 0 || nvec > RTE_VFIO_USER_PCI_MSI_MAX || "
+			"!rte_is_power_of_2(nvec)");
 	if (pci->msi != 0)
 		return -EEXIST;
 	off = vu_cap_alloc(pci, PCI_CAP_ID_MSI, vu_msi_len(is64, maskable));
@@ -917,10 +939,15 @@ vu_msix_check(const struct rte_vfio_user_pci *pci, uint32_t nvec,
 	if (nvec == 0 || nvec > RTE_VFIO_USER_PCI_MSIX_MAX ||
 			!vu_msix_place_ok(pci, table_bar, table_off, tlen) ||
 			!vu_msix_place_ok(pci, pba_bar, pba_off, plen))
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: nvec == 0 || nvec > "
+			"RTE_VFIO_USER_PCI_MSIX_MAX || "
+			"!vu_msix_place_ok(pci, table_bar, table_off, tlen) "
+			"|| !vu_msix_place_ok(pci, pba_bar, pba_off, plen)");
 	if (table_bar == pba_bar && table_off < pba_off + plen &&
 			pba_off < table_off + tlen)
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: table_bar == pba_bar "
+			"&& table_off < pba_off + plen && pba_off < "
+			"table_off + tlen");
 	return pci->msix.nvec != 0 ? -EEXIST : 0;
 }
 
@@ -947,7 +974,7 @@ rte_vfio_user_pci_add_cap_msix(struct rte_vfio_user_pci *pci, uint32_t nvec,
 	int off;
 
 	if (pci == NULL)
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: pci == NULL");
 	off = vu_msix_check(pci, nvec, table_bar, table_offset, pba_bar,
 		pba_offset);
 	if (off < 0)
@@ -997,7 +1024,9 @@ rte_vfio_user_pci_add_cap_pcie(struct rte_vfio_user_pci *pci,
 
 	if (pci == NULL || pci->cfg_size != RTE_VFIO_USER_PCIE_CFG_SIZE ||
 			port_type > (PCI_EXP_FLAGS_TYPE >> 4))
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: pci == NULL || "
+			"pci->cfg_size != RTE_VFIO_USER_PCIE_CFG_SIZE || "
+			"port_type > (PCI_EXP_FLAGS_TYPE >> 4)");
 	if (pci->pcie != 0)
 		return -EEXIST;
 	off = vu_cap_alloc(pci, PCI_CAP_ID_EXP, VU_PCI_EXP_SIZEOF);
@@ -1033,7 +1062,8 @@ rte_vfio_user_pci_add_cap_vendor(struct rte_vfio_user_pci *pci,
 	int off;
 
 	if (pci == NULL || len > VU_PCI_VNDR_MAX || (data == NULL && len > 0))
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: pci == NULL || len > "
+			"VU_PCI_VNDR_MAX || (data == NULL && len > 0)");
 	off = vu_cap_alloc(pci, PCI_CAP_ID_VNDR, VU_PCI_VNDR_HDR + len);
 	if (off < 0)
 		return off;
@@ -1050,7 +1080,7 @@ rte_vfio_user_pci_set_config_hook(struct rte_vfio_user_pci *pci,
 		rte_vfio_user_pci_cfg_hook_t hook, void *arg)
 {
 	if (pci == NULL)
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: pci == NULL");
 	pci->hook = hook;
 	pci->hook_arg = arg;
 	return 0;
@@ -1062,7 +1092,9 @@ rte_vfio_user_pci_set_bar_handler(struct rte_vfio_user_pci *pci,
 {
 	if (pci == NULL || bar >= RTE_VFIO_USER_PCI_NUM_BARS ||
 			pci->bars[bar].size == 0)
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: pci == NULL || bar "
+			">= RTE_VFIO_USER_PCI_NUM_BARS || "
+			"pci->bars[bar].size == 0");
 	pci->bars[bar].cb = cb;
 	pci->bars[bar].arg = arg;
 	return 0;
@@ -1105,7 +1137,9 @@ rte_vfio_user_pci_fill_regions(struct rte_vfio_user_pci *pci,
 
 	if (pci == NULL || regs == NULL ||
 			regs->reg_num <= VFIO_PCI_CONFIG_REGION_INDEX)
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: pci == NULL || regs "
+			"== NULL || regs->reg_num <= "
+			"VFIO_PCI_CONFIG_REGION_INDEX");
 	for (bar = 0; bar < RTE_VFIO_USER_PCI_NUM_BARS; bar++)
 		vu_fill_bar(pci, bar,
 			&regs->reg_info[VFIO_PCI_BAR0_REGION_INDEX + bar]);
@@ -1137,7 +1171,8 @@ rte_vfio_user_pci_fill_irqs(struct rte_vfio_user_pci *pci,
 	struct vfio_irq_info *i;
 
 	if (pci == NULL || irqs == NULL || irqs->irq_num < VFIO_PCI_NUM_IRQS)
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: pci == NULL || irqs "
+			"== NULL || irqs->irq_num < VFIO_PCI_NUM_IRQS");
 	i = irqs->irq_info;
 	vu_fill_irq(&i[VFIO_PCI_INTX_IRQ_INDEX], VFIO_PCI_INTX_IRQ_INDEX,
 		VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE, 1);
@@ -1160,7 +1195,7 @@ static int
 vu_raise_msix(struct rte_vfio_user_pci *pci, uint32_t v)
 {
 	if (v >= pci->msix.nvec)
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: v >= pci->msix.nvec");
 	if (vu_msix_fmasked(pci) || vu_msix_vmasked(pci, v)) {
 		vu_bit_set(pci->msix.pba, v, true);
 		return 1;
@@ -1172,7 +1207,8 @@ static int
 vu_raise_msi(struct rte_vfio_user_pci *pci, uint32_t v)
 {
 	if (v >= vu_msi_count(pci))
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: v >= "
+			"vu_msi_count(pci)");
 	if (pci->msi_mask_off != 0 &&
 			(vu_cfg_ld(pci, pci->msi_mask_off, 4) & (1u << v))) {
 		vu_st(pci->cfg + pci->msi_pend_off, 4,
@@ -1186,7 +1222,7 @@ static int
 vu_raise_intx(struct rte_vfio_user_pci *pci, uint32_t v)
 {
 	if (v != 0)
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: v != 0");
 	vu_st(pci->cfg + PCI_STATUS, 2,
 		vu_cfg_ld(pci, PCI_STATUS, 2) | PCI_STATUS_INTERRUPT);
 	if (vu_cfg_ld(pci, PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE)
@@ -1200,7 +1236,7 @@ rte_vfio_user_pci_irq_raise(struct rte_vfio_user_pci *pci, uint32_t vector)
 	int r;
 
 	if (pci == NULL)
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: pci == NULL");
 	pthread_mutex_lock(&pci->lock);
 	if (pci->dev_id < 0)
 		r = -ENODEV;
@@ -1234,7 +1270,7 @@ int
 rte_vfio_user_pci_intx_clear(struct rte_vfio_user_pci *pci)
 {
 	if (pci == NULL)
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: pci == NULL");
 	pthread_mutex_lock(&pci->lock);
 	vu_st(pci->cfg + PCI_STATUS, 2,
 		vu_cfg_ld(pci, PCI_STATUS, 2) & ~PCI_STATUS_INTERRUPT);
@@ -1249,7 +1285,7 @@ rte_vfio_user_pci_reset(struct rte_vfio_user_pci *pci)
 	uint8_t m;
 
 	if (pci == NULL)
-		return -EINVAL;
+		return VU_PCI_EINVAL("invalid argument: pci == NULL");
 	pthread_mutex_lock(&pci->lock);
 	/* client-changeable bits back to their setup values */
 	for (i = 0; i < pci->cfg_size; i++) {

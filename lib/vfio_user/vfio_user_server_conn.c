@@ -793,12 +793,18 @@ vu_poll_dev_check(struct vu_sdev *d, const char *what)
 int
 rte_vfio_user_poll(int dev_id)
 {
+	static bool warned;
 	struct vu_sdev *d = vu_dev_get(dev_id);
 	struct vu_sconn *c;
 	int r;
 
-	if (unlikely(d == NULL))
+	if (unlikely(d == NULL)) {
+		/* a polling loop may call on after an unregister: once */
+		if (!__atomic_exchange_n(&warned, true, __ATOMIC_RELAXED))
+			VU_LOG(ERR, "poll: no server device %d (logged once)",
+				dev_id);
 		return -EINVAL;
+	}
 	r = vu_poll_dev_check(d, "poll");
 	if (unlikely(r < 0))
 		goto out;
@@ -975,6 +981,7 @@ vu_serve_conn(int dev_id, int fd, const struct vu_io_ops *io, void *arg)
 	int r = 0;
 
 	if (d == NULL) {
+		VU_LOG(ERR, "serve_fd: no server device %d", dev_id);
 		vu_close(&fd);
 		return -EINVAL;
 	}

@@ -296,12 +296,18 @@ rte_vfio_user_get_irq(int dev_id, uint32_t index, uint32_t count, int *fds)
 int
 rte_vfio_user_irq_trigger(int dev_id, uint32_t index, uint32_t vector)
 {
+	static bool warned;
 	struct vu_sdev *d = vu_dev_get(dev_id);
 	struct vu_irq *q;
 	int r = 0;
 
-	if (unlikely(d == NULL))
+	if (unlikely(d == NULL)) {
+		/* a data path may trigger on after an unregister: once */
+		if (!__atomic_exchange_n(&warned, true, __ATOMIC_RELAXED))
+			VU_LOG(ERR, "irq_trigger: no server device %d (logged "
+				"once)", dev_id);
 		return -EINVAL;
+	}
 	if (unlikely(index >= d->nr_irqs || vector >= d->irqs[index].count)) {
 		r = VU_EINVAL(d->path, "irq_trigger: index %u vector %u "
 			"outside the device's table", index, vector);
