@@ -453,15 +453,29 @@ vu_cli_tick_one(struct vu_client *c)
 /* ------------------------------------------------------------------ */
 
 /*
+ * The absolute deadline of a call, computed on first need: a call whose
+ * first read brings its reply reads no clock (one blocking recvmsg()
+ * bounded by SO_RCVTIMEO). -1: none (timeout 0).
+ */
+static int64_t
+vu_cli_deadline(uint32_t tmo, int64_t *deadline)
+{
+	if (*deadline == -2)
+		*deadline = tmo == 0 ? -1 : vu_now_ms() + tmo;
+	return *deadline;
+}
+
+/*
  * A call's own reading (see vfio_user_pending.h): as the reader, read until
  * q is done or the deadline. Returns 0 (q done), 1 (another thread holds
  * the role: follow again) or a negative errno. A caller that already holds
  * the role (held) reads at once.
  */
 static int
-vu_cli_read_for(struct vu_client *c, struct vu_preq *q, int64_t deadline,
-		bool held)
+vu_cli_read_for(struct vu_client *c, struct vu_preq *q, uint32_t tmo,
+		int64_t *deadline, bool held)
 {
+	bool first = true;
 	int r = 0;
 
 	if (!held) {
@@ -469,17 +483,13 @@ vu_cli_read_for(struct vu_client *c, struct vu_preq *q, int64_t deadline,
 			return 1;
 		vu_cli_took_role(c, false);
 	}
-	for (;;) {
+	while (!__atomic_load_n(&q->done, __ATOMIC_ACQUIRE)) {
 		int left = -1;
-		bool done;
 
-		pthread_mutex_lock(&c->pend.lock);
-		done = q->done;
-		pthread_mutex_unlock(&c->pend.lock);
-		if (done)
-			break;
-		if (deadline >= 0) {
-			int64_t l = deadline - vu_now_ms();
+		if (tmo != 0 && first && *deadline == -2) {
+			left = (int)tmo;
+		} else if (vu_cli_deadline(tmo, deadline) >= 0) {
+			int64_t l = *deadline - vu_now_ms();
 
 			if (l <= 0) {
 				r = -ETIMEDOUT;
@@ -487,6 +497,7 @@ vu_cli_read_for(struct vu_client *c, struct vu_preq *q, int64_t deadline,
 			}
 			left = (int)l;
 		}
+		first = false;
 		r = vu_cli_read_one(c, left);
 		if (r < 0) {
 			if (r != -ETIMEDOUT)
@@ -510,7 +521,7 @@ vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 	};
 	struct vu_cwait w = { .fd = -1, .max_fds = rfd != NULL ? 1 : 0 };
 	uint32_t tmo = vu_cli_timeout(c);
-	int64_t deadline = tmo == 0 ? -1 : vu_now_ms() + tmo;
+	int64_t deadline = -2;   /* not known yet: vu_cli_deadline() */
 	bool held = false;
 	struct vu_preq q;
 	int i, r;
@@ -528,7 +539,7 @@ vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 		 * buffer would let the kernel drop: take the role before
 		 * sending and keep it, reading with one, until the reply.
 		 */
-		r = vu_pending_lead(&c->pend, deadline);
+		r = vu_pending_lead(&c->pend, vu_cli_deadline(tmo, &deadline));
 		if (r < 0)
 			return r == -ETIMEDOUT ? r : -ENOTCONN;
 		vu_cli_took_role(c, true);
@@ -551,14 +562,15 @@ vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 		return r == -ETIMEDOUT ? r : -ENOTCONN;
 	}
 	if (held) {
-		r = vu_cli_read_for(c, &q, deadline, true);
+		r = vu_cli_read_for(c, &q, tmo, &deadline, true);
 	} else {
 		/* a lone caller leads at once; others follow the reader */
 		for (;;) {
-			r = vu_cli_read_for(c, &q, deadline, false);
+			r = vu_cli_read_for(c, &q, tmo, &deadline, false);
 			if (r != 1)
 				break;
-			r = vu_pending_follow(&c->pend, &q, deadline);
+			r = vu_pending_follow(&c->pend, &q,
+				vu_cli_deadline(tmo, &deadline));
 			if (r != 1)
 				break;
 		}

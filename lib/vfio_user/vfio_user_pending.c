@@ -103,7 +103,8 @@ void
 vu_pending_complete_nolock(struct vu_pending *p, struct vu_preq *q, int err)
 {
 	q->err = err;
-	q->done = true;
+	/* atomic: the reader may look at it without the lock */
+	__atomic_store_n(&q->done, true, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&p->cond);
 }
 
@@ -119,7 +120,7 @@ vu_pending_close(struct vu_pending *p, int err)
 	TAILQ_FOREACH(q, &p->reqs, next)
 		if (!q->done) {
 			q->err = p->closed;
-			q->done = true;
+			__atomic_store_n(&q->done, true, __ATOMIC_RELEASE);
 		}
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);

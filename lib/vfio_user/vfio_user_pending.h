@@ -45,7 +45,8 @@
 struct vu_preq {
 	uint16_t id;
 	uint16_t cmd;
-	bool done;
+	bool done;            /* written under lock, atomic: may be read
+			       * without it (then acquire: err is set) */
 	int err;              /* 0 or negative errno, once done */
 	void *ctx;            /* the owner's: where the reply goes */
 	TAILQ_ENTRY(vu_preq) next;
