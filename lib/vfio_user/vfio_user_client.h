@@ -40,12 +40,13 @@
  *
  * A reader leaves the role only once nothing whole is left in c->rx (a
  * server request that came in the same recv() as a reply is served by the
- * reader that received it), and re-arms the control thread's watch when it
- * had fired meanwhile (c->rearm) and the device has memory the server
- * reaches by message (nr_maps > 0): a server request that arrives after the
- * last reply is then served at once, whatever the application does next.
- * A device without such memory is re-armed by the control thread's tick
- * once idle (vu_cli_tick), which spares it a wake-up per call.
+ * reader that received it). On a device with memory the server reaches by
+ * message (nr_maps > 0), a call takes the control thread's watch off before
+ * it sends (vu_cli_disarm) and puts it back as it leaves: the call's own
+ * messages wake nobody else, and a server request that arrives after the
+ * last reply is served at once, whatever the application does next. A
+ * device without such memory is re-armed by the control thread's tick once
+ * idle (vu_cli_tick), which spares it a wake-up per call.
  *
  * Lock order (outer first)
  * ------------------------

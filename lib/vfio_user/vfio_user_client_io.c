@@ -331,6 +331,27 @@ vu_cli_read_one(struct vu_client *c, int timeout_ms)
 
 
 /*
+ * Before a call on a device with message DMA memory: take the control
+ * thread's watch off while the call reads, so that the messages of the
+ * call do not wake it (a context switch per call on a shared core); the
+ * call re-arms it as it leaves (vu_cli_leave). Two epoll_ctl() per call,
+ * instead of a wake-up, and a server request after the last reply is
+ * still served at once.
+ */
+static void
+vu_cli_disarm(struct vu_client *c)
+{
+	if (__atomic_load_n(&c->rearm, __ATOMIC_SEQ_CST))
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (!__atomic_load_n(&c->rearm, __ATOMIC_SEQ_CST) && !c->unwatched &&
+			!vu_cli_dead(c) &&
+			vu_evloop_mod(&vu_evl_client, c->fd, 0) == 0)
+		__atomic_store_n(&c->rearm, true, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/*
  * Leave the reader role. A whole message still buffered (it came in the
  * same recv() as the last one read) is dispatched first: nobody else
  * would, since the socket may be empty. Then the control thread is
@@ -533,6 +554,8 @@ vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 		w.rcap += riov[i].iov_len;
 	}
 	__atomic_add_fetch(&c->calls, 1, __ATOMIC_RELAXED);
+	if (vu_cli_has_msg_maps(c))
+		vu_cli_disarm(c);
 	if (rfd != NULL) {
 		/*
 		 * The reply may carry an fd, which a reader without a control
