@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -344,10 +345,15 @@ iova_case(const struct perf_place *pl, struct dev_pair *dp, uint8_t *vbase,
 	stride = (n + budget - 1) / budget;
 	nfd = (n + stride - 1) / stride;
 	view_len = (size_t)nfd * PERF_PAGE;
-	memfd = memfd_create("vfio-user-perf-iova", MFD_CLOEXEC);
+	/* sealed against resizing, as QEMU's memfd guest memory: the
+	 * library's copies through it are then plain memcpy() */
+	memfd = memfd_create("vfio-user-perf-iova",
+		MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (memfd < 0)
 		return -errno;
-	if (ftruncate(memfd, (off_t)view_len) < 0) {
+	if (ftruncate(memfd, (off_t)view_len) < 0 ||
+			fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) <
+			0) {
 		r = -errno;
 		goto out;
 	}
@@ -605,9 +611,12 @@ bench_dma(const struct perf_place *pl)
 	}
 	cbuf = aligned_alloc(PERF_PAGE, DMA_BUF_SIZE);
 	sbuf = aligned_alloc(PERF_PAGE, DMA_BUF_SIZE);
-	memfd = memfd_create("vfio-user-perf-dma", MFD_CLOEXEC);
+	memfd = memfd_create("vfio-user-perf-dma",
+		MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (cbuf == NULL || sbuf == NULL || memfd < 0 ||
-			ftruncate(memfd, DMA_BUF_SIZE) < 0) {
+			ftruncate(memfd, DMA_BUF_SIZE) < 0 ||
+			fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) <
+			0) {
 		r = -ENOMEM;
 		goto out;
 	}
