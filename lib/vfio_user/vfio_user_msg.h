@@ -217,6 +217,14 @@ struct vfio_user_dma_access {
 } __rte_packed;
 VU_ASSERT_SIZE(struct vfio_user_dma_access, 16);
 
+/*
+ * QEMU's DMA_READ/DMA_WRITE struct (hw/vfio-user/protocol.h): {u64 offset;
+ * u32 count; char data[]}, not packed: the data at payload offset 12,
+ * sizeof 16. See vu_sconn.qemu_dma.
+ */
+#define VU_DMA_QEMU_DATA 12u
+#define VU_DMA_QEMU_HDR  16u
+
 /* Largest fixed part of any message we send or take (REGION/DMA access). */
 #define VFIO_USER_MAX_FIXED_PAYLOAD 32
 

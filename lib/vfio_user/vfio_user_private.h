@@ -94,6 +94,7 @@ struct vu_caps {
 	uint64_t max_dma_maps;
 	uint64_t pgsizes;
 	bool twin_socket;
+	bool write_multiple;   /* announced by the peer (QEMU does) */
 };
 
 void vu_caps_default(struct vu_caps *caps);

@@ -145,6 +145,7 @@ struct vu_sconn {
 	bool watched;            /* fds are in the serving context's loop */
 	/* written once by VERSION before READY, read after */
 	struct vu_caps peer;
+	bool qemu_dma;           /* the peer answers DMA in QEMU's layout */
 	pthread_mutex_t tx_lock;
 	struct vu_pending pend;
 	int refs;                /* users outside the serving context; d->lock */

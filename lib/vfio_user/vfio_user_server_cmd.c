@@ -104,6 +104,18 @@ vu_h_version(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
 		return r;
 	}
 	c->peer = peer;
+	/*
+	 * QEMU's client (hw/vfio-user/proxy.c) negotiates 0.0 and announces
+	 * write_multiple; it reads and answers DMA_READ/DMA_WRITE with its
+	 * own struct {u64 offset; u32 count; data[]} (data at payload offset
+	 * 12), not the spec's (u64 count, data at 16). Such a peer gets its
+	 * DMA in its layout: the spec's would be refused or, worse, written
+	 * 4 bytes off into guest memory.
+	 */
+	c->qemu_dma = in->minor == 0 && peer.write_multiple;
+	if (c->qemu_dma)
+		VU_DLOG(c->dev->path, DEBUG, "client is QEMU-shaped (0.0, "
+			"write_multiple): DMA messages in QEMU's layout");
 
 	out->major = RTE_VFIO_USER_VERSION_MAJOR;
 	out->minor = RTE_MIN(in->minor, RTE_VFIO_USER_VERSION_MINOR);
@@ -559,6 +571,19 @@ vu_reply_handle(struct vu_sconn *c, struct vu_msg *msg)
 		err = vu_reply_errno(&msg->hdr);
 	} else if (msg->nr_fds > 0 || msg->oversize) {
 		err = -EPROTO;
+	} else if (q->cmd == VFIO_USER_DMA_READ && c->qemu_dma) {
+		struct vu_dma_req *dr = q->ctx;
+		uint32_t count;
+
+		/* QEMU's layout: u32 count at 8, the data at 12, as long as
+		 * the spec's reply (its struct is 16 bytes with padding) */
+		memcpy(&count, msg->payload + 8, sizeof(count));
+		if (msg->len != VU_DMA_QEMU_HDR + dr->count ||
+				a->addr != dr->addr || count != dr->count)
+			err = -EPROTO;
+		else
+			memcpy(dr->buf, msg->payload + VU_DMA_QEMU_DATA,
+				dr->count);
 	} else if (q->cmd == VFIO_USER_DMA_READ) {
 		struct vu_dma_req *dr = q->ctx;
 

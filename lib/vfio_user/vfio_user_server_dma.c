@@ -30,21 +30,32 @@ vu_dma_msg_chunk(struct vu_sconn *c, bool write, uint64_t iova,
 		.flags = VFIO_USER_F_TYPE_COMMAND,
 	};
 	struct vu_dma_req dr = { .addr = iova, .count = len, .buf = buf };
-	struct iovec iov[2] = {
+	static const uint8_t pad[VU_DMA_QEMU_HDR - VU_DMA_QEMU_DATA];
+	struct iovec iov[3] = {
 		{ .iov_base = &a, .iov_len = sizeof(a) },
 		{ .iov_base = buf, .iov_len = write ? len : 0 },
+		{ .iov_base = (void *)(uintptr_t)pad, .iov_len = 0 },
 	};
 	struct vu_preq q;
 	int64_t deadline;
 	int r;
 
+	if (write && c->qemu_dma) {
+		/* QEMU reads {u64 offset; u32 count} and the data at 12, from
+		 * a payload of its struct's size (16) plus count: the u64
+		 * count's low half is its u32 (little-endian), then data,
+		 * then 4 bytes of padding */
+		iov[0].iov_len = VU_DMA_QEMU_DATA;
+		iov[2].iov_len = sizeof(pad);
+	}
 	r = vu_pending_add(&c->pend, &q, hdr.cmd, &dr);
 	if (r < 0)
 		return -ENOTCONN;
 	hdr.msg_id = q.id;
-	hdr.size = VFIO_USER_HDR_SIZE + sizeof(a) + (write ? len : 0);
+	hdr.size = VFIO_USER_HDR_SIZE + iov[0].iov_len + iov[1].iov_len +
+		iov[2].iov_len;
 	deadline = vu_now_ms() + d->dma_timeout_ms;
-	r = vu_conn_send(c, &hdr, iov, 2, NULL, 0);
+	r = vu_conn_send(c, &hdr, iov, 3, NULL, 0);
 	if (r < 0) {
 		vu_pending_remove(&c->pend, &q);
 		return -ENOTCONN;

@@ -58,7 +58,7 @@ vu_json_uint(json_t *obj, const char *key, uint64_t max, uint64_t *val)
 static int
 vu_caps_from_json(json_t *root, struct vu_caps *caps)
 {
-	json_t *c, *twin;
+	json_t *c, *twin, *wm;
 	uint64_t v;
 	int r;
 
@@ -90,6 +90,12 @@ vu_caps_from_json(json_t *root, struct vu_caps *caps)
 		VU_LOG(ERR, "pgsizes 0x%" PRIx64 " has a size below 4 KiB",
 			caps->pgsizes);
 		return -EINVAL;
+	}
+	wm = json_object_get(c, "write_multiple");
+	if (wm != NULL) {
+		if (!json_is_boolean(wm))
+			return -EINVAL;
+		caps->write_multiple = json_is_true(wm);
 	}
 	twin = json_object_get(c, "twin_socket");
 	if (twin != NULL) {

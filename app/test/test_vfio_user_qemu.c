@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The librte_vfio_user authors
+ */
+
+/*
+ * The server against a client that behaves on the wire as QEMU's
+ * vfio-user client does (hw/vfio-user/proxy.c, read 2026-12; QEMU itself
+ * cannot run here): VERSION 0.0 with QEMU's capability set, a DMA map
+ * without an fd, and DMA_READ / DMA_WRITE answered with QEMU's own struct
+ * {u64 offset; u32 count; data[]} (data at payload offset 12, replies as
+ * long as the spec's, DMA_WRITE answered with a bare header).
+ *
+ * The device's doorbell handler writes a pattern into the client's
+ * memory and reads another one back through messages. Checked: the bytes
+ * land where they belong in the client's memory (the spec's layout would
+ * put them 4 bytes off, behind 4 zero bytes: silent corruption), the
+ * device reads exactly what the client served, and the VERSION reply is
+ * no longer than QEMU's request (QEMU's receive buffer is its request's
+ * size).
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <linux/vfio.h>
+
+#include <rte_common.h>
+#include <rte_vfio_user.h>
+
+#include "vfio_user_msg.h"
+
+#include "test.h"
+#include "test_vfio_user_util.h"
+
+#define Q_NR_REGIONS 9
+#define Q_NR_IRQS    5
+#define Q_BAR0_SIZE  4096
+#define Q_IOVA       0x80000000ull
+#define Q_MEM        8192u
+#define Q_LEN        600u          /* bytes per DMA, more than 4 and odd */
+#define Q_W_OFF      100u          /* where the device writes */
+#define Q_R_OFF      3000u         /* where it reads */
+#define Q_DB         0x0
+
+static const char q_json[] = "{\"capabilities\": {\"migration\": "
+	"{\"pgsize\": 4096, \"max_bitmap_size\": 268435456}, "
+	"\"max_msg_fds\": 16, \"max_data_xfer_size\": 1048576, "
+	"\"pgsizes\": 4096, \"max_dma_maps\": 65535, "
+	"\"write_multiple\": true}}";
+
+static uint8_t q_cfg[256];
+static uint8_t q_bar0[Q_BAR0_SIZE];
+static uint8_t q_dev_read[Q_LEN];
+static int q_dev_r1 = 1, q_dev_r2 = 1;
+
+static uint8_t
+q_wpat(uint32_t i)
+{
+	return (uint8_t)(i * 7 + 3);
+}
+
+static uint8_t
+q_rpat(uint32_t i)
+{
+	return (uint8_t)(i * 13 + 5);
+}
+
+static ssize_t
+q_bar0_rw(int id, struct rte_vfio_user_reg_info *reg, char *buf,
+		size_t count, uint64_t pos, bool write)
+{
+	uint8_t out[Q_LEN];
+	uint32_t i;
+
+	RTE_SET_USED(reg);
+	if (pos + count > Q_BAR0_SIZE)
+		return -EINVAL;
+	if (!write) {
+		memcpy(buf, q_bar0 + pos, count);
+		return count;
+	}
+	memcpy(q_bar0 + pos, buf, count);
+	if (pos != Q_DB)
+		return count;
+	for (i = 0; i < Q_LEN; i++)
+		out[i] = q_wpat(i);
+	q_dev_r1 = rte_vfio_user_dma_write(id, Q_IOVA + Q_W_OFF, out, Q_LEN);
+	q_dev_r2 = rte_vfio_user_dma_read(id, Q_IOVA + Q_R_OFF, q_dev_read,
+		Q_LEN);
+	return count;
+}
+
+static int
+q_dev_create(const char *path)
+{
+	struct rte_vfio_user_regions *regs;
+	struct rte_vfio_user_irq_info *irqs;
+	struct vfio_device_info info = {
+		.argsz = sizeof(info), .flags = VFIO_DEVICE_FLAGS_PCI,
+		.num_regions = Q_NR_REGIONS, .num_irqs = Q_NR_IRQS,
+	};
+	uint32_t i;
+	int id, r;
+
+	id = rte_vfio_user_register(path, NULL);
+	TEST_ASSERT(id >= 0, "register: %d", id);
+	regs = calloc(1, sizeof(*regs) +
+		Q_NR_REGIONS * sizeof(struct rte_vfio_user_reg_info));
+	irqs = calloc(1, sizeof(*irqs) +
+		Q_NR_IRQS * sizeof(struct vfio_irq_info));
+	TEST_ASSERT(regs != NULL && irqs != NULL, "out of memory");
+	regs->reg_num = Q_NR_REGIONS;
+	for (i = 0; i < Q_NR_REGIONS; i++) {
+		regs->reg_info[i].index = i;
+		regs->reg_info[i].fd = -1;
+	}
+	regs->reg_info[0].size = Q_BAR0_SIZE;
+	regs->reg_info[0].flags = VFIO_REGION_INFO_FLAG_READ |
+		VFIO_REGION_INFO_FLAG_WRITE;
+	regs->reg_info[0].rw = q_bar0_rw;
+	regs->reg_info[7].size = sizeof(q_cfg);
+	regs->reg_info[7].flags = VFIO_REGION_INFO_FLAG_READ |
+		VFIO_REGION_INFO_FLAG_WRITE;
+	regs->reg_info[7].base = q_cfg;
+	irqs->irq_num = Q_NR_IRQS;
+	for (i = 0; i < Q_NR_IRQS; i++) {
+		irqs->irq_info[i].argsz = sizeof(struct vfio_irq_info);
+		irqs->irq_info[i].index = i;
+		irqs->irq_info[i].flags = VFIO_IRQ_INFO_EVENTFD;
+	}
+	r = rte_vfio_user_set_dev_info(path, &info);
+	if (r == 0)
+		r = rte_vfio_user_set_reg_info(path, regs);
+	if (r == 0)
+		r = rte_vfio_user_set_irq_info(path, irqs);
+	free(regs);
+	free(irqs);
+	if (r == 0)
+		r = rte_vfio_user_start(path);
+	TEST_ASSERT_SUCCESS(r, "set up: %d", r);
+	return TEST_SUCCESS;
+}
+
+static int
+q_send(int s, uint16_t id, uint16_t cmd, uint32_t flags, const void *p,
+		size_t len)
+{
+	struct vfio_user_hdr h = { .msg_id = id, .cmd = cmd,
+		.size = (uint32_t)(sizeof(h) + len), .flags = flags };
+	struct iovec iov[2] = { { &h, sizeof(h) },
+		{ (void *)(uintptr_t)p, len } };
+
+	return tvu_send_fds(s, iov, len > 0 ? 2 : 1, NULL, 0);
+}
+
+static int
+q_recv(int s, struct vfio_user_hdr *h, uint8_t *buf, size_t cap)
+{
+	int r = tvu_recv_all(s, h, sizeof(*h), NULL, NULL);
+
+	if (r < 0)
+		return r;
+	if (h->size < sizeof(*h) || h->size - sizeof(*h) > cap)
+		return -EPROTO;
+	return tvu_recv_all(s, buf, h->size - sizeof(*h), NULL, NULL);
+}
+
+/* Answer one DMA request the way QEMU does; -EPROTO if it is not laid
+ * out as QEMU reads it. */
+static int
+q_answer_dma(int s, const struct vfio_user_hdr *h, const uint8_t *p,
+		uint8_t *mem)
+{
+	uint8_t rep[VU_DMA_QEMU_HDR + Q_MEM];
+	uint64_t addr;
+	uint32_t count;
+
+	if (h->size - sizeof(*h) < VU_DMA_QEMU_HDR)
+		return -EPROTO;
+	memcpy(&addr, p, sizeof(addr));
+	memcpy(&count, p + 8, sizeof(count));
+	if (addr < Q_IOVA || count > Q_MEM || addr - Q_IOVA > Q_MEM - count)
+		return -EPROTO;
+	if (h->cmd == VFIO_USER_DMA_WRITE) {
+		/* QEMU: count <= size - sizeof(hdr + struct), data at 12 */
+		if (count > h->size - sizeof(*h) - VU_DMA_QEMU_HDR)
+			return -EPROTO;
+		memcpy(mem + (addr - Q_IOVA), p + VU_DMA_QEMU_DATA, count);
+		return q_send(s, h->msg_id, h->cmd, VFIO_USER_F_TYPE_REPLY,
+			NULL, 0);
+	}
+	memset(rep, 0xee, sizeof(rep));
+	memcpy(rep, &addr, sizeof(addr));
+	memcpy(rep + 8, &count, sizeof(count));
+	memcpy(rep + VU_DMA_QEMU_DATA, mem + (addr - Q_IOVA), count);
+	return q_send(s, h->msg_id, h->cmd, VFIO_USER_F_TYPE_REPLY, rep,
+		VU_DMA_QEMU_HDR + count);
+}
+
+static int
+test_vfio_user_qemu_dma(void)
+{
+	struct vfio_user_dma_map m = { .argsz = sizeof(m),
+		.flags = VFIO_USER_DMA_MAP_F_READ | VFIO_USER_DMA_MAP_F_WRITE,
+		.addr = Q_IOVA, .size = Q_MEM };
+	struct vfio_user_region_access a = { .offset = Q_DB, .region = 0,
+		.count = 4 };
+	static uint8_t mem[Q_MEM], buf[Q_MEM + 64];
+	uint8_t v[sizeof(struct vfio_user_version) + sizeof(q_json)];
+	uint8_t w[sizeof(a) + 4] = { 0 };
+	struct vfio_user_hdr h;
+	char path[108];
+	uint32_t i, bad = 0;
+	int s, n, r, dmas = 0;
+
+	snprintf(path, sizeof(path), "/tmp/vfio_user_qemu.%d.sock",
+		(int)getpid());
+	if (q_dev_create(path) != TEST_SUCCESS)
+		return TEST_FAILED;
+	s = tvu_connect(path, 3000);
+	if (s < 0) {
+		rte_vfio_user_unregister(path);
+		TEST_ASSERT(false, "connect: %d", s);
+	}
+	/* VERSION 0.0 and QEMU's capabilities, NUL included */
+	n = tvu_version_payload(v, sizeof(v), 0, 0, q_json, true);
+	r = n < 0 ? n : q_send(s, 1, VFIO_USER_VERSION,
+		VFIO_USER_F_TYPE_COMMAND, v, (size_t)n);
+	if (r == 0)
+		r = q_recv(s, &h, buf, sizeof(buf));
+	if (r == 0 && ((h.flags & VFIO_USER_F_ERROR) ||
+			h.size > sizeof(h) + (uint32_t)n))
+		r = -E2BIG;
+	if (r == 0)
+		r = q_send(s, 2, VFIO_USER_DMA_MAP, VFIO_USER_F_TYPE_COMMAND,
+			&m, sizeof(m));
+	if (r == 0)
+		r = q_recv(s, &h, buf, sizeof(buf));
+	if (r == 0 && (h.flags & VFIO_USER_F_ERROR))
+		r = -(int)h.error;
+	for (i = 0; i < Q_LEN; i++)
+		mem[Q_R_OFF + i] = q_rpat(i);
+	/* the doorbell; the device's DMA comes before the reply */
+	memcpy(w, &a, sizeof(a));
+	if (r == 0)
+		r = q_send(s, 3, VFIO_USER_REGION_WRITE,
+			VFIO_USER_F_TYPE_COMMAND, w, sizeof(w));
+	while (r == 0) {
+		r = q_recv(s, &h, buf, sizeof(buf));
+		if (r < 0)
+			break;
+		if (h.cmd == VFIO_USER_REGION_WRITE && h.msg_id == 3)
+			break;
+		if (h.cmd != VFIO_USER_DMA_READ && h.cmd != VFIO_USER_DMA_WRITE) {
+			r = -EPROTO;
+			break;
+		}
+		dmas++;
+		r = q_answer_dma(s, &h, buf, mem);
+	}
+	close(s);
+	rte_vfio_user_unregister(path);
+	TEST_ASSERT_SUCCESS(r, "QEMU-shaped session: %s", strerror(-r));
+	TEST_ASSERT(dmas >= 2, "%d DMA messages", dmas);
+	TEST_ASSERT_SUCCESS(q_dev_r1, "device's dma_write: %d", q_dev_r1);
+	TEST_ASSERT_SUCCESS(q_dev_r2, "device's dma_read: %d", q_dev_r2);
+	for (i = 0; i < Q_LEN; i++)
+		bad += mem[Q_W_OFF + i] != q_wpat(i);
+	TEST_ASSERT_EQUAL(bad, 0u, "%u bytes the device wrote are wrong in "
+		"the client's memory (first: 0x%02x, want 0x%02x)", bad,
+		mem[Q_W_OFF], q_wpat(0));
+	TEST_ASSERT(mem[Q_W_OFF - 1] == 0 && mem[Q_W_OFF + Q_LEN] == 0,
+		"bytes around the write changed");
+	for (i = 0; i < Q_LEN; i++)
+		bad += q_dev_read[i] != q_rpat(i);
+	TEST_ASSERT_EQUAL(bad, 0u, "%u bytes the device read are wrong",
+		bad);
+	printf("vfio_user_qemu_dma: %d DMA messages in QEMU's layout, data "
+		"exact both ways\n", dmas);
+	return TEST_SUCCESS;
+}
+
+REGISTER_TEST_COMMAND(vfio_user_qemu_dma_autotest, test_vfio_user_qemu_dma);
