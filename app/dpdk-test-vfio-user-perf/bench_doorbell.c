@@ -43,7 +43,6 @@ struct db_desc {
 };
 
 static uint8_t db_bar0[DB_BAR0];
-static uint8_t db_cfg[256];
 static int db_srv = -1;
 static int db_err;
 
@@ -57,7 +56,7 @@ db_bar0_rw(int id, struct rte_vfio_user_reg_info *reg, char *buf,
 	int r;
 
 	RTE_SET_USED(reg);
-	if (pos + count > DB_BAR0)
+	if (pos + count > sizeof(db_bar0))
 		return -EINVAL;
 	if (!write) {
 		memcpy(buf, db_bar0 + pos, count);
@@ -77,64 +76,6 @@ db_bar0_rw(int id, struct rte_vfio_user_reg_info *reg, char *buf,
 	if (r < 0)
 		__atomic_store_n(&db_err, r, __ATOMIC_RELAXED);
 	return count;
-}
-
-static int
-db_dev_create(const char *path)
-{
-	struct vfio_device_info info = {
-		.argsz = sizeof(info), .flags = VFIO_DEVICE_FLAGS_PCI,
-		.num_regions = PERF_NR_REGIONS, .num_irqs = PERF_NR_IRQS,
-	};
-	struct rte_vfio_user_regions *regs;
-	struct rte_vfio_user_irq_info *irqs;
-	unsigned int i;
-	int r;
-
-	db_srv = rte_vfio_user_register(path, NULL);
-	if (db_srv < 0)
-		return db_srv;
-	regs = calloc(1, sizeof(*regs) +
-		PERF_NR_REGIONS * sizeof(regs->reg_info[0]));
-	irqs = calloc(1, sizeof(*irqs) +
-		PERF_NR_IRQS * sizeof(irqs->irq_info[0]));
-	if (regs == NULL || irqs == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	regs->reg_num = PERF_NR_REGIONS;
-	for (i = 0; i < PERF_NR_REGIONS; i++)
-		regs->reg_info[i].fd = -1;
-	regs->reg_info[PERF_BAR0].rw = db_bar0_rw;
-	regs->reg_info[PERF_BAR0].size = DB_BAR0;
-	regs->reg_info[PERF_BAR0].flags = VFIO_REGION_INFO_FLAG_READ |
-		VFIO_REGION_INFO_FLAG_WRITE;
-	regs->reg_info[VFIO_PCI_CONFIG_REGION_INDEX].base = db_cfg;
-	regs->reg_info[VFIO_PCI_CONFIG_REGION_INDEX].size = sizeof(db_cfg);
-	regs->reg_info[VFIO_PCI_CONFIG_REGION_INDEX].flags =
-		VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
-	irqs->irq_num = PERF_NR_IRQS;
-	for (i = 0; i < PERF_NR_IRQS; i++) {
-		irqs->irq_info[i].argsz = sizeof(irqs->irq_info[i]);
-		irqs->irq_info[i].index = i;
-		irqs->irq_info[i].flags = VFIO_IRQ_INFO_EVENTFD;
-		irqs->irq_info[i].count = 1;
-	}
-	irqs->irq_info[VFIO_PCI_MSIX_IRQ_INDEX].flags |=
-		VFIO_IRQ_INFO_NORESIZE;
-	r = rte_vfio_user_set_dev_info(path, &info);
-	if (r == 0)
-		r = rte_vfio_user_set_reg_info(path, regs);
-	if (r == 0)
-		r = rte_vfio_user_set_irq_info(path, irqs);
-	if (r == 0)
-		r = rte_vfio_user_start(path);
-out:
-	free(regs);
-	free(irqs);
-	if (r < 0)
-		rte_vfio_user_unregister(path);
-	return r;
 }
 
 struct db_run {
@@ -280,7 +221,7 @@ bench_doorbell(const struct perf_place *pl)
 	}
 	m.vaddr = x.mem;
 	perf_sock_path(path, sizeof(path), "doorbell");
-	r = db_dev_create(path);
+	r = perf_dev_create_rw(path, PERF_SRV_CTL, db_bar0_rw, &db_srv);
 	if (r < 0)
 		goto out;
 	x.cli = rte_vfio_user_attach_dev(path);
@@ -327,7 +268,7 @@ destroy:
 	if (x.efd >= 0)
 		close(x.efd);
 	rte_log_set_level_pattern("lib.vfio_user*", RTE_LOG_CRIT);
-	rte_vfio_user_unregister(path);
+	perf_dev_destroy(path);
 	if (x.cli >= 0)
 		rte_vfio_user_detach_dev(x.cli);
 	rte_log_set_level_pattern("lib.vfio_user*", RTE_LOG_NOTICE);

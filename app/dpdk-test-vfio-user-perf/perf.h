@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <rte_vfio_user.h>
+
 /* Sizes on the wire (vfio-user spec): 16-byte header, then the payload. */
 #define PERF_HDR 16u
 /* REGION_READ / REGION_WRITE fixed part: offset, region, count. */
@@ -107,6 +109,9 @@ void perf_sock_path(char *buf, size_t len, const char *tag);
 #define PERF_SRV_SERVE 2 /* poll mode, a thread of ours in
 			  * rte_vfio_user_serve() (blocking) */
 int perf_dev_create(const char *path, int mode, int *dev_id);
+/* The same with BAR0 served by rw (one process only). */
+int perf_dev_create_rw(const char *path, int mode, rte_vfio_user_reg_acc_t rw,
+		int *dev_id);
 void perf_dev_destroy(const char *path);
 int perf_poller_start(int dev_id, unsigned int cpu);
 void perf_poller_stop(void);

@@ -524,6 +524,13 @@ serve_join(const char *path)
 int
 perf_dev_create(const char *path, int mode, int *dev_id)
 {
+	return perf_dev_create_rw(path, mode, NULL, dev_id);
+}
+
+int
+perf_dev_create_rw(const char *path, int mode, rte_vfio_user_reg_acc_t rw,
+		int *dev_id)
+{
 	bool poll_mode = mode != PERF_SRV_CTL;
 	struct vfio_device_info info = {
 		.argsz = sizeof(info),
@@ -553,7 +560,9 @@ perf_dev_create(const char *path, int mode, int *dev_id)
 	regs->reg_num = PERF_NR_REGIONS;
 	for (i = 0; i < PERF_NR_REGIONS; i++)
 		regs->reg_info[i].fd = -1;
-	/* BAR0: plain memory, the library copies in and out of it */
+	/* BAR0: plain memory, the library copies in and out of it, or
+	 * the caller's handler */
+	regs->reg_info[PERF_BAR0].rw = rw;
 	regs->reg_info[PERF_BAR0].base = bar0_mem;
 	regs->reg_info[PERF_BAR0].size = sizeof(bar0_mem);
 	regs->reg_info[PERF_BAR0].flags = VFIO_REGION_INFO_FLAG_READ |

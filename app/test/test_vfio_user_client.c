@@ -89,13 +89,7 @@ fc_now_us(void)
 static int
 fc_recv(int fd, struct vfio_user_hdr *h, uint8_t *buf, size_t cap)
 {
-	int r = tvu_recv_all(fd, h, sizeof(*h), NULL, NULL);
-
-	if (r < 0)
-		return r;
-	if (h->size < sizeof(*h) || h->size - sizeof(*h) > cap)
-		return -EPROTO;
-	return tvu_recv_all(fd, buf, h->size - sizeof(*h), NULL, NULL);
+	return tvu_msg_recv(fd, h, buf, cap, NULL, NULL);
 }
 
 static int
@@ -437,21 +431,13 @@ fc_run(int lfd, enum fc_kind kind, int base_fds)
 static int
 test_vfio_user_client(void)
 {
-	struct sockaddr_un un = { .sun_family = AF_UNIX };
 	unsigned int k, failed = 0;
 	int lfd, base_fds = -1;
 
 	snprintf(fc_path, sizeof(fc_path), "/tmp/vfio_user_client.%d.sock",
 		(int)getpid());
-	unlink(fc_path);
-	strcpy(un.sun_path, fc_path);
-	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	TEST_ASSERT(lfd >= 0, "socket");
-	if (bind(lfd, (struct sockaddr *)&un, sizeof(un)) < 0 ||
-			listen(lfd, 4) < 0) {
-		close(lfd);
-		TEST_ASSERT(false, "listen: %s", strerror(errno));
-	}
+	lfd = tvu_listen(fc_path);
+	TEST_ASSERT(lfd >= 0, "listen: %s", strerror(-lfd));
 	for (k = 0; k < FC_MAX; k++) {
 		/* the first round starts the control thread: count after */
 		if (fc_run(lfd, (enum fc_kind)k, base_fds) != TEST_SUCCESS)

@@ -27,8 +27,6 @@
 #include "test.h"
 #include "test_vfio_user_util.h"
 
-#define C_NR_REGIONS 9
-#define C_NR_IRQS 5
 #define C_CFG_SIZE 256
 #define C_BAR0_SIZE 4096
 #define C_NOFD_IOVA 0x100000ull
@@ -120,63 +118,21 @@ c_bar0_rw(int id, struct rte_vfio_user_reg_info *reg, char *buf,
 static int
 c_dev_create(struct c_dev *d, const char *name, bool poll_mode)
 {
-	struct rte_vfio_user_reg_info ri[C_NR_REGIONS];
-	struct rte_vfio_user_regions *regs;
-	struct rte_vfio_user_irq_info *irqs;
-	struct vfio_device_info info = {
-		.argsz = sizeof(info),
-		.flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET,
-		.num_regions = C_NR_REGIONS, .num_irqs = C_NR_IRQS,
+	struct tvu_dev_desc desc = {
+		.cfg = d->cfg, .bar0_size = C_BAR0_SIZE, .bar0_rw = c_bar0_rw,
+		.irq_count = { [VFIO_PCI_INTX_IRQ_INDEX] = 1,
+			[VFIO_PCI_MSIX_IRQ_INDEX] = 4 },
+		.dev_flags = VFIO_DEVICE_FLAGS_RESET, .poll_mode = poll_mode,
+		.priv = d,
 	};
-	uint32_t i;
-	int r;
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->path, sizeof(d->path), "%s/%s", c_dir, name);
 	d->peer = -1;
 	d->cfg[0] = 0x86;
 	d->cfg[1] = 0x80;
-	d->id = rte_vfio_user_register(d->path, &c_ops);
-	TEST_ASSERT(d->id >= 0, "register %s: %d", d->path, d->id);
-	TEST_ASSERT_SUCCESS(rte_vfio_user_set_priv(d->id, d), "set_priv");
-	TEST_ASSERT_SUCCESS(rte_vfio_user_set_dev_info(d->path, &info),
-		"set_dev_info");
-	memset(ri, 0, sizeof(ri));
-	for (i = 0; i < C_NR_REGIONS; i++) {
-		ri[i].index = i;
-		ri[i].fd = -1;
-	}
-	ri[0].size = C_BAR0_SIZE;
-	ri[0].flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
-	ri[0].rw = c_bar0_rw;
-	ri[7].size = C_CFG_SIZE;
-	ri[7].flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
-	ri[7].base = d->cfg;
-	regs = calloc(1, sizeof(*regs) + sizeof(ri));
-	irqs = calloc(1, sizeof(*irqs) +
-		C_NR_IRQS * sizeof(struct vfio_irq_info));
-	TEST_ASSERT(regs != NULL && irqs != NULL, "out of memory");
-	regs->reg_num = C_NR_REGIONS;
-	memcpy(regs->reg_info, ri, sizeof(ri));
-	irqs->irq_num = C_NR_IRQS;
-	for (i = 0; i < C_NR_IRQS; i++) {
-		irqs->irq_info[i].argsz = sizeof(irqs->irq_info[i]);
-		irqs->irq_info[i].index = i;
-		irqs->irq_info[i].flags = VFIO_IRQ_INFO_EVENTFD;
-	}
-	irqs->irq_info[VFIO_PCI_INTX_IRQ_INDEX].count = 1;
-	irqs->irq_info[VFIO_PCI_MSIX_IRQ_INDEX].count = 4;
-	r = rte_vfio_user_set_reg_info(d->path, regs);
-	if (r == 0)
-		r = rte_vfio_user_set_irq_info(d->path, irqs);
-	free(regs);
-	free(irqs);
-	TEST_ASSERT_SUCCESS(r, "set region/irq info of %s", d->path);
-	if (poll_mode)
-		TEST_ASSERT_SUCCESS(rte_vfio_user_set_poll_mode(d->path, true),
-			"set_poll_mode");
-	TEST_ASSERT_SUCCESS(rte_vfio_user_start(d->path), "start %s",
-		d->path);
+	d->id = tvu_dev_create(d->path, &c_ops, &desc);
+	TEST_ASSERT(d->id >= 0, "set up %s: %d", d->path, d->id);
 	return TEST_SUCCESS;
 }
 

@@ -31,8 +31,6 @@
 #include "test.h"
 #include "test_vfio_user_util.h"
 
-#define G_NR_REGIONS 9
-#define G_NR_IRQS    5
 #define G_CFG_SIZE   256
 #define G_MAP_SIZE   (64u * 1024)
 #define G_IOVA       0x200000ull
@@ -49,60 +47,16 @@ static struct g_dev g_devs[2];
 static int
 g_dev_create(struct g_dev *d, const char *name, uint32_t limit_flags)
 {
-	struct rte_vfio_user_reg_info ri[G_NR_REGIONS];
-	struct rte_vfio_user_regions *regs;
-	struct rte_vfio_user_irq_info *irqs;
-	struct rte_vfio_user_limits lim;
-	struct vfio_device_info info = {
-		.argsz = sizeof(info), .flags = VFIO_DEVICE_FLAGS_PCI,
-		.num_regions = G_NR_REGIONS, .num_irqs = G_NR_IRQS,
-	};
-	uint32_t i;
-	int r;
+	struct rte_vfio_user_limits lim = { .flags = limit_flags };
+	struct tvu_dev_desc desc = { .cfg = d->cfg, .limits = &lim };
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->path, sizeof(d->path), "/tmp/vfio_user_guard_%s.%d.sock",
 		name, (int)getpid());
 	d->cfg[0] = 0x86;
 	d->cfg[1] = 0x80;
-	d->id = rte_vfio_user_register(d->path, NULL);
-	TEST_ASSERT(d->id >= 0, "register %s: %d", d->path, d->id);
-	memset(ri, 0, sizeof(ri));
-	for (i = 0; i < G_NR_REGIONS; i++) {
-		ri[i].index = i;
-		ri[i].fd = -1;
-	}
-	ri[VFIO_PCI_CONFIG_REGION_INDEX].size = G_CFG_SIZE;
-	ri[VFIO_PCI_CONFIG_REGION_INDEX].flags = VFIO_REGION_INFO_FLAG_READ |
-		VFIO_REGION_INFO_FLAG_WRITE;
-	ri[VFIO_PCI_CONFIG_REGION_INDEX].base = d->cfg;
-	regs = calloc(1, sizeof(*regs) + sizeof(ri));
-	irqs = calloc(1, sizeof(*irqs) +
-		G_NR_IRQS * sizeof(struct vfio_irq_info));
-	TEST_ASSERT(regs != NULL && irqs != NULL, "out of memory");
-	regs->reg_num = G_NR_REGIONS;
-	memcpy(regs->reg_info, ri, sizeof(ri));
-	irqs->irq_num = G_NR_IRQS;
-	for (i = 0; i < G_NR_IRQS; i++) {
-		irqs->irq_info[i].argsz = sizeof(irqs->irq_info[i]);
-		irqs->irq_info[i].index = i;
-	}
-	r = rte_vfio_user_set_dev_info(d->path, &info);
-	if (r == 0)
-		r = rte_vfio_user_set_reg_info(d->path, regs);
-	if (r == 0)
-		r = rte_vfio_user_set_irq_info(d->path, irqs);
-	free(regs);
-	free(irqs);
-	if (r == 0 && limit_flags != 0) {
-		r = rte_vfio_user_get_limits(d->path, &lim);
-		lim.flags = limit_flags;
-		if (r == 0)
-			r = rte_vfio_user_set_limits(d->path, &lim);
-	}
-	if (r == 0)
-		r = rte_vfio_user_start(d->path);
-	TEST_ASSERT_SUCCESS(r, "set up %s: %d", d->path, r);
+	d->id = tvu_dev_create(d->path, NULL, &desc);
+	TEST_ASSERT(d->id >= 0, "set up %s: %d", d->path, d->id);
 	return TEST_SUCCESS;
 }
 

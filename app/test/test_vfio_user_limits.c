@@ -43,8 +43,6 @@
 #include "test.h"
 #include "test_vfio_user_util.h"
 
-#define L_NR_REGIONS 9
-#define L_NR_IRQS    5
 #define L_CFG_SIZE   256
 #define L_BAR0_SIZE  4096
 #define L_BAR2_SIZE  (4 * 4096)
@@ -119,17 +117,15 @@ l_bar0_rw(int id, struct rte_vfio_user_reg_info *reg, char *buf,
 static int
 l_dev_create(struct l_dev *d, const char *name, bool poll_mode)
 {
-	struct rte_vfio_user_reg_info ri[L_NR_REGIONS];
-	struct rte_vfio_user_regions *regs;
-	struct rte_vfio_user_irq_info *irqs;
-	struct rte_vfio_user_limits lim;
-	struct vfio_device_info info = {
-		.argsz = sizeof(info),
-		.flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET,
-		.num_regions = L_NR_REGIONS, .num_irqs = L_NR_IRQS,
+	struct rte_vfio_user_limits lim = { .dma_timeout_ms = L_LIMIT_MS,
+		.msg_timeout_ms = L_LIMIT_MS };
+	struct tvu_dev_desc desc = {
+		.cfg = d->cfg, .bar0_size = L_BAR0_SIZE, .bar0_rw = l_bar0_rw,
+		.bar2_size = L_BAR2_SIZE, .bar2_nr_areas = RTE_DIM(l_areas),
+		.bar2_areas = l_areas, .irq_count = { 1 },
+		.dev_flags = VFIO_DEVICE_FLAGS_RESET, .limits = &lim,
+		.poll_mode = poll_mode, .priv = d,
 	};
-	uint32_t i;
-	int r;
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->path, sizeof(d->path), "/tmp/vfio_user_limits_%s.%d.sock",
@@ -138,58 +134,9 @@ l_dev_create(struct l_dev *d, const char *name, bool poll_mode)
 	d->cfg[1] = 0x80;
 	d->bar2_fd = tvu_memfd("vfio-user-limits-bar2", L_BAR2_SIZE);
 	TEST_ASSERT(d->bar2_fd >= 0, "memfd");
-	d->id = rte_vfio_user_register(d->path, &l_ops);
-	TEST_ASSERT(d->id >= 0, "register %s: %d", d->path, d->id);
-	rte_vfio_user_set_priv(d->id, d);
-	memset(ri, 0, sizeof(ri));
-	for (i = 0; i < L_NR_REGIONS; i++) {
-		ri[i].index = i;
-		ri[i].fd = -1;
-	}
-	ri[0].size = L_BAR0_SIZE;
-	ri[0].flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
-	ri[0].rw = l_bar0_rw;
-	ri[2].size = L_BAR2_SIZE;
-	ri[2].flags = VFIO_REGION_INFO_FLAG_READ |
-		VFIO_REGION_INFO_FLAG_WRITE | VFIO_REGION_INFO_FLAG_MMAP;
-	ri[2].fd = d->bar2_fd;
-	ri[2].nr_areas = RTE_DIM(l_areas);
-	ri[2].areas = l_areas;
-	ri[7].size = L_CFG_SIZE;
-	ri[7].flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
-	ri[7].base = d->cfg;
-	regs = calloc(1, sizeof(*regs) + sizeof(ri));
-	irqs = calloc(1, sizeof(*irqs) +
-		L_NR_IRQS * sizeof(struct vfio_irq_info));
-	TEST_ASSERT(regs != NULL && irqs != NULL, "out of memory");
-	regs->reg_num = L_NR_REGIONS;
-	memcpy(regs->reg_info, ri, sizeof(ri));
-	irqs->irq_num = L_NR_IRQS;
-	for (i = 0; i < L_NR_IRQS; i++) {
-		irqs->irq_info[i].argsz = sizeof(irqs->irq_info[i]);
-		irqs->irq_info[i].index = i;
-		irqs->irq_info[i].flags = VFIO_IRQ_INFO_EVENTFD;
-	}
-	irqs->irq_info[VFIO_PCI_INTX_IRQ_INDEX].count = 1;
-	r = rte_vfio_user_set_dev_info(d->path, &info);
-	if (r == 0)
-		r = rte_vfio_user_set_reg_info(d->path, regs);
-	if (r == 0)
-		r = rte_vfio_user_set_irq_info(d->path, irqs);
-	free(regs);
-	free(irqs);
-	if (r == 0)
-		r = rte_vfio_user_get_limits(d->path, &lim);
-	if (r == 0) {
-		lim.dma_timeout_ms = L_LIMIT_MS;
-		lim.msg_timeout_ms = L_LIMIT_MS;
-		r = rte_vfio_user_set_limits(d->path, &lim);
-	}
-	if (r == 0 && poll_mode)
-		r = rte_vfio_user_set_poll_mode(d->path, true);
-	if (r == 0)
-		r = rte_vfio_user_start(d->path);
-	TEST_ASSERT_SUCCESS(r, "set up %s: %d", d->path, r);
+	desc.bar2_fd = d->bar2_fd;
+	d->id = tvu_dev_create(d->path, &l_ops, &desc);
+	TEST_ASSERT(d->id >= 0, "set up %s: %d", d->path, d->id);
 	return TEST_SUCCESS;
 }
 
@@ -213,15 +160,11 @@ static uint16_t l_next_id = 1;
 static int
 l_send(int s, uint16_t cmd, const void *p, size_t len, uint16_t *id)
 {
-	struct vfio_user_hdr h = { .msg_id = l_next_id++, .cmd = cmd,
-		.size = (uint32_t)(sizeof(h) + len),
-		.flags = VFIO_USER_F_TYPE_COMMAND };
-	struct iovec iov[2] = { { &h, sizeof(h) },
-		{ (void *)(uintptr_t)p, len } };
+	uint16_t mid = l_next_id++;
 
 	if (id != NULL)
-		*id = h.msg_id;
-	return tvu_send_fds(s, iov, len > 0 ? 2 : 1, NULL, 0);
+		*id = mid;
+	return tvu_msg_send(s, mid, cmd, VFIO_USER_F_TYPE_COMMAND, p, len);
 }
 
 static void
@@ -239,13 +182,7 @@ l_take_fd(int fd, void *arg)
 static int
 l_recv(int s, struct vfio_user_hdr *h, void *buf, size_t cap, int *fd)
 {
-	int r = tvu_recv_all(s, h, sizeof(*h), l_take_fd, fd);
-
-	if (r < 0)
-		return r;
-	if (h->size < sizeof(*h) || h->size - sizeof(*h) > cap)
-		return -EPROTO;
-	return tvu_recv_all(s, buf, h->size - sizeof(*h), l_take_fd, fd);
+	return tvu_msg_recv(s, h, buf, cap, l_take_fd, fd);
 }
 
 static int

@@ -36,8 +36,6 @@
 #include "test.h"
 #include "test_vfio_user_util.h"
 
-#define Q_NR_REGIONS 9
-#define Q_NR_IRQS    5
 #define Q_BAR0_SIZE  4096
 #define Q_IOVA       0x80000000ull
 #define Q_MEM        8192u
@@ -97,76 +95,12 @@ q_bar0_rw(int id, struct rte_vfio_user_reg_info *reg, char *buf,
 static int
 q_dev_create(const char *path)
 {
-	struct rte_vfio_user_regions *regs;
-	struct rte_vfio_user_irq_info *irqs;
-	struct vfio_device_info info = {
-		.argsz = sizeof(info), .flags = VFIO_DEVICE_FLAGS_PCI,
-		.num_regions = Q_NR_REGIONS, .num_irqs = Q_NR_IRQS,
-	};
-	uint32_t i;
-	int id, r;
+	struct tvu_dev_desc desc = { .cfg = q_cfg, .bar0_size = Q_BAR0_SIZE,
+		.bar0_rw = q_bar0_rw };
+	int id = tvu_dev_create(path, NULL, &desc);
 
-	id = rte_vfio_user_register(path, NULL);
-	TEST_ASSERT(id >= 0, "register: %d", id);
-	regs = calloc(1, sizeof(*regs) +
-		Q_NR_REGIONS * sizeof(struct rte_vfio_user_reg_info));
-	irqs = calloc(1, sizeof(*irqs) +
-		Q_NR_IRQS * sizeof(struct vfio_irq_info));
-	TEST_ASSERT(regs != NULL && irqs != NULL, "out of memory");
-	regs->reg_num = Q_NR_REGIONS;
-	for (i = 0; i < Q_NR_REGIONS; i++) {
-		regs->reg_info[i].index = i;
-		regs->reg_info[i].fd = -1;
-	}
-	regs->reg_info[0].size = Q_BAR0_SIZE;
-	regs->reg_info[0].flags = VFIO_REGION_INFO_FLAG_READ |
-		VFIO_REGION_INFO_FLAG_WRITE;
-	regs->reg_info[0].rw = q_bar0_rw;
-	regs->reg_info[7].size = sizeof(q_cfg);
-	regs->reg_info[7].flags = VFIO_REGION_INFO_FLAG_READ |
-		VFIO_REGION_INFO_FLAG_WRITE;
-	regs->reg_info[7].base = q_cfg;
-	irqs->irq_num = Q_NR_IRQS;
-	for (i = 0; i < Q_NR_IRQS; i++) {
-		irqs->irq_info[i].argsz = sizeof(struct vfio_irq_info);
-		irqs->irq_info[i].index = i;
-		irqs->irq_info[i].flags = VFIO_IRQ_INFO_EVENTFD;
-	}
-	r = rte_vfio_user_set_dev_info(path, &info);
-	if (r == 0)
-		r = rte_vfio_user_set_reg_info(path, regs);
-	if (r == 0)
-		r = rte_vfio_user_set_irq_info(path, irqs);
-	free(regs);
-	free(irqs);
-	if (r == 0)
-		r = rte_vfio_user_start(path);
-	TEST_ASSERT_SUCCESS(r, "set up: %d", r);
+	TEST_ASSERT(id >= 0, "set up: %d", id);
 	return TEST_SUCCESS;
-}
-
-static int
-q_send(int s, uint16_t id, uint16_t cmd, uint32_t flags, const void *p,
-		size_t len)
-{
-	struct vfio_user_hdr h = { .msg_id = id, .cmd = cmd,
-		.size = (uint32_t)(sizeof(h) + len), .flags = flags };
-	struct iovec iov[2] = { { &h, sizeof(h) },
-		{ (void *)(uintptr_t)p, len } };
-
-	return tvu_send_fds(s, iov, len > 0 ? 2 : 1, NULL, 0);
-}
-
-static int
-q_recv(int s, struct vfio_user_hdr *h, uint8_t *buf, size_t cap)
-{
-	int r = tvu_recv_all(s, h, sizeof(*h), NULL, NULL);
-
-	if (r < 0)
-		return r;
-	if (h->size < sizeof(*h) || h->size - sizeof(*h) > cap)
-		return -EPROTO;
-	return tvu_recv_all(s, buf, h->size - sizeof(*h), NULL, NULL);
 }
 
 /* Answer one DMA request the way QEMU does; -EPROTO if it is not laid
@@ -190,14 +124,14 @@ q_answer_dma(int s, const struct vfio_user_hdr *h, const uint8_t *p,
 		if (count > h->size - sizeof(*h) - VU_DMA_QEMU_HDR)
 			return -EPROTO;
 		memcpy(mem + (addr - Q_IOVA), p + VU_DMA_QEMU_DATA, count);
-		return q_send(s, h->msg_id, h->cmd, VFIO_USER_F_TYPE_REPLY,
+		return tvu_msg_send(s, h->msg_id, h->cmd, VFIO_USER_F_TYPE_REPLY,
 			NULL, 0);
 	}
 	memset(rep, 0xee, sizeof(rep));
 	memcpy(rep, &addr, sizeof(addr));
 	memcpy(rep + 8, &count, sizeof(count));
 	memcpy(rep + VU_DMA_QEMU_DATA, mem + (addr - Q_IOVA), count);
-	return q_send(s, h->msg_id, h->cmd, VFIO_USER_F_TYPE_REPLY, rep,
+	return tvu_msg_send(s, h->msg_id, h->cmd, VFIO_USER_F_TYPE_REPLY, rep,
 		VU_DMA_QEMU_HDR + count);
 }
 
@@ -228,18 +162,18 @@ test_vfio_user_qemu_dma(void)
 	}
 	/* VERSION 0.0 and QEMU's capabilities, NUL included */
 	n = tvu_version_payload(v, sizeof(v), 0, 0, q_json, true);
-	r = n < 0 ? n : q_send(s, 1, VFIO_USER_VERSION,
+	r = n < 0 ? n : tvu_msg_send(s, 1, VFIO_USER_VERSION,
 		VFIO_USER_F_TYPE_COMMAND, v, (size_t)n);
 	if (r == 0)
-		r = q_recv(s, &h, buf, sizeof(buf));
+		r = tvu_msg_recv(s, &h, buf, sizeof(buf), NULL, NULL);
 	if (r == 0 && ((h.flags & VFIO_USER_F_ERROR) ||
 			h.size > sizeof(h) + (uint32_t)n))
 		r = -E2BIG;
 	if (r == 0)
-		r = q_send(s, 2, VFIO_USER_DMA_MAP, VFIO_USER_F_TYPE_COMMAND,
+		r = tvu_msg_send(s, 2, VFIO_USER_DMA_MAP, VFIO_USER_F_TYPE_COMMAND,
 			&m, sizeof(m));
 	if (r == 0)
-		r = q_recv(s, &h, buf, sizeof(buf));
+		r = tvu_msg_recv(s, &h, buf, sizeof(buf), NULL, NULL);
 	if (r == 0 && (h.flags & VFIO_USER_F_ERROR))
 		r = -(int)h.error;
 	for (i = 0; i < Q_LEN; i++)
@@ -247,10 +181,10 @@ test_vfio_user_qemu_dma(void)
 	/* the doorbell; the device's DMA comes before the reply */
 	memcpy(w, &a, sizeof(a));
 	if (r == 0)
-		r = q_send(s, 3, VFIO_USER_REGION_WRITE,
+		r = tvu_msg_send(s, 3, VFIO_USER_REGION_WRITE,
 			VFIO_USER_F_TYPE_COMMAND, w, sizeof(w));
 	while (r == 0) {
-		r = q_recv(s, &h, buf, sizeof(buf));
+		r = tvu_msg_recv(s, &h, buf, sizeof(buf), NULL, NULL);
 		if (r < 0)
 			break;
 		if (h.cmd == VFIO_USER_REGION_WRITE && h.msg_id == 3)

@@ -14,6 +14,8 @@
 #include <sys/time.h>
 #include <sys/un.h>
 
+#include <linux/vfio.h>
+
 #include "vfio_user_msg.h"
 
 #include "test_vfio_user_util.h"
@@ -275,4 +277,154 @@ tvu_version_payload(uint8_t *buf, size_t cap, uint16_t major,
 	memcpy(buf, &v, sizeof(v));
 	memcpy(buf + sizeof(v), json, n);
 	return (int)(sizeof(v) + n);
+}
+
+int
+tvu_listen(const char *path)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	int s;
+
+	if (strlen(path) >= sizeof(un.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(un.sun_path, path);
+	unlink(path);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (bind(s, (struct sockaddr *)&un, sizeof(un)) < 0 ||
+			listen(s, 4) < 0) {
+		int r = -errno;
+
+		close(s);
+		return r;
+	}
+	return s;
+}
+
+int
+tvu_msg_send(int sock, uint16_t id, uint16_t cmd, uint32_t flags,
+		const void *payload, size_t len)
+{
+	struct vfio_user_hdr h = { .msg_id = id, .cmd = cmd,
+		.size = (uint32_t)(sizeof(h) + len), .flags = flags };
+	struct iovec iov[2] = { { &h, sizeof(h) },
+		{ (void *)(uintptr_t)payload, len } };
+
+	return tvu_send_fds(sock, iov, len > 0 ? 2 : 1, NULL, 0);
+}
+
+int
+tvu_msg_recv(int sock, void *hdr, void *buf, size_t cap, tvu_fd_recv_t on_fd,
+		void *arg)
+{
+	struct vfio_user_hdr *h = hdr;
+	int r = tvu_recv_all(sock, h, sizeof(*h), on_fd, arg);
+
+	if (r < 0)
+		return r;
+	if (h->size < sizeof(*h) || h->size - sizeof(*h) > cap)
+		return -EPROTO;
+	return tvu_recv_all(sock, buf, h->size - sizeof(*h), on_fd, arg);
+}
+
+int
+tvu_dev_create(const char *path, const struct rte_vfio_user_notify_ops *ops,
+		const struct tvu_dev_desc *desc)
+{
+	struct vfio_device_info info = {
+		.argsz = sizeof(info),
+		.flags = VFIO_DEVICE_FLAGS_PCI | desc->dev_flags,
+		.num_regions = VFIO_PCI_NUM_REGIONS,
+		.num_irqs = VFIO_PCI_NUM_IRQS,
+	};
+	const struct rte_vfio_user_limits *want = desc->limits;
+	struct rte_vfio_user_reg_info *ri;
+	struct rte_vfio_user_regions *regs;
+	struct rte_vfio_user_irq_info *irqs;
+	struct rte_vfio_user_limits lim;
+	uint32_t i;
+	int id, r;
+
+	id = rte_vfio_user_register(path, ops);
+	if (id < 0)
+		return id;
+	regs = calloc(1, sizeof(*regs) +
+		VFIO_PCI_NUM_REGIONS * sizeof(regs->reg_info[0]));
+	irqs = calloc(1, sizeof(*irqs) +
+		VFIO_PCI_NUM_IRQS * sizeof(irqs->irq_info[0]));
+	r = regs != NULL && irqs != NULL ? 0 : -ENOMEM;
+	if (r < 0)
+		goto out;
+	regs->reg_num = VFIO_PCI_NUM_REGIONS;
+	ri = regs->reg_info;
+	for (i = 0; i < VFIO_PCI_NUM_REGIONS; i++) {
+		ri[i].index = i;
+		ri[i].fd = -1;
+	}
+	ri[VFIO_PCI_BAR0_REGION_INDEX].size = desc->bar0_size;
+	ri[VFIO_PCI_BAR0_REGION_INDEX].flags = VFIO_REGION_INFO_FLAG_READ |
+		VFIO_REGION_INFO_FLAG_WRITE;
+	ri[VFIO_PCI_BAR0_REGION_INDEX].rw = desc->bar0_rw;
+	ri[VFIO_PCI_BAR0_REGION_INDEX].base = desc->bar0_mem;
+	if (desc->bar0_size == 0)
+		ri[VFIO_PCI_BAR0_REGION_INDEX].flags = 0;
+	if (desc->bar2_size != 0) {
+		ri[VFIO_PCI_BAR2_REGION_INDEX].size = desc->bar2_size;
+		ri[VFIO_PCI_BAR2_REGION_INDEX].flags =
+			VFIO_REGION_INFO_FLAG_READ |
+			VFIO_REGION_INFO_FLAG_WRITE |
+			VFIO_REGION_INFO_FLAG_MMAP;
+		ri[VFIO_PCI_BAR2_REGION_INDEX].fd = desc->bar2_fd;
+		ri[VFIO_PCI_BAR2_REGION_INDEX].nr_areas = desc->bar2_nr_areas;
+		ri[VFIO_PCI_BAR2_REGION_INDEX].areas = desc->bar2_areas;
+	}
+	if (desc->cfg != NULL) {
+		ri[VFIO_PCI_CONFIG_REGION_INDEX].size = 256;
+		ri[VFIO_PCI_CONFIG_REGION_INDEX].flags =
+			VFIO_REGION_INFO_FLAG_READ |
+			VFIO_REGION_INFO_FLAG_WRITE;
+		ri[VFIO_PCI_CONFIG_REGION_INDEX].base = desc->cfg;
+	}
+	irqs->irq_num = VFIO_PCI_NUM_IRQS;
+	for (i = 0; i < VFIO_PCI_NUM_IRQS; i++) {
+		irqs->irq_info[i].argsz = sizeof(irqs->irq_info[i]);
+		irqs->irq_info[i].index = i;
+		irqs->irq_info[i].flags = VFIO_IRQ_INFO_EVENTFD;
+		irqs->irq_info[i].count = desc->irq_count[i];
+	}
+	if (desc->priv != NULL)
+		r = rte_vfio_user_set_priv(id, desc->priv);
+	if (r == 0)
+		r = rte_vfio_user_set_dev_info(path, &info);
+	if (r == 0)
+		r = rte_vfio_user_set_reg_info(path, regs);
+	if (r == 0)
+		r = rte_vfio_user_set_irq_info(path, irqs);
+	if (r == 0 && want != NULL) {
+		r = rte_vfio_user_get_limits(path, &lim);
+#define TVU_LIM(f) do { if (want->f != 0) lim.f = want->f; } while (0)
+		TVU_LIM(max_data_xfer_size);
+		TVU_LIM(max_msg_fds);
+		TVU_LIM(max_dma_maps);
+		TVU_LIM(max_deferred);
+		TVU_LIM(dma_timeout_ms);
+		TVU_LIM(msg_timeout_ms);
+		TVU_LIM(flags);
+#undef TVU_LIM
+		if (r == 0)
+			r = rte_vfio_user_set_limits(path, &lim);
+	}
+	if (r == 0 && desc->poll_mode)
+		r = rte_vfio_user_set_poll_mode(path, true);
+	if (r == 0)
+		r = rte_vfio_user_start(path);
+out:
+	free(regs);
+	free(irqs);
+	if (r < 0) {
+		rte_vfio_user_unregister(path);
+		return r;
+	}
+	return id;
 }

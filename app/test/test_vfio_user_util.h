@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <rte_vfio_user.h>
+
 /* Most fds tvu_send_fds() passes with one message. */
 #define TVU_MAX_FDS 20u
 
@@ -102,5 +104,55 @@ tvu_recv_all(int sock, void *buf, size_t len, tvu_fd_recv_t on_fd,
 int
 tvu_version_payload(uint8_t *buf, size_t cap, uint16_t major,
 		uint16_t minor, const char *json, bool nul);
+
+/*
+ * A stream socket listening at path (an old socket file is removed), for
+ * a scripted server; -errno on failure.
+ */
+int
+tvu_listen(const char *path);
+
+/* Send one message: a header (cmd, msg_id, flags) and len payload bytes. */
+int
+tvu_msg_send(int sock, uint16_t id, uint16_t cmd, uint32_t flags,
+		const void *payload, size_t len);
+
+/*
+ * Receive one message: its header into *hdr (16 bytes) and its payload
+ * into buf, at most cap bytes (-EPROTO if longer); fds go to on_fd as in
+ * tvu_recv_all().
+ */
+int
+tvu_msg_recv(int sock, void *hdr, void *buf, size_t cap, tvu_fd_recv_t on_fd,
+		void *arg);
+
+/*
+ * The library's side (not for forked children): a started server device
+ * with the PCI layout (9 regions, 5 IRQ types) as desc says.
+ */
+struct tvu_dev_desc {
+	uint8_t *cfg;              /* config space (256 bytes), or NULL */
+	uint64_t bar0_size;        /* 0: no BAR0 */
+	rte_vfio_user_reg_acc_t bar0_rw; /* or NULL: */
+	void *bar0_mem;            /* plain memory when bar0_rw is NULL */
+	uint64_t bar2_size;        /* 0: no BAR2; mmappable through bar2_fd */
+	int bar2_fd;
+	uint32_t bar2_nr_areas;    /* sparse mmap areas of BAR2 */
+	const struct rte_vfio_user_sparse_area *bar2_areas;
+	uint32_t irq_count[5];     /* vectors per IRQ index (eventfd) */
+	uint32_t dev_flags;        /* VFIO_DEVICE_FLAGS_* besides PCI */
+	/* its non-zero fields replace the defaults; NULL: defaults */
+	const struct rte_vfio_user_limits *limits;
+	bool poll_mode;
+	void *priv;                /* rte_vfio_user_set_priv() */
+};
+
+/*
+ * Register, describe and start a device at path with notify ops (may be
+ * NULL). Returns its id, or -errno (nothing left registered).
+ */
+int
+tvu_dev_create(const char *path, const struct rte_vfio_user_notify_ops *ops,
+		const struct tvu_dev_desc *desc);
 
 #endif /* TEST_VFIO_USER_UTIL_H */
