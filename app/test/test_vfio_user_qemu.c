@@ -17,6 +17,14 @@
  * device reads exactly what the client served, and the VERSION reply is
  * no longer than QEMU's request (QEMU's receive buffer is its request's
  * size).
+ *
+ * vfio_user_qemu_realize_autotest replays QEMU's realize sequence and a
+ * guest's MSI-X set-up as hw/vfio-user and hw/vfio/pci.c send them:
+ * pipelined DMA maps, GET_INFO, GET_REGION_INFO 0-5 and 7 with argsz 32,
+ * GET_IRQ_INFO, one REGION_READ of the whole config space, SET_IRQS for
+ * INTx and ERR; MSI-X enabled with an fd-less SET_IRQS (argsz 20), a
+ * vector given its eventfd, swapped, then everything disabled (DATA_NONE,
+ * count 0), with the device's interrupts checked on the eventfds.
  */
 
 #include <errno.h>
@@ -25,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <linux/vfio.h>
 
@@ -43,6 +53,8 @@
 #define Q_W_OFF      100u          /* where the device writes */
 #define Q_R_OFF      3000u         /* where it reads */
 #define Q_DB         0x0
+#define Q_MSIX       4u
+#define Q_NR_IRQ_TYPES 5u
 
 static const char q_json[] = "{\"capabilities\": {\"migration\": "
 	"{\"pgsize\": 4096, \"max_bitmap_size\": 268435456}, "
@@ -96,9 +108,15 @@ static int
 q_dev_create(const char *path)
 {
 	struct tvu_dev_desc desc = { .cfg = q_cfg, .bar0_size = Q_BAR0_SIZE,
-		.bar0_rw = q_bar0_rw };
-	int id = tvu_dev_create(path, NULL, &desc);
+		.bar0_rw = q_bar0_rw,
+		.irq_count = { [VFIO_PCI_INTX_IRQ_INDEX] = 1,
+			[VFIO_PCI_MSIX_IRQ_INDEX] = Q_MSIX,
+			[VFIO_PCI_ERR_IRQ_INDEX] = 1 } };
+	int id;
 
+	q_cfg[0] = 0x86;
+	q_cfg[1] = 0x80;
+	id = tvu_dev_create(path, NULL, &desc);
 	TEST_ASSERT(id >= 0, "set up: %d", id);
 	return TEST_SUCCESS;
 }
@@ -219,3 +237,202 @@ test_vfio_user_qemu_dma(void)
 }
 
 REGISTER_TEST_COMMAND(vfio_user_qemu_dma_autotest, test_vfio_user_qemu_dma);
+
+/* One QEMU request and its reply, which must not be an error. */
+static int
+q_call(int s, uint16_t id, uint16_t cmd, const void *p, size_t len,
+		const int *fds, unsigned int nr_fds, uint8_t *rep, size_t cap,
+		uint32_t *rlen)
+{
+	struct vfio_user_hdr h = { .msg_id = id, .cmd = cmd,
+		.size = (uint32_t)(sizeof(h) + len),
+		.flags = VFIO_USER_F_TYPE_COMMAND };
+	struct iovec iov[2] = { { &h, sizeof(h) },
+		{ (void *)(uintptr_t)p, len } };
+	int r;
+
+	r = tvu_send_fds(s, iov, len > 0 ? 2 : 1, fds, nr_fds);
+	if (r == 0)
+		r = tvu_msg_recv(s, &h, rep, cap, NULL, NULL);
+	if (r == 0 && (h.msg_id != id || h.cmd != cmd))
+		r = -EPROTO;
+	if (r == 0 && (h.flags & VFIO_USER_F_ERROR))
+		r = -(int)h.error;
+	if (r == 0 && rlen != NULL)
+		*rlen = h.size - (uint32_t)sizeof(h);
+	return r;
+}
+
+/* SET_IRQS as QEMU sends it: count vectors from start, fds or none. */
+static int
+q_set_irqs(int s, uint16_t id, uint32_t flags, uint32_t index,
+		uint32_t start, uint32_t count, const int *fds,
+		unsigned int nr_fds)
+{
+	struct vfio_user_irq_set set = { .argsz = sizeof(set),
+		.flags = flags, .index = index, .start = start,
+		.count = count };
+	uint8_t rep[64];
+
+	return q_call(s, id, VFIO_USER_DEVICE_SET_IRQS, &set, sizeof(set),
+		fds, nr_fds, rep, sizeof(rep), NULL);
+}
+
+static bool
+q_fired(int efd, int ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	uint64_t v;
+
+	return poll(&p, 1, ms) == 1 && read(efd, &v, sizeof(v)) == sizeof(v);
+}
+
+static int
+q_realize(int dev, int s)
+{
+	static const uint32_t regions[] = { 0, 1, 2, 3, 4, 5, 7 };
+	struct vfio_user_dma_map m = { .argsz = sizeof(m),
+		.flags = VFIO_USER_DMA_MAP_F_READ | VFIO_USER_DMA_MAP_F_WRITE,
+		.size = 0x10000 };
+	struct vfio_user_device_info di = { .argsz = sizeof(di) };
+	uint8_t v[sizeof(struct vfio_user_version) + sizeof(q_json)];
+	uint8_t rep[512];
+	struct vfio_user_hdr h;
+	uint32_t i, rlen = 0;
+	uint16_t id = 1;
+	int n, r, intx, err, e1, e2;
+	const uint32_t trig = VFIO_USER_IRQ_SET_DATA_EVENTFD |
+		VFIO_USER_IRQ_SET_ACTION_TRIGGER;
+
+	n = tvu_version_payload(v, sizeof(v), 0, 0, q_json, true);
+	TEST_ASSERT(n > 0, "version payload");
+	r = q_call(s, id++, VFIO_USER_VERSION, v, (size_t)n, NULL, 0, rep,
+		sizeof(rep), &rlen);
+	TEST_ASSERT(r == 0 && rlen <= (uint32_t)n, "VERSION: %d, reply %u "
+		"bytes for a %d-byte request", r, rlen, n);
+	/* three maps without fds, pipelined: all sent, then the replies */
+	for (i = 0; i < 3; i++) {
+		m.addr = 0x100000000ull * (i + 1);
+		r = tvu_msg_send(s, (uint16_t)(100 + i), VFIO_USER_DMA_MAP,
+			VFIO_USER_F_TYPE_COMMAND, &m, sizeof(m));
+		TEST_ASSERT_SUCCESS(r, "DMA_MAP %u", i);
+	}
+	for (i = 0; i < 3; i++) {
+		r = tvu_msg_recv(s, &h, rep, sizeof(rep), NULL, NULL);
+		TEST_ASSERT(r == 0 && h.msg_id == 100 + i &&
+			!(h.flags & VFIO_USER_F_ERROR), "DMA_MAP reply %u: %d "
+			"id %u flags 0x%x", i, r, h.msg_id, h.flags);
+	}
+	TEST_ASSERT_EQUAL(rte_vfio_user_get_mem_table(dev, NULL, 0), 3,
+		"maps on the device");
+	r = q_call(s, id++, VFIO_USER_DEVICE_GET_INFO, &di, sizeof(di), NULL,
+		0, rep, sizeof(rep), &rlen);
+	TEST_ASSERT(r == 0 && rlen == sizeof(di), "GET_INFO: %d", r);
+	for (i = 0; i < RTE_DIM(regions); i++) {
+		struct vfio_user_region_info ri = { .argsz = 32,
+			.index = regions[i] };
+
+		r = q_call(s, id++, VFIO_USER_DEVICE_GET_REGION_INFO, &ri,
+			sizeof(ri), NULL, 0, rep, sizeof(rep), &rlen);
+		TEST_ASSERT(r == 0 && rlen == sizeof(ri), "GET_REGION_INFO "
+			"%u: %d, %u bytes", regions[i], r, rlen);
+	}
+	for (i = 0; i < Q_NR_IRQ_TYPES; i++) {
+		struct vfio_user_irq_info ii = { .argsz = sizeof(ii),
+			.index = i };
+
+		r = q_call(s, id++, VFIO_USER_DEVICE_GET_IRQ_INFO, &ii,
+			sizeof(ii), NULL, 0, rep, sizeof(rep), &rlen);
+		TEST_ASSERT(r == 0, "GET_IRQ_INFO %u: %d", i, r);
+	}
+	{
+		struct vfio_user_region_access a = {
+			.region = VFIO_PCI_CONFIG_REGION_INDEX,
+			.count = sizeof(q_cfg) };
+
+		r = q_call(s, id++, VFIO_USER_REGION_READ, &a, sizeof(a), NULL,
+			0, rep, sizeof(rep), &rlen);
+		TEST_ASSERT(r == 0 && rlen == sizeof(a) + sizeof(q_cfg) &&
+			rep[sizeof(a)] == 0x86 && rep[sizeof(a) + 1] == 0x80,
+			"config space read: %d, %u bytes", r, rlen);
+	}
+	intx = eventfd(0, EFD_CLOEXEC);
+	err = eventfd(0, EFD_CLOEXEC);
+	e1 = eventfd(0, EFD_CLOEXEC);
+	e2 = eventfd(0, EFD_CLOEXEC);
+	TEST_ASSERT(intx >= 0 && err >= 0 && e1 >= 0 && e2 >= 0, "eventfd");
+	r = q_set_irqs(s, id++, trig, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &intx,
+		1);
+	if (r == 0)
+		r = q_set_irqs(s, id++, trig, VFIO_PCI_ERR_IRQ_INDEX, 0, 1,
+			&err, 1);
+	/* MSI-X enabled without an fd (argsz 20: vector 0 de-assigned) */
+	if (r == 0)
+		r = q_set_irqs(s, id++, trig, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1,
+			NULL, 0);
+	/* the guest unmasks vector 2: its eventfd */
+	if (r == 0)
+		r = q_set_irqs(s, id++, trig, VFIO_PCI_MSIX_IRQ_INDEX, 2, 1,
+			&e1, 1);
+	if (r == 0 && rte_vfio_user_irq_trigger(dev, VFIO_PCI_MSIX_IRQ_INDEX,
+			2) != 0)
+		r = -EIO;
+	if (r == 0 && !q_fired(e1, 2000))
+		r = -ETIMEDOUT;
+	/* swapped (QEMU does so as vectors are released and reused) */
+	if (r == 0)
+		r = q_set_irqs(s, id++, trig, VFIO_PCI_MSIX_IRQ_INDEX, 2, 1,
+			&e2, 1);
+	if (r == 0 && rte_vfio_user_irq_trigger(dev, VFIO_PCI_MSIX_IRQ_INDEX,
+			2) != 0)
+		r = -EIO;
+	if (r == 0 && (!q_fired(e2, 2000) || q_fired(e1, 0)))
+		r = -EBADF;
+	/* INTx reaches its eventfd too */
+	if (r == 0 && (rte_vfio_user_irq_trigger(dev,
+			VFIO_PCI_INTX_IRQ_INDEX, 0) != 0 || !q_fired(intx, 2000)))
+		r = -EIO;
+	/* disabled: DATA_NONE|ACTION_TRIGGER, count 0 */
+	if (r == 0)
+		r = q_set_irqs(s, id++, VFIO_USER_IRQ_SET_DATA_NONE |
+			VFIO_USER_IRQ_SET_ACTION_TRIGGER,
+			VFIO_PCI_MSIX_IRQ_INDEX, 0, 0, NULL, 0);
+	if (r == 0) {
+		rte_vfio_user_irq_trigger(dev, VFIO_PCI_MSIX_IRQ_INDEX, 2);
+		if (q_fired(e2, 50))
+			r = -EEXIST;
+	}
+	close(intx);
+	close(err);
+	close(e1);
+	close(e2);
+	TEST_ASSERT_SUCCESS(r, "interrupt set-up: %d (ETIMEDOUT: vector not "
+		"delivered, EBADF: not swapped, EEXIST: delivered after "
+		"disable)", r);
+	return TEST_SUCCESS;
+}
+
+static int
+test_vfio_user_qemu_realize(void)
+{
+	char path[108];
+	int dev, s, r;
+
+	snprintf(path, sizeof(path), "/tmp/vfio_user_qemu_r.%d.sock",
+		(int)getpid());
+	if (q_dev_create(path) != TEST_SUCCESS)
+		return TEST_FAILED;
+	dev = rte_vfio_user_get_dev_id(path);
+	s = tvu_connect(path, 3000);
+	r = s < 0 || dev < 0 ? TEST_FAILED : q_realize(dev, s);
+	if (s >= 0)
+		close(s);
+	rte_vfio_user_unregister(path);
+	if (r == TEST_SUCCESS)
+		printf("vfio_user_qemu_realize: QEMU's realize and MSI-X set-up "
+			"accepted, interrupts on the right eventfds\n");
+	return r;
+}
+
+REGISTER_TEST_COMMAND(vfio_user_qemu_realize_autotest,
+	test_vfio_user_qemu_realize);
