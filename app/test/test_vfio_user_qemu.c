@@ -24,7 +24,9 @@
  * GET_IRQ_INFO, one REGION_READ of the whole config space, SET_IRQS for
  * INTx and ERR; MSI-X enabled with an fd-less SET_IRQS (argsz 20), a
  * vector given its eventfd, swapped, then everything disabled (DATA_NONE,
- * count 0), with the device's interrupts checked on the eventfds.
+ * count 0), with the device's interrupts checked on the eventfds; then
+ * REGION_WRITE_MULTI batches (posted, in order; malformed ones refused
+ * whole).
  */
 
 #include <errno.h>
@@ -287,6 +289,84 @@ q_fired(int efd, int ms)
 	return poll(&p, 1, ms) == 1 && read(efd, &v, sizeof(v)) == sizeof(v);
 }
 
+/* WRITE_MULTI of n entries (sent as the payload says), posted or not. */
+static int
+q_wm(int s, uint16_t id, const struct vfio_user_write_multi_entry *e,
+		uint64_t claim, uint32_t n, bool posted)
+{
+	uint8_t p[8 + 4 * sizeof(*e)];
+
+	memcpy(p, &claim, 8);
+	memcpy(p + 8, e, n * sizeof(*e));
+	return tvu_msg_send(s, id, VFIO_USER_REGION_WRITE_MULTI,
+		VFIO_USER_F_TYPE_COMMAND | (posted ? VFIO_USER_F_NO_REPLY : 0),
+		p, 8 + n * sizeof(*e));
+}
+
+/*
+ * REGION_WRITE_MULTI as QEMU batches posted MMIO writes: applied in order;
+ * a malformed one refused whole, with its reason, the stream in sync.
+ */
+static int
+q_write_multi(int s, uint16_t id)
+{
+	struct vfio_user_write_multi_entry e[3] = {
+		{ .offset = 0x100, .region = 0, .count = 4,
+			.data = { 0x44, 0x33, 0x22, 0x11 } },
+		{ .offset = 0x104, .region = 0, .count = 2,
+			.data = { 0x66, 0x55 } },
+		{ .offset = 0x100, .region = 0, .count = 1, .data = { 0xff } },
+	};
+	static const uint8_t want[6] = { 0xff, 0x33, 0x22, 0x11, 0x66, 0x55 };
+	struct vfio_user_region_access a = { .offset = 0x100, .region = 0,
+		.count = 6 };
+	struct vfio_user_hdr h;
+	uint8_t rep[64];
+	uint32_t rlen;
+	int r;
+
+	memset(q_bar0 + 0x100, 0, 16);
+	r = q_wm(s, id++, e, 3, 3, true);
+	TEST_ASSERT_SUCCESS(r, "WRITE_MULTI");
+	/* a read after a posted batch sees all of it, in order */
+	r = q_call(s, id++, VFIO_USER_REGION_READ, &a, sizeof(a), NULL, 0,
+		rep, sizeof(rep), &rlen);
+	TEST_ASSERT(r == 0 && rlen == sizeof(a) + 6 &&
+		memcmp(rep + sizeof(a), want, 6) == 0, "WRITE_MULTI applied: "
+		"%d, %02x %02x %02x %02x %02x %02x", r, rep[16], rep[17],
+		rep[18], rep[19], rep[20], rep[21]);
+	/* refused whole: a count that lies, 9 bytes, an absent region */
+	memset(q_bar0 + 0x100, 0, 16);
+	TEST_ASSERT_SUCCESS(q_wm(s, id, e, 2, 1, false), "send");
+	r = tvu_msg_recv(s, &h, rep, sizeof(rep), NULL, NULL);
+	TEST_ASSERT(r == 0 && h.msg_id == id++ &&
+		(h.flags & VFIO_USER_F_ERROR) && h.error == EINVAL,
+		"2 entries claimed, 1 sent: %d error %u", r, h.error);
+	e[1].count = 9;
+	TEST_ASSERT_SUCCESS(q_wm(s, id, e, 2, 2, false), "send");
+	r = tvu_msg_recv(s, &h, rep, sizeof(rep), NULL, NULL);
+	TEST_ASSERT(r == 0 && h.msg_id == id++ &&
+		(h.flags & VFIO_USER_F_ERROR) && h.error == EINVAL,
+		"an entry of 9 bytes: %d error %u", r, h.error);
+	e[1].count = 2;
+	e[1].region = VFIO_PCI_ROM_REGION_INDEX;
+	TEST_ASSERT_SUCCESS(q_wm(s, id, e, 2, 2, false), "send");
+	r = tvu_msg_recv(s, &h, rep, sizeof(rep), NULL, NULL);
+	TEST_ASSERT(r == 0 && h.msg_id == id++ &&
+		(h.flags & VFIO_USER_F_ERROR) && h.error == EINVAL,
+		"an entry for an absent region: %d error %u", r, h.error);
+	TEST_ASSERT(q_bar0[0x100] == 0, "an entry of a refused batch was "
+		"applied");
+	/* the answer when asked for: wr_cnt */
+	e[1].region = 0;
+	TEST_ASSERT_SUCCESS(q_wm(s, id, e, 2, 2, false), "send");
+	r = tvu_msg_recv(s, &h, rep, sizeof(rep), NULL, NULL);
+	TEST_ASSERT(r == 0 && h.msg_id == id++ &&
+		!(h.flags & VFIO_USER_F_ERROR) && h.size == sizeof(h) + 8 &&
+		rep[0] == 2, "a batch with a reply: %d size %u", r, h.size);
+	return TEST_SUCCESS;
+}
+
 static int
 q_realize(int dev, int s)
 {
@@ -310,6 +390,10 @@ q_realize(int dev, int s)
 		sizeof(rep), &rlen);
 	TEST_ASSERT(r == 0 && rlen <= (uint32_t)n, "VERSION: %d, reply %u "
 		"bytes for a %d-byte request", r, rlen, n);
+	rep[RTE_MIN(rlen, (uint32_t)sizeof(rep) - 1)] = '\0';
+	TEST_ASSERT_NOT_NULL(strstr((char *)rep + 4, "\"write_multiple\""),
+		"the server does not announce write_multiple: %s",
+		(char *)rep + 4);
 	/* three maps without fds, pipelined: all sent, then the replies */
 	for (i = 0; i < 3; i++) {
 		m.addr = 0x100000000ull * (i + 1);
@@ -409,7 +493,7 @@ q_realize(int dev, int s)
 	TEST_ASSERT_SUCCESS(r, "interrupt set-up: %d (ETIMEDOUT: vector not "
 		"delivered, EBADF: not swapped, EEXIST: delivered after "
 		"disable)", r);
-	return TEST_SUCCESS;
+	return q_write_multi(s, id);
 }
 
 static int

@@ -56,7 +56,9 @@
 	X(DMA_WRITE, 12, NULL, 0, 0, 0, false, false) \
 	X(DEVICE_RESET, 13, vu_h_reset, 0, 0, 0, true, false) \
 	X(DIRTY_PAGES, 14, NULL, 0, 0, 0, false, false) \
-	X(REGION_WRITE_MULTI, 15, NULL, 0, 0, 0, false, false) \
+	X(REGION_WRITE_MULTI, 15, vu_h_region_write_multi, 8, \
+		8 + VU_WRITE_MULTI_MAX * VU_SZ(write_multi_entry), 0, false, \
+		false) \
 	X(DEVICE_FEATURE, 16, NULL, 0, 0, 0, false, false) \
 	X(MIG_DATA_READ, 17, NULL, 0, 0, 0, false, false) \
 	X(MIG_DATA_WRITE, 18, NULL, 0, 0, 0, false, false)
@@ -224,6 +226,21 @@ VU_ASSERT_SIZE(struct vfio_user_dma_access, 16);
  */
 #define VU_DMA_QEMU_DATA 12u
 #define VU_DMA_QEMU_HDR  16u
+
+/*
+ * REGION_WRITE_MULTI (15): wr_cnt u64, then wr_cnt entries, each one
+ * register write; the reply (without NO_REPLY) is wr_cnt. QEMU sends at
+ * most 200 entries; we take at most VU_WRITE_MULTI_MAX.
+ */
+struct vfio_user_write_multi_entry {
+	uint64_t offset;
+	uint32_t region;
+	uint32_t count;   /* 1 to 8 */
+	uint8_t data[8];
+} __rte_packed;
+VU_ASSERT_SIZE(struct vfio_user_write_multi_entry, 24);
+#define VU_WRITE_MULTI_MAX  1024u
+#define VU_WRITE_MULTI_DATA 8u
 
 /* Largest fixed part of any message we send or take (REGION/DMA access). */
 #define VFIO_USER_MAX_FIXED_PAYLOAD 32

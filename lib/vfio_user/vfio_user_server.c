@@ -222,6 +222,7 @@ rte_vfio_user_register(const char *sock_addr,
 	d->caps.max_data_xfer_size = VU_MAX_XFER;
 	d->caps.max_dma_maps = RTE_VUSER_MAX_DMA;
 	d->caps.pgsizes = VU_PGSIZE;
+	d->caps.write_multiple = true;  /* REGION_WRITE_MULTI taken */
 	d->max_deferred = VU_MAX_DEFERRED;
 	d->dma_timeout_ms = VU_DEFAULT_DMA_TIMEOUT_MS;
 	d->msg_timeout_ms = VU_DEFAULT_MSG_TIMEOUT_MS;

@@ -416,6 +416,63 @@ vu_h_region_write(struct vu_sconn *c, struct vu_msg *msg,
 	return 0;
 }
 
+/*
+ * REGION_WRITE_MULTI: every entry is checked before any is applied (a bad
+ * one refuses the whole message), then they are applied in order, each
+ * as one REGION_WRITE.
+ */
+static int
+vu_h_region_write_multi(struct vu_sconn *c, struct vu_msg *msg,
+		struct vu_reply *rep)
+{
+	const struct vfio_user_write_multi_entry *e =
+		(const void *)(msg->payload + sizeof(uint64_t));
+	const struct rte_vfio_user_reg_info *reg;
+	uint64_t n, *out = (void *)c->tx;
+	uint64_t i;
+	int r;
+
+	memcpy(&n, msg->payload, sizeof(n));
+	if (n == 0 || n > VU_WRITE_MULTI_MAX ||
+			msg->len != sizeof(n) + n * sizeof(*e))
+		return VU_EINVAL(c->dev->path, "REGION_WRITE_MULTI: %" PRIu64
+			" entries in %u bytes", n, msg->len);
+	for (i = 0; i < n; i++) {
+		struct vfio_user_region_access a = { .offset = e[i].offset,
+			.region = e[i].region, .count = e[i].count };
+
+		if (a.count == 0 || a.count > VU_WRITE_MULTI_DATA)
+			return VU_EINVAL(c->dev->path, "REGION_WRITE_MULTI: "
+				"entry %" PRIu64 " writes %u bytes", i,
+				a.count);
+		r = vu_region_access_check(c, &a, true, &reg);
+		if (r < 0)
+			return VU_EINVAL(c->dev->path, "REGION_WRITE_MULTI: "
+				"entry %" PRIu64 " refused, none applied", i);
+	}
+	for (i = 0; i < n; i++) {
+		struct vfio_user_region_access a = { .offset = e[i].offset,
+			.region = e[i].region, .count = e[i].count };
+		uint8_t data[VU_WRITE_MULTI_DATA];
+		ssize_t k;
+
+		memcpy(data, e[i].data, sizeof(data));
+		r = vu_region_access_check(c, &a, true, &reg);
+		k = r < 0 ? r : vu_region_rw(c, reg, data, a.count, a.offset,
+			true);
+		if (k < 0) {
+			VU_DLOG(c->dev->path, ERR, "REGION_WRITE_MULTI: entry %"
+				PRIu64 " of %" PRIu64 ": %s", i, n,
+				strerror((int)-k));
+			return (int)k;
+		}
+	}
+	*out = n;
+	rep->payload = out;
+	rep->len = sizeof(*out);
+	return 0;
+}
+
 static int
 vu_h_reset(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
 {

@@ -158,6 +158,11 @@ vu_caps_format(const struct vu_caps *caps, char *buf, size_t len)
 		"pgsizes", (json_int_t)caps->pgsizes);
 	if (root == NULL)
 		return -ENOMEM;
+	if (caps->write_multiple && json_object_set_new(json_object_get(root,
+			"capabilities"), "write_multiple", json_true()) < 0) {
+		json_decref(root);
+		return -ENOMEM;
+	}
 	s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (s == NULL)
