@@ -55,6 +55,7 @@ enum fc_kind {
 	FC_CLOSE_IDLE,
 	FC_CLOSE_IN_CALL,
 	FC_CLOSE_AFTER_BURST,
+	FC_NO_MULTI,
 	FC_MAX,
 };
 
@@ -62,6 +63,7 @@ static const char * const fc_names[FC_MAX] = {
 	"reply and request in one send", "request after the last reply",
 	"server closes an idle connection", "server closes during a call",
 	"server closes after a burst of calls",
+	"batch to a server without write_multiple",
 };
 
 struct fc_ctx {
@@ -276,6 +278,28 @@ fc_server(void *arg)
 		fc_expect(x, fd, VFIO_USER_DEVICE_GET_INFO, &h, buf,
 			sizeof(buf));
 		break;
+	case FC_NO_MULTI:
+		/* no write_multiple announced: one posted REGION_WRITE each */
+		for (i = 0; i < 2; i++) {
+			struct vfio_user_region_access a;
+
+			if (fc_expect(x, fd, VFIO_USER_REGION_WRITE, &h, buf,
+					sizeof(buf)) < 0)
+				break;
+			memcpy(&a, buf, sizeof(a));
+			if (!(h.flags & VFIO_USER_F_NO_REPLY) ||
+					a.offset != 0x40u * (i + 1) ||
+					a.count != 2u + i || h.size !=
+					sizeof(h) + sizeof(a) + a.count ||
+					buf[sizeof(a)] != 0x10 + i) {
+				fc_fail(x, -EPROTO, "REGION_WRITE of the batch");
+				break;
+			}
+		}
+		__atomic_store_n(&x->script_done, 1, __ATOMIC_RELEASE);
+		while (fc_recv(fd, &h, buf, sizeof(buf)) == 0)
+			;
+		break;
 	case FC_CLOSE_AFTER_BURST:
 		for (i = 0; i < FC_BURST; i++)
 			if (fc_expect(x, fd, VFIO_USER_DEVICE_GET_INFO, &h,
@@ -348,6 +372,24 @@ fc_run(int lfd, enum fc_kind kind, int base_fds)
 				&x.script_done, __ATOMIC_ACQUIRE); i++)
 			usleep(1000);
 		break;
+	case FC_NO_MULTI: {
+		struct rte_vfio_user_reg_write w[2] = {
+			{ .offset = 0x40, .region = 0, .size = 2,
+				.data = { 0x10 } },
+			{ .offset = 0x80, .region = 0, .size = 3,
+				.data = { 0x11 } },
+		};
+
+		r = rte_vfio_user_region_write_multi(dev, w, 2, true);
+		if (r < 0) {
+			printf("%s: %s\n", fc_names[kind], strerror(-r));
+			ok = false;
+		}
+		for (i = 0; i < FC_WAIT_MS + 1000 && !__atomic_load_n(
+				&x.script_done, __ATOMIC_ACQUIRE); i++)
+			usleep(1000);
+		break;
+	}
 	case FC_CLOSE_IDLE:
 	case FC_CLOSE_IN_CALL:
 	case FC_CLOSE_AFTER_BURST:
@@ -407,7 +449,8 @@ fc_run(int lfd, enum fc_kind kind, int base_fds)
 		ok = false;
 	}
 	TEST_ASSERT_SUCCESS(rte_vfio_user_detach_dev(dev), "detach");
-	if (kind == FC_REPLY_AND_REQUEST || kind == FC_LATE_REQUEST)
+	if (kind == FC_REPLY_AND_REQUEST || kind == FC_LATE_REQUEST ||
+			kind == FC_NO_MULTI)
 		pthread_join(t, NULL);
 	if (x.err != 0) {
 		printf("%s: scripted server: %s (%s)\n", fc_names[kind],

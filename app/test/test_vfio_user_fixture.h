@@ -252,6 +252,7 @@ int test_bar0_access(void);
 int test_bar1_large(void);
 int test_config_space(void);
 int test_posted_write(void);
+int test_write_multi(void);
 int test_region_fd_concurrent(void);
 int test_region_info(void);
 int test_region_mmap(void);

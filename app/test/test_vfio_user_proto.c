@@ -545,6 +545,7 @@ static struct unit_test_suite vfio_user_suite = {
 		TEST_CASE(test_bar0_access),
 		TEST_CASE(test_bar1_large),
 		TEST_CASE(test_posted_write),
+		TEST_CASE(test_write_multi),
 		TEST_CASE_ST(dma_setup, dma_teardown, test_dma_map_table),
 		TEST_CASE(test_iova_index),
 		TEST_CASE_ST(dma_setup, dma_teardown, test_dma_rw_thread),

@@ -1109,6 +1109,42 @@ int
 rte_vfio_user_region_write_posted(int dev_id, uint32_t idx, uint64_t offset,
 		uint32_t size, const void *data);
 
+/** One register write of rte_vfio_user_region_write_multi(). */
+struct rte_vfio_user_reg_write {
+	uint64_t offset;  /**< Offset within the region. */
+	uint32_t region;  /**< Region index. */
+	uint32_t size;    /**< Bytes to write: 1 to 8. */
+	uint8_t data[8];  /**< The bytes, in region order. */
+};
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Write a batch of small registers in order. When the server announced
+ * write_multiple (rte_vfio_user_get_caps()), they go as REGION_WRITE_MULTI
+ * messages of at most 200 entries (QEMU's batch size); otherwise as one
+ * REGION_WRITE each. Posted (NO_REPLY, as QEMU sends its batches) or
+ * waiting for the server's replies; a later call sees every write done.
+ * The server refuses a batch with a bad entry whole.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @param w
+ *   The writes, applied in this order.
+ * @param n
+ *   Number of writes (at least 1).
+ * @param posted
+ *   true: return once sent, errors of the server not reported.
+ * @return
+ *   0 on success; -EINVAL (a size of 0 or above 8, n 0, bad id), a
+ *   server's error (not posted), -ENOTCONN, -ETIMEDOUT.
+ */
+__rte_experimental
+int
+rte_vfio_user_region_write_multi(int dev_id,
+		const struct rte_vfio_user_reg_write *w, uint32_t n, bool posted);
+
 /**
  * @warning
  * @b EXPERIMENTAL: this API may change without prior notice.

@@ -877,3 +877,63 @@ rte_vfio_user_get_disconnect_fd(int dev_id)
 	vu_cli_put(c);
 	return fd;
 }
+
+/* QEMU's batch size: a server built for QEMU takes at least this many */
+#define VU_CLI_MULTI_BATCH 200u
+
+int
+rte_vfio_user_region_write_multi(int dev_id,
+		const struct rte_vfio_user_reg_write *w, uint32_t n, bool posted)
+{
+	struct vfio_user_write_multi_entry e[VU_CLI_MULTI_BATCH];
+	struct vu_client *c;
+	uint32_t i, j, k;
+	int r = 0;
+
+	if (w == NULL || n == 0)
+		return VU_CLI_EINVAL("writes NULL or none");
+	for (i = 0; i < n; i++)
+		if (w[i].size == 0 || w[i].size > VU_WRITE_MULTI_DATA)
+			return VU_CLI_EINVAL("a write of 0 or more than 8 "
+				"bytes");
+	c = vu_cli_get(dev_id);
+	if (c == NULL)
+		return VU_CLI_EINVAL("no such client device");
+	if (!c->srv.write_multiple) {
+		/* one REGION_WRITE each */
+		for (i = 0; i < n && r == 0; i++)
+			r = vu_cli_region_rw(dev_id, w[i].region, w[i].offset,
+				w[i].size, (uint8_t *)(uintptr_t)w[i].data,
+				posted ? VU_RW_POSTED : VU_RW_WRITE);
+		vu_cli_put(c);
+		return r;
+	}
+	for (i = 0; i < n && r == 0; i += k) {
+		uint64_t cnt, done = 0;
+		struct iovec iov[2] = {
+			{ &cnt, sizeof(cnt) }, { e, 0 },
+		};
+		struct iovec riov = { &done, sizeof(done) };
+		uint32_t rlen = 0;
+
+		k = RTE_MIN(n - i, VU_CLI_MULTI_BATCH);
+		cnt = k;
+		for (j = 0; j < k; j++) {
+			e[j].offset = w[i + j].offset;
+			e[j].region = w[i + j].region;
+			e[j].count = w[i + j].size;
+			memcpy(e[j].data, w[i + j].data, sizeof(e[j].data));
+		}
+		iov[1].iov_len = k * sizeof(e[0]);
+		if (posted) {
+			r = vu_cli_post(c, VFIO_USER_REGION_WRITE_MULTI, iov, 2);
+		} else {
+			r = vu_call(c, VFIO_USER_REGION_WRITE_MULTI, iov, 2,
+				NULL, 0, &riov, 1, &rlen, NULL);
+			if (r == 0 && (rlen != sizeof(done) || done != k))
+				r = -EPROTO;
+		}
+	}
+	vu_cli_put(c);
+	return r;
+}
