@@ -221,12 +221,21 @@ fz_answer_dma(struct fz_feed *f, const struct vfio_user_hdr *h,
 	if (h->size < sizeof(*h) + sizeof(a))
 		FZ_FATAL("server sent a DMA request of %u bytes", h->size);
 	memcpy(&a, payload, sizeof(a));
+	/* a QEMU-shaped client (VERSION 0.0 with write_multiple) gets
+	 * DMA_WRITE in QEMU's layout: u32 count at 8, data at 12, the same
+	 * length */
+	if (h->cmd == VFIO_USER_DMA_WRITE &&
+			h->size != sizeof(*h) + sizeof(a) + a.count) {
+		uint32_t c32;
+
+		memcpy(&c32, payload + 8, sizeof(c32));
+		if (h->size != sizeof(*h) + sizeof(a) + c32)
+			FZ_FATAL("DMA_WRITE of %" PRIu64 " bytes in %u",
+				a.count, h->size);
+		a.count = c32;
+	}
 	if (a.count > sizeof(pattern))
 		FZ_FATAL("server asked for %" PRIu64 " bytes of DMA", a.count);
-	if (h->cmd == VFIO_USER_DMA_WRITE &&
-			h->size != sizeof(*h) + sizeof(a) + a.count)
-		FZ_FATAL("DMA_WRITE of %" PRIu64 " bytes in %u", a.count,
-			h->size);
 	if (h->flags & VFIO_USER_F_NO_REPLY)
 		return;
 	if (h->cmd == VFIO_USER_DMA_READ)

@@ -603,6 +603,55 @@ gs_dma_streams(void)
 	free(b.p);
 }
 
+/* REGION_WRITE_MULTI batches, and a QEMU-shaped client (VERSION 0.0
+ * with write_multiple) whose message DMA uses QEMU's layout. */
+static void
+gs_qemu_streams(void)
+{
+	static const char qjson[] = "{\"capabilities\":{\"max_msg_fds\":16,"
+		"\"max_data_xfer_size\":1048576,\"pgsizes\":4096,"
+		"\"max_dma_maps\":65535,\"write_multiple\":true}}";
+	const struct vfio_user_dma_map map_mem = { .argsz = 32, .flags = 3,
+		.addr = FZ_MEM_IOVA(0), .size = 0x4000 };
+	struct vfio_user_write_multi_entry e[3] = {
+		{ .offset = 0, .region = 0, .count = 8, .data = { 1 } },
+		{ .offset = 8, .region = 0, .count = 4, .data = { 2 } },
+		{ .offset = 0, .region = 0, .count = 1, .data = { 3 } },
+	};
+	struct vfio_user_version v = { .major = 0, .minor = 0 };
+	uint8_t qrep[16 + 16] = { 0 };
+	uint64_t n = RTE_DIM(e);
+	struct gs_buf b = { 0 };
+	uint8_t cfg = FZ_SRV_PRENEG;
+	uint32_t c32 = 16;
+
+	gs_append(&b, &cfg, 1);
+	gs_msg2(&b, 1, VFIO_USER_REGION_WRITE_MULTI, VFIO_USER_F_NO_REPLY,
+		&n, sizeof(n), e, sizeof(e));
+	gs_msg2(&b, 2, VFIO_USER_REGION_WRITE_MULTI, 0, &n, sizeof(n), e,
+		sizeof(e));
+	gs_write(0, b.p, b.len);
+	/* QEMU-shaped: VERSION of our own, a map, a DMA read answered in
+	 * QEMU's layout (u32 count at 8, data at 12) */
+	b.len = 0;
+	cfg = 0;
+	gs_append(&b, &cfg, 1);
+	gs_msg2(&b, 1, VFIO_USER_VERSION, 0, &v, sizeof(v), qjson,
+		sizeof(qjson));
+	gs_msg(&b, 2, VFIO_USER_DMA_MAP, 0, &map_mem, sizeof(map_mem));
+	gs_region_write64(&b, 3, FZ_REG_DMA_IOVA, FZ_MEM_IOVA(0));
+	gs_region_write64(&b, 4, FZ_REG_DMA_LEN, 16);
+	gs_region_write64(&b, 5, FZ_REG_DMA_RD, 1);
+	memcpy(qrep, &map_mem.addr, 8);
+	memcpy(qrep + 8, &c32, 4);
+	gs_msg(&b, 0, VFIO_USER_DMA_READ, VFIO_USER_F_TYPE_REPLY, qrep,
+		sizeof(qrep));
+	gs_region_write64(&b, 6, FZ_REG_DMA_WR, 1);
+	gs_msg(&b, 1, VFIO_USER_DMA_WRITE, VFIO_USER_F_TYPE_REPLY, NULL, 0);
+	gs_write(0, b.p, b.len);
+	free(b.p);
+}
+
 /* fuzz_client: the server reaching client memory without fd. */
 static void
 gs_client_dma(void)
@@ -697,6 +746,7 @@ gs_handmade(void)
 		gs_one((uint16_t)(100 + i), unknown[i], 0, zeros,
 			sizeof(zeros), NULL, 0);
 	gs_dma_streams();
+	gs_qemu_streams();
 	gs_client_dma();
 }
 
