@@ -26,11 +26,13 @@ void
 vu_caps_default(struct vu_caps *caps)
 {
 	/* the specification's defaults for an absent key */
+	memset(caps, 0, sizeof(*caps));
 	caps->max_msg_fds = 1;
 	caps->max_data_xfer_size = VU_MAX_XFER;
 	caps->max_dma_maps = 65535;
 	caps->pgsizes = VU_PGSIZE;
 	caps->twin_socket = false;
+	caps->write_multiple = false;
 }
 
 static int
