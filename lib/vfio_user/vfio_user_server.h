@@ -221,9 +221,6 @@ int vu_conn_send(struct vu_sconn *c, struct vfio_user_hdr *hdr,
  * c waits). Commands are queued for the serving context. */
 int vu_conn_read_for(struct vu_sconn *c, struct vu_preq *q,
 		int64_t deadline_ms);
-/* Serve a connected socket on the calling thread until it closes (tests,
- * fuzzing, servers started with a pre-connected fd). Takes fd. */
-int vfio_user_server_serve_fd(int dev_id, int fd);
 /* Free the buffers kept from the last connection (device teardown). */
 void vu_dev_free_bufs(struct vu_sdev *d);
 /*

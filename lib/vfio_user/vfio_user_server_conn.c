@@ -969,31 +969,24 @@ rte_vfio_user_serve(int dev_id)
 	return r;
 }
 
-/*
- * Tests and fuzzing: serve one connection on this thread, an already
- * connected socket (fd >= 0) or the transport seam (io).
- */
-static int
-vu_serve_conn(int dev_id, int fd, const struct vu_io_ops *io, void *arg)
+/* Fuzzing: one connection through the transport seam, on this thread. */
+int
+vfio_user_server_serve_io(int dev_id, const struct vu_io_ops *io, void *arg)
 {
-	struct vu_sdev *d = vu_dev_get(dev_id);
+	struct vu_sdev *d;
 	struct vu_sconn *c = NULL;
 	int r = 0;
 
-	if (d == NULL) {
-		VU_LOG(ERR, "serve_fd: no server device %d", dev_id);
-		vu_close(&fd);
+	if (io == NULL || io->recvmsg == NULL || io->send == NULL)
 		return -EINVAL;
-	}
-	if (fd >= 0 &&
-			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
-		vu_close(&fd);
-		r = -EBADF;
-		goto out;
+	d = vu_dev_get(dev_id);
+	if (d == NULL) {
+		VU_LOG(ERR, "serve_io: no server device %d", dev_id);
+		return -EINVAL;
 	}
 	pthread_mutex_lock(&d->lock);
 	if (d->conn == NULL && !vu_dying(d)) {
-		c = vu_conn_new(d, fd);
+		c = vu_conn_new(d, -1);
 		if (c != NULL) {
 			c->refs = 1;
 			c->io = io;
@@ -1005,39 +998,17 @@ vu_serve_conn(int dev_id, int fd, const struct vu_io_ops *io, void *arg)
 	}
 	pthread_mutex_unlock(&d->lock);
 	if (c == NULL) {
-		vu_close(&fd);
-		r = -EBUSY;
-		goto out;
+		vu_dev_put(d);
+		return -EBUSY;
 	}
 	vu_pending_try_lead(&c->pend);
 	vu_set_serving_dev(d->id);
-	while (r >= 0) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-		/* the seam never blocks: its end of stream ends the loop */
-		if (fd >= 0 && poll(&pfd, 1, -1) < 0 && errno != EINTR)
-			break;
+	/* the seam never blocks: its end of stream ends the loop */
+	while (r >= 0)
 		r = vu_conn_process(c);
-	}
 	vu_set_serving_dev(-1);
 	vu_pending_unlead(&c->pend);
 	vu_conn_teardown(d, c, 1);
-	r = 0;
-out:
 	vu_dev_put(d);
-	return r;
-}
-
-int
-vfio_user_server_serve_fd(int dev_id, int fd)
-{
-	return vu_serve_conn(dev_id, fd, NULL, NULL);
-}
-
-int
-vfio_user_server_serve_io(int dev_id, const struct vu_io_ops *io, void *arg)
-{
-	if (io == NULL || io->recvmsg == NULL || io->send == NULL)
-		return -EINVAL;
-	return vu_serve_conn(dev_id, -1, io, arg);
+	return 0;
 }
