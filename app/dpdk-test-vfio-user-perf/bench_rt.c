@@ -197,6 +197,25 @@ posted_client(void *p)
 	return NULL;
 }
 
+/* Run a client of struct posted_arg on the client CPU, the server polled
+ * for it in poll placements. */
+static int
+posted_run(const struct perf_place *pl, int srv_dev, void *(*fn)(void *),
+		struct posted_arg *a)
+{
+	int r;
+
+	if (pl->mode == PERF_POLL) {
+		r = perf_poller_start(srv_dev, pl->srv_cpu);
+		if (r < 0)
+			return r;
+	}
+	r = perf_run_on(pl->cli_cpu, fn, a);
+	if (pl->mode == PERF_POLL)
+		perf_poller_stop();
+	return r < 0 ? r : a->err;
+}
+
 /* Posted (NO_REPLY) 4-byte writes per second against a one-way stream of
  * records of the same size. */
 static int
@@ -209,16 +228,7 @@ bench_posted(const struct perf_place *pl, int cli_dev, int srv_dev)
 	char name[64];
 	int r;
 
-	if (pl->mode == PERF_POLL) {
-		r = perf_poller_start(srv_dev, pl->srv_cpu);
-		if (r < 0)
-			return r;
-	}
-	r = perf_run_on(pl->cli_cpu, posted_client, &a);
-	if (pl->mode == PERF_POLL)
-		perf_poller_stop();
-	if (r == 0)
-		r = a.err;
+	r = posted_run(pl, srv_dev, posted_client, &a);
 	if (r < 0) {
 		printf("posted writes %s failed: %s\n", pl->name, strerror(-r));
 		return r;
@@ -275,37 +285,22 @@ bench_write_multi(const struct perf_place *pl, int cli_dev, int srv_dev)
 		.iters = RTE_MAX(perf.iterations, 1000u) / 200 * 200 };
 	struct posted_arg a = m;
 	double rate, prate;
+	char name[64];
 	int r;
 
-	if (pl->mode == PERF_POLL) {
-		r = perf_poller_start(srv_dev, pl->srv_cpu);
-		if (r < 0)
-			return r;
-	}
-	r = perf_run_on(pl->cli_cpu, multi_client, &m);
+	r = posted_run(pl, srv_dev, multi_client, &m);
 	if (r == 0)
-		r = m.err;
-	if (r == 0)
-		r = perf_run_on(pl->cli_cpu, posted_client, &a);
-	if (r == 0)
-		r = a.err;
-	if (pl->mode == PERF_POLL)
-		perf_poller_stop();
+		r = posted_run(pl, srv_dev, posted_client, &a);
 	if (r < 0) {
 		printf("write_multi %s failed: %s\n", pl->name, strerror(-r));
 		return r;
 	}
 	rate = m.iters / perf_cyc2s(m.total);
 	prate = a.iters / perf_cyc2s(a.total);
-	{
-		char name[64];
-
-		snprintf(name, sizeof(name), "write_multi_200x8B_%s",
-			pl->name);
-		perf_result(name, rate, "op/s", prate, "writes/s as 200-entry "
-			"REGION_WRITE_MULTI; floor: as many 4-byte writes posted "
-			"one message each (ratio = gain)");
-	}
+	snprintf(name, sizeof(name), "write_multi_200x8B_%s", pl->name);
+	perf_result(name, rate, "op/s", prate, "writes/s as 200-entry "
+		"REGION_WRITE_MULTI; floor: as many 4-byte writes posted one "
+		"message each (ratio = gain)");
 	return 0;
 }
 
