@@ -71,13 +71,11 @@ vu_cli_has_msg_maps(const struct vu_client *c)
 
 /* Local address of [iova, iova + len) inside one map, or NULL. */
 static uint8_t *
-vu_cmap_find(struct vu_client *c, uint64_t iova, uint64_t len, uint32_t prot,
-		int *err)
+vu_cmap_find(struct vu_client *c, uint64_t iova, uint64_t len, uint32_t prot)
 {
 	uint64_t n = len;
 	uint8_t *va = vu_dma_translate(&c->dma, iova, &n, prot);
 
-	*err = -EFAULT;
 	return va != NULL && n == len ? va : NULL;
 }
 
@@ -214,10 +212,11 @@ vu_cli_serve(struct vu_client *c, struct vu_msg *msg)
 		err = -EINVAL;
 		goto fail;
 	}
-	va = vu_cmap_find(c, a->addr, a->count, write ? PROT_WRITE : PROT_READ,
-		&err);
-	if (va == NULL)
+	va = vu_cmap_find(c, a->addr, a->count, write ? PROT_WRITE : PROT_READ);
+	if (va == NULL) {
+		err = -EFAULT;
 		goto fail;
+	}
 	/* the map stays until the application unmaps it, after the server
 	 * confirmed the unmap; this request came before that */
 	if (write)
