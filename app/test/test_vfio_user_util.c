@@ -415,6 +415,14 @@ tvu_dev_create(const char *path, const struct rte_vfio_user_notify_ops *ops,
 		if (r == 0)
 			r = rte_vfio_user_set_limits(path, &lim);
 	}
+	for (i = 0; r == 0 && i < desc->nr_ioefds; i++) {
+		int fd = rte_vfio_user_add_ioeventfd(path, &desc->ioefds[i]);
+
+		if (fd < 0)
+			r = fd;
+		else if (desc->ioefd_out != NULL)
+			desc->ioefd_out[i] = fd;
+	}
 	if (r == 0 && desc->poll_mode)
 		r = rte_vfio_user_set_poll_mode(path, true);
 	if (r == 0)

@@ -145,6 +145,10 @@ struct tvu_dev_desc {
 	const struct rte_vfio_user_limits *limits;
 	bool poll_mode;
 	void *priv;                /* rte_vfio_user_set_priv() */
+	/* ioeventfds added before start; their fds to ioefd_out if set */
+	const struct rte_vfio_user_ioeventfd *ioefds;
+	uint32_t nr_ioefds;
+	int *ioefd_out;
 };
 
 /*

@@ -525,6 +525,86 @@ __rte_experimental
 int
 rte_vfio_user_irq_trigger(int dev_id, uint32_t index, uint32_t vector);
 
+/** Largest number of ioeventfds of one server device. */
+#define RTE_VFIO_USER_MAX_IOEVENTFDS 64
+
+/** Match the value written (datamatch), as KVM_IOEVENTFD_FLAG_DATAMATCH. */
+#define RTE_VFIO_USER_IOEVENTFD_F_DATAMATCH (1u << 0)
+/** An I/O-port BAR, as KVM_IOEVENTFD_FLAG_PIO (passed on to the client). */
+#define RTE_VFIO_USER_IOEVENTFD_F_PIO       (1u << 1)
+
+/**
+ * Called on the device's serving context (the control thread, the thread
+ * in rte_vfio_user_poll() or rte_vfio_user_serve()) after a write to an
+ * ioeventfd declared with a callback, never with a library lock held and
+ * never concurrently with the device's region callbacks.
+ *
+ * @param dev_id
+ *   Server device id.
+ * @param region
+ *   Region index of the ioeventfd.
+ * @param offset
+ *   Its offset within the region.
+ * @param count
+ *   Writes since the last call (an eventfd counts them; at least 1).
+ * @param arg
+ *   rte_vfio_user_ioeventfd.cb_arg.
+ */
+typedef void (*rte_vfio_user_ioeventfd_cb_t)(int dev_id, uint32_t region,
+		uint64_t offset, uint64_t count, void *arg);
+
+/**
+ * An ioeventfd: a sub-region of a region whose writes signal an eventfd
+ * instead of reaching the region's access callback. The client learns it
+ * with DEVICE_GET_REGION_IO_FDS and writes the eventfd instead of sending
+ * a message (rte_vfio_user_get_region_io_fds()); a REGION_WRITE that
+ * matches it (same offset, size and, with datamatch, value) signals it
+ * too, so the device sees every doorbell in one place whichever way the
+ * client writes. As with KVM's ioeventfds, the value written is not
+ * passed on: use datamatch to tell values apart.
+ */
+struct rte_vfio_user_ioeventfd {
+	uint32_t region;    /**< Region index (a writable region). */
+	uint32_t flags;     /**< RTE_VFIO_USER_IOEVENTFD_F_*. */
+	uint64_t offset;    /**< Offset within the region. */
+	uint32_t size;      /**< Write size 1, 2, 4 or 8; 0: any (no datamatch). */
+	uint32_t reserved;  /**< Must be 0. */
+	uint64_t datamatch; /**< Value matched with _F_DATAMATCH. */
+	/** An eventfd of the application's (the library uses a duplicate),
+	 * or -1: the library creates one (non-blocking). */
+	int fd;
+	/** NULL: the device reads the returned eventfd itself (e.g. from its
+	 * data-path lcore); else the library watches it and calls this. */
+	rte_vfio_user_ioeventfd_cb_t cb;
+	void *cb_arg;       /**< Argument of @p cb. */
+};
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Declare an ioeventfd of a server device, after rte_vfio_user_set_reg_info()
+ * and before rte_vfio_user_start(). It lives as long as the device. Two
+ * ioeventfds may not cover the same bytes unless both match different
+ * values of the same offset and size.
+ *
+ * @param sock_addr
+ *   Socket path the device was registered with.
+ * @param ioe
+ *   The ioeventfd.
+ * @return
+ *   The eventfd the library signals (>= 0; owned by the library, valid
+ *   until rte_vfio_user_unregister(): read it, never close it); -EINVAL
+ *   (bad region, range, size, flags or fd; the reason is logged), -ENOENT
+ *   (not registered), -EBUSY (started), -ENOSPC (more than
+ *   RTE_VFIO_USER_MAX_IOEVENTFDS), -EEXIST (overlaps another), -errno of
+ *   eventfd() or dup().
+ */
+__rte_experimental
+int
+rte_vfio_user_add_ioeventfd(const char *sock_addr,
+		const struct rte_vfio_user_ioeventfd *ioe);
+
 /** Largest number of uids and of gids in a peer allow-list. */
 #define RTE_VFIO_USER_MAX_PEER_IDS 16
 
@@ -1159,6 +1239,87 @@ rte_vfio_user_region_write_multi(int dev_id,
 __rte_experimental
 int
 rte_vfio_user_reset(int dev_id);
+
+/** DEVICE_GET_REGION_IO_FDS type: an ioeventfd. */
+#define RTE_VFIO_USER_IO_FD_TYPE_IOEVENTFD 0
+/** DEVICE_GET_REGION_IO_FDS type: an ioregionfd (never used by a write). */
+#define RTE_VFIO_USER_IO_FD_TYPE_IOREGIONFD 1
+/** DEVICE_GET_REGION_IO_FDS type: libvfio-user's shadow ioeventfd. */
+#define RTE_VFIO_USER_IO_FD_TYPE_IOEVENTFD_SHADOW 2
+
+/** One sub-region of rte_vfio_user_get_region_io_fds(), as the server
+ * described it. */
+struct rte_vfio_user_io_fd {
+	uint64_t offset;    /**< Offset within the region. */
+	uint64_t size;      /**< Write size; 0: any. */
+	uint64_t datamatch; /**< Value with RTE_VFIO_USER_IOEVENTFD_F_DATAMATCH. */
+	uint32_t flags;     /**< RTE_VFIO_USER_IOEVENTFD_F_*. */
+	uint32_t type;      /**< RTE_VFIO_USER_IO_FD_TYPE_*. */
+	/** The fd (owned by the library until detach or the next query of
+	 * the region: dup() it to keep it). */
+	int fd;
+};
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * DEVICE_GET_REGION_IO_FDS: ask the server for the ioeventfds of a region
+ * and keep them. From then on rte_vfio_user_region_write() and
+ * rte_vfio_user_region_write_posted() of a write that matches one (offset,
+ * size, and the value with datamatch) write its eventfd instead of sending
+ * a message, and rte_vfio_user_region_write_ioeventfd() writes one
+ * explicitly. A later query of the region replaces its set. Such a write
+ * is not ordered after posted writes still in flight (as with KVM's
+ * ioeventfds): make the writes it depends on with
+ * rte_vfio_user_region_write(). Entries are read in the specification's
+ * 40-byte and libvfio-user's 48-byte layouts; each is checked against the
+ * region's size.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @param idx
+ *   Region index.
+ * @param fds
+ *   Filled with up to @p max sub-regions (may be NULL if @p max is 0).
+ * @param max
+ *   Room in @p fds.
+ * @return
+ *   The number of sub-regions of the region (more than @p max: only
+ *   @p max filled, all kept); -EINVAL, -ENOSYS (the server has no such
+ *   command), -EPROTO (a malformed reply), -ENOTCONN, -ETIMEDOUT, another
+ *   server error.
+ */
+__rte_experimental
+int
+rte_vfio_user_get_region_io_fds(int dev_id, uint32_t idx,
+		struct rte_vfio_user_io_fd *fds, uint32_t max);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Write a register through its ioeventfd (learnt with
+ * rte_vfio_user_get_region_io_fds()): one eventfd write, no message.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @param idx
+ *   Region index.
+ * @param offset
+ *   Offset within the region.
+ * @param size
+ *   Bytes written: 1, 2, 4 or 8.
+ * @param data
+ *   The value (little-endian, @p size bytes), matched against datamatch.
+ * @return
+ *   0 once signalled; -ENOENT (no ioeventfd matches: nothing written),
+ *   -EINVAL, -errno of write().
+ */
+__rte_experimental
+int
+rte_vfio_user_region_write_ioeventfd(int dev_id, uint32_t idx,
+		uint64_t offset, uint32_t size, const void *data);
 
 #ifdef __cplusplus
 }

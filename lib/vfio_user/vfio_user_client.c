@@ -70,7 +70,7 @@ vu_cli_put_id(int id)
 	}
 }
 
-static struct vu_client *
+struct vu_client *
 vu_cli_get(int id)
 {
 	struct vu_client *c;
@@ -88,7 +88,7 @@ vu_cli_get(int id)
 	return c;
 }
 
-static void
+void
 vu_cli_put(struct vu_client *c)
 {
 	vu_cli_put_id(c->id);
@@ -213,6 +213,7 @@ vu_cli_free(struct vu_client *c)
 	vu_close(&c->fd);
 	vu_close(&c->disc_fd);
 	vu_dma_fini(&c->dma);
+	vu_cli_iofd_free(c);
 	pthread_mutex_destroy(&c->tx_lock);
 	pthread_mutex_destroy(&c->lock);
 	vu_pending_fini(&c->pend);
@@ -237,6 +238,7 @@ rte_vfio_user_attach_dev(const char *sock_addr)
 	pthread_mutex_init(&c->lock, NULL);
 	vu_pending_init(&c->pend);
 	vu_dma_init(&c->dma, RTE_VUSER_MAX_DMA);
+	rte_rwlock_init(&c->iofd_lock);
 	c->fd = -1;
 	c->disc_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->disc_fd < 0) {
@@ -792,6 +794,13 @@ vu_cli_region_rw(int dev_id, uint32_t idx, uint64_t offset, uint32_t size,
 	c = vu_cli_get(dev_id);
 	if (c == NULL)
 		return VU_CLI_EINVAL("no such client device");
+	/* a doorbell the server gave an ioeventfd for: no message */
+	if (write && size <= sizeof(uint64_t) &&
+			__atomic_load_n(&c->nr_iofds, __ATOMIC_ACQUIRE) > 0 &&
+			vu_cli_iofd_write(c, idx, offset, size, data) == 0) {
+		vu_cli_put(c);
+		return 0;
+	}
 	chunk = vu_cli_chunk(c);
 	while (size > 0 && r == 0) {
 		uint32_t n = RTE_MIN(size, chunk);

@@ -55,6 +55,8 @@
  *   c->tx_lock: alone (no other lock is taken while holding it)
  *   c->dma's lock: alone (read by the reader while serving, written by
  *   dma_map/unmap callers)
+ *   c->iofd_lock: alone (read by register writes, written by
+ *   rte_vfio_user_get_region_io_fds() once its reply is in)
  *
  * Object lifetime
  * ---------------
@@ -91,6 +93,19 @@ struct vu_cwait {
 	uint32_t rlen;         /* reply payload length */
 	unsigned int max_fds;  /* fds the reply may carry */
 	int fd;                /* fd received with the reply */
+	int *fdv;              /* or all of them (vu_call_fds()) */
+	unsigned int nr_fdv;
+};
+
+/* An ioeventfd learnt with GET_REGION_IO_FDS (vfio_user_client_iofd.c). */
+struct vu_cli_iofd {
+	uint32_t region;
+	uint32_t flags;
+	uint32_t type;
+	uint64_t offset;
+	uint64_t size;
+	uint64_t datamatch;
+	int fd;                /* ours; closed on replacement and detach */
 };
 
 struct vu_client {
@@ -116,7 +131,16 @@ struct vu_client {
 	/* memory the server may reach with DMA_READ / DMA_WRITE */
 	struct vu_dma_table dma;
 	uint32_t nr_maps;         /* maps in dma (atomic, a hint) */
+	/* ioeventfds (vfio_user_client_iofd.c): iofd_lock is taken alone,
+	 * read by writers of registers, written by a query */
+	rte_rwlock_t iofd_lock;
+	struct vu_cli_iofd *iofds;
+	uint32_t nr_iofds;        /* atomic: read without the lock first */
 };
+
+/* vfio_user_client.c: a reference to client device id, or NULL */
+struct vu_client *vu_cli_get(int id);
+void vu_cli_put(struct vu_client *c);
 
 /* vfio_user_client_io.c */
 int vu_cmap_add(struct vu_client *c, uint64_t iova, uint64_t size,
@@ -136,6 +160,19 @@ void vu_cli_set_dead(struct vu_client *c, int r);
 int vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 		int iovcnt, const int *fds, unsigned int nr_fds,
 		const struct iovec *riov, int riovcnt, uint32_t *rlen, int *rfd);
+
+/* vu_call() for a reply that may carry up to max_rfds fds: all are put in
+ * rfds (*nr_rfds of them, the caller's to close). */
+int vu_call_fds(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
+		int iovcnt, const struct iovec *riov, int riovcnt,
+		uint32_t *rlen, int *rfds, unsigned int max_rfds,
+		unsigned int *nr_rfds);
+
+/* vfio_user_client_iofd.c: a write an ioeventfd matches goes to it
+ * (0), or -ENOENT (none matches: send the message) */
+int vu_cli_iofd_write(struct vu_client *c, uint32_t idx, uint64_t offset,
+		uint32_t size, const void *data);
+void vu_cli_iofd_free(struct vu_client *c);
 
 /* Send a command with NO_REPLY; a failed send loses the stream. */
 int vu_cli_post(struct vu_client *c, uint16_t cmd, const struct iovec *iov,

@@ -275,7 +275,14 @@ vu_cli_handle_reply(struct vu_client *c, struct vu_msg *msg)
 	} else {
 		vu_cli_scatter(w, msg->payload, msg->len);
 		w->rlen = msg->len;
-		w->fd = vu_msg_take_fd(msg, 0);
+		if (w->fdv != NULL) {
+			for (w->nr_fdv = 0; w->nr_fdv < msg->nr_fds;
+					w->nr_fdv++)
+				w->fdv[w->nr_fdv] = vu_msg_take_fd(msg,
+					w->nr_fdv);
+		} else {
+			w->fd = vu_msg_take_fd(msg, 0);
+		}
 	}
 	vu_pending_complete_nolock(&c->pend, q, err);
 	pthread_mutex_unlock(&c->pend.lock);
@@ -529,17 +536,19 @@ vu_cli_read_for(struct vu_client *c, struct vu_preq *q, uint32_t tmo,
 	return r;
 }
 
-int
-vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
+/* vu_call(), the reply's fds to w (want_fds: it may carry some) */
+static int
+vu_call_w(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 		int iovcnt, const int *fds, unsigned int nr_fds,
-		const struct iovec *riov, int riovcnt, uint32_t *rlen, int *rfd)
+		const struct iovec *riov, int riovcnt, uint32_t *rlen,
+		struct vu_cwait *wp, bool want_fds)
 {
 	struct vfio_user_hdr hdr = {
 		.cmd = cmd,
 		.size = VFIO_USER_HDR_SIZE,
 		.flags = VFIO_USER_F_TYPE_COMMAND,
 	};
-	struct vu_cwait w = { .fd = -1, .max_fds = rfd != NULL ? 1 : 0 };
+	struct vu_cwait w = *wp;
 	uint32_t tmo = vu_cli_timeout(c);
 	int64_t deadline = -2;   /* not known yet: vu_cli_deadline() */
 	bool held = false;
@@ -555,7 +564,7 @@ vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 	__atomic_add_fetch(&c->calls, 1, __ATOMIC_RELAXED);
 	if (vu_cli_has_msg_maps(c))
 		vu_cli_disarm(c);
-	if (rfd != NULL) {
+	if (want_fds) {
 		/*
 		 * The reply may carry an fd, which a reader without a control
 		 * buffer would let the kernel drop: take the role before
@@ -602,16 +611,51 @@ vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 	vu_pending_remove(&c->pend, &q);
 	if (r < 0) {
 		vu_close(&w.fd);
+		while (w.nr_fdv > 0)
+			vu_close(&w.fdv[--w.nr_fdv]);
 		return r == -ETIMEDOUT || r == -ENOTCONN || !vu_cli_dead(c) ?
 			r : -ENOTCONN;
 	}
 	if (rlen != NULL)
 		*rlen = w.rlen;
-	if (rfd != NULL)
+	*wp = w;
+	return 0;
+}
+
+int
+vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
+		int iovcnt, const int *fds, unsigned int nr_fds,
+		const struct iovec *riov, int riovcnt, uint32_t *rlen, int *rfd)
+{
+	struct vu_cwait w = { .fd = -1, .max_fds = rfd != NULL ? 1 : 0 };
+	int r;
+
+	r = vu_call_w(c, cmd, iov, iovcnt, fds, nr_fds, riov, riovcnt, rlen,
+		&w, rfd != NULL);
+	if (r == 0 && rfd != NULL)
 		*rfd = w.fd;
 	else
 		vu_close(&w.fd);
-	return 0;
+	return r;
+}
+
+int
+vu_call_fds(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
+		int iovcnt, const struct iovec *riov, int riovcnt,
+		uint32_t *rlen, int *rfds, unsigned int max_rfds,
+		unsigned int *nr_rfds)
+{
+	struct vu_cwait w = {
+		.fd = -1, .max_fds = max_rfds, .fdv = rfds, .nr_fdv = 0,
+	};
+	int r;
+
+	*nr_rfds = 0;
+	r = vu_call_w(c, cmd, iov, iovcnt, NULL, 0, riov, riovcnt, rlen,
+		&w, true);
+	if (r == 0)
+		*nr_rfds = w.nr_fdv;
+	return r;
 }
 
 /* Send a command without waiting: NO_REPLY, so the server answers nothing

@@ -43,7 +43,8 @@
 		VU_INFO_MAX, 0, false, false) \
 	X(DEVICE_GET_REGION_INFO, 5, vu_h_region_info, VU_SZ(region_info), \
 		VU_INFO_MAX, 0, false, false) \
-	X(DEVICE_GET_REGION_IO_FDS, 6, NULL, 0, 0, 0, false, false) \
+	X(DEVICE_GET_REGION_IO_FDS, 6, vu_h_region_io_fds, \
+		VU_SZ(region_io_fds), VU_SZ(region_io_fds), 0, false, false) \
 	X(DEVICE_GET_IRQ_INFO, 7, vu_h_irq_info, VU_SZ(irq_info), \
 		VU_INFO_MAX, 0, false, false) \
 	X(DEVICE_SET_IRQS, 8, vu_h_set_irqs, VU_SZ(irq_set), \
@@ -171,6 +172,40 @@ struct vfio_user_cap_sparse_mmap {
 	struct vfio_user_sparse_mmap_area areas[];
 } __rte_packed;
 VU_ASSERT_SIZE(struct vfio_user_cap_sparse_mmap, 16);
+
+/*
+ * DEVICE_GET_REGION_IO_FDS (6): request and reply header; in the reply
+ * count sub-region entries follow, and argsz is what the whole reply
+ * needs (entries and fds come only when the request's argsz has room).
+ */
+struct vfio_user_region_io_fds {
+	uint32_t argsz;
+	uint32_t flags;
+	uint32_t index;
+	uint32_t count;
+} __rte_packed;
+VU_ASSERT_SIZE(struct vfio_user_region_io_fds, 16);
+
+/*
+ * A sub-region entry. The specification shows 40 bytes (datamatch at 32);
+ * libvfio-user, the one server that implements the command, sends 48
+ * (shadow_mem_fd_index at 28, shadow_offset at 32, datamatch at 40). We
+ * send libvfio-user's layout and read both (the stride is argsz's).
+ */
+struct vfio_user_sub_region_ioeventfd {
+	uint64_t offset;
+	uint64_t size;
+	uint32_t fd_index;
+	uint32_t type;
+	uint32_t flags;
+	uint32_t shadow_mem_fd_index;
+	uint64_t shadow_offset;
+	uint64_t datamatch;
+} __rte_packed;
+VU_ASSERT_SIZE(struct vfio_user_sub_region_ioeventfd, 48);
+VU_ASSERT_OFF(struct vfio_user_sub_region_ioeventfd, datamatch, 40);
+#define VU_IOFD_SPEC_ENTRY     40u  /* the specification's entry */
+#define VU_IOFD_SPEC_DATAMATCH 32u  /* its datamatch offset */
 
 /* DEVICE_GET_IRQ_INFO (7): struct vfio_irq_info. */
 struct vfio_user_irq_info {

@@ -338,6 +338,7 @@ rte_vfio_user_unregister(const char *sock_addr)
 	vu_irqs_release(d);
 	vu_irqs_free(d->irqs, d->nr_irqs);
 	vu_regs_free(d->regs, d->nr_regs);
+	vu_iofd_free(d);
 	vu_dma_fini(&d->dma);
 	vu_dev_free_bufs(d);
 	pthread_mutex_destroy(&d->lock);
@@ -433,6 +434,9 @@ rte_vfio_user_start(const char *sock_addr)
 	r = vu_dev_check(d);
 	if (r < 0)
 		goto out;
+	r = vu_iofd_start(d);
+	if (r < 0)
+		goto out;
 	/* what VERSION replies, fixed from now on: formatted once */
 	r = vu_caps_format(&d->caps, d->caps_json, sizeof(d->caps_json));
 	if (r < 0) {
@@ -505,7 +509,7 @@ rte_vfio_user_get_sock_addr(int dev_id, char *buf, size_t len)
 /* ------------------------------------------------------------------ */
 
 /* The device on path, locked, if it may still be configured. */
-static struct vu_sdev *
+struct vu_sdev *
 vu_setup_dev(const char *sock_addr, const char *what, int *err)
 {
 	struct vu_sdev *d = vu_dev_get_path(sock_addr, what);
@@ -526,7 +530,7 @@ vu_setup_dev(const char *sock_addr, const char *what, int *err)
 	return d;
 }
 
-static void
+void
 vu_setup_done(struct vu_sdev *d)
 {
 	pthread_mutex_unlock(&d->lock);

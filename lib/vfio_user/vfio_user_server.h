@@ -63,6 +63,7 @@
  * lock_dp() and update_status(), which run with none either.
  */
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -157,6 +158,17 @@ enum vu_dev_state {
 	VU_DEV_DYING,
 };
 
+/*
+ * An ioeventfd (rte_vfio_user_add_ioeventfd()). Added under d->lock before
+ * start, sorted by region at start and read-only from then on: the serving
+ * context, the command handlers and any thread read the table without a
+ * lock. Its fd is the library's (created or a duplicate), closed with the
+ * device.
+ */
+struct vu_iofd {
+	struct rte_vfio_user_ioeventfd ioe;  /* .fd: ours */
+};
+
 struct vu_sdev {
 	int id;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -175,6 +187,10 @@ struct vu_sdev {
 	uint32_t nr_irqs;
 	pthread_mutex_t irq_lock; /* guards irqs[] fds and mask state */
 	struct vu_dma_table dma;
+	struct vu_iofd *iofds;  /* sorted by region once started */
+	int *iofd_fds;          /* iofds[i].ioe.fd, for the replies' fds */
+	uint32_t nr_iofds;
+	uint32_t nr_iofd_cbs;   /* those with a callback (watched) */
 	/* the last connection's buffers (max_msg bytes each), kept for the
 	 * next one: a reconnect or a fuzz input costs no large allocation;
 	 * taken and given back under lock, freed with the device */
@@ -207,6 +223,33 @@ void vu_set_serving_dev(int dev_id);
 /* Log and return -EINVAL: every refused argument says why, with the path. */
 #define VU_EINVAL(path, fmt, ...) \
 	(VU_DLOG(path, ERR, fmt, ##__VA_ARGS__), -EINVAL)
+
+/* set-up calls: the device on path, locked, if it is not started yet */
+struct vu_sdev *vu_setup_dev(const char *sock_addr, const char *what,
+		int *err);
+void vu_setup_done(struct vu_sdev *d);
+
+/* vfio_user_server_iofd.c: ioeventfds */
+/* start: check against the regions, sort (d->lock held) */
+int vu_iofd_start(struct vu_sdev *d);
+/* the callbacks' fds join / leave the serving context's loop */
+int vu_iofd_watch(struct vu_sdev *d);
+void vu_iofd_unwatch(struct vu_sdev *d);
+/* poll mode: run the callbacks of signalled ioeventfds */
+void vu_iofd_poll(struct vu_sdev *d);
+/* rte_vfio_user_serve(): add the callbacks' fds to p (room for
+ * nr_iofd_cbs), then run those that poll() found readable */
+unsigned int vu_iofd_pollfds(struct vu_sdev *d, struct pollfd *p);
+void vu_iofd_run_ready(struct vu_sdev *d, const struct pollfd *p,
+		unsigned int n);
+/* A REGION_WRITE that matches an ioeventfd signals it: true if so. */
+bool vu_iofd_write(struct vu_sdev *d, uint32_t region, uint64_t offset,
+		uint32_t count, const uint8_t *data);
+/* The reply of GET_REGION_IO_FDS into out (room bytes): its length, or
+ * -errno; *fds / *nr_fds: the fds to send */
+int vu_iofd_reply(struct vu_sconn *c, const struct vfio_user_region_io_fds *in,
+		uint8_t *out, uint32_t room, const int **fds, uint32_t *nr_fds);
+void vu_iofd_free(struct vu_sdev *d);
 
 /* vfio_user_server_conn.c: connections */
 int vu_conn_start(struct vu_sdev *d);

@@ -28,6 +28,8 @@ struct vu_reply {
 	void *payload;
 	uint32_t len;
 	int fd;          /* one fd to send, or -1 */
+	const int *fdv;  /* or nr_fdv of them (they outlive the reply) */
+	uint32_t nr_fdv;
 	bool new_device; /* VERSION done: notify after the reply */
 };
 
@@ -74,8 +76,11 @@ vu_conn_reply(struct vu_sconn *c, const struct vfio_user_hdr *req, int err,
 	iov.iov_base = rep->payload;
 	iov.iov_len = rep->len;
 	hdr.size += rep->len;
-	vu_conn_send(c, &hdr, &iov, 1, rep->fd >= 0 ? &rep->fd : NULL,
-		rep->fd >= 0 ? 1 : 0);
+	if (rep->nr_fdv > 0)
+		vu_conn_send(c, &hdr, &iov, 1, rep->fdv, rep->nr_fdv);
+	else
+		vu_conn_send(c, &hdr, &iov, 1, rep->fd >= 0 ? &rep->fd : NULL,
+			rep->fd >= 0 ? 1 : 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -273,6 +278,21 @@ vu_h_region_info(struct vu_sconn *c, struct vu_msg *msg,
 }
 
 static int
+vu_h_region_io_fds(struct vu_sconn *c, struct vu_msg *msg,
+		struct vu_reply *rep)
+{
+	int r;
+
+	r = vu_iofd_reply(c, (const void *)msg->payload, c->tx,
+		(uint32_t)c->tx_cap, &rep->fdv, &rep->nr_fdv);
+	if (r < 0)
+		return r;
+	rep->payload = c->tx;
+	rep->len = (uint32_t)r;
+	return 0;
+}
+
+static int
 vu_h_irq_info(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
 {
 	const struct vfio_user_irq_info *in = (const void *)msg->payload;
@@ -407,7 +427,13 @@ vu_h_region_write(struct vu_sconn *c, struct vu_msg *msg,
 		return r;
 	out->offset = in->offset;
 	out->region = in->region;
-	n = vu_region_rw(c, reg, in->data, in->count, in->offset, true);
+	/* a write an ioeventfd matches signals it, as KVM would */
+	if (unlikely(c->dev->nr_iofds > 0) && vu_iofd_write(c->dev,
+			in->region, in->offset, in->count, in->data))
+		n = in->count;
+	else
+		n = vu_region_rw(c, reg, in->data, in->count, in->offset,
+			true);
 	if (n < 0)
 		return (int)n;
 	out->count = (uint32_t)n;
@@ -458,8 +484,12 @@ vu_h_region_write_multi(struct vu_sconn *c, struct vu_msg *msg,
 
 		memcpy(data, e[i].data, sizeof(data));
 		r = vu_region_access_check(c, &a, true, &reg);
-		k = r < 0 ? r : vu_region_rw(c, reg, data, a.count, a.offset,
-			true);
+		if (r == 0 && c->dev->nr_iofds > 0 && vu_iofd_write(c->dev,
+				a.region, a.offset, a.count, data))
+			k = a.count;
+		else
+			k = r < 0 ? r : vu_region_rw(c, reg, data, a.count,
+				a.offset, true);
 		if (k < 0) {
 			VU_DLOG(c->dev->path, ERR, "REGION_WRITE_MULTI: entry %"
 				PRIu64 " of %" PRIu64 ": %s", i, n,

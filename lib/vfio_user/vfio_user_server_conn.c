@@ -744,9 +744,16 @@ vu_conn_start(struct vu_sdev *d)
 	struct epoll_event ev = { .events = EPOLLIN };
 	int r;
 
-	if (!d->poll_mode)
-		return vu_evloop_add(&vu_evl_server, d->listen_fd, EPOLLIN,
+	if (!d->poll_mode) {
+		r = vu_evloop_add(&vu_evl_server, d->listen_fd, EPOLLIN,
 			vu_listen_cb, (void *)(intptr_t)d->id);
+		if (r == 0) {
+			r = vu_iofd_watch(d);
+			if (r < 0)
+				vu_evloop_del(&vu_evl_server, d->listen_fd);
+		}
+		return r;
+	}
 	d->poll_epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->poll_epfd < 0)
 		return -errno;
@@ -756,7 +763,10 @@ vu_conn_start(struct vu_sdev *d)
 		vu_close(&d->poll_epfd);
 		return r;
 	}
-	return 0;
+	r = vu_iofd_watch(d);
+	if (r < 0)
+		vu_close(&d->poll_epfd);
+	return r;
 }
 
 /*
@@ -772,6 +782,8 @@ vu_conn_stop(struct vu_sdev *d)
 		vu_conn_teardown(d, c, 0);
 	if (d->listen_fd >= 0 && !d->poll_mode)
 		vu_evloop_del(&vu_evl_server, d->listen_fd);
+	if (d->listen_fd >= 0)
+		vu_iofd_unwatch(d);
 	vu_close(&d->poll_epfd);
 }
 
@@ -812,6 +824,8 @@ rte_vfio_user_poll(int dev_id)
 		r = -EBUSY;
 		goto out;
 	}
+	if (d->nr_iofd_cbs > 0)
+		vu_iofd_poll(d);
 	c = vu_conn_get_any(d);
 	if (c == NULL) {
 		pthread_mutex_lock(&d->lock);
@@ -875,20 +889,52 @@ vu_serve_accept(struct vu_sdev *d)
 	struct vu_sconn *c;
 
 	while (!vu_dying(d)) {
-		struct pollfd p = { .fd = d->listen_fd, .events = POLLIN };
+		struct pollfd p[1 + RTE_VFIO_USER_MAX_IOEVENTFDS];
+		unsigned int n;
 
+		p[0].fd = d->listen_fd;
+		p[0].events = POLLIN;
+		n = vu_iofd_pollfds(d, &p[1]);
 		c = vu_conn_get_any(d); /* perhaps accepted by poll() */
 		if (c != NULL)
 			return c;
-		if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+		if (poll(p, n + 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
 			VU_DLOG(d->path, ERR, "poll: %s", strerror(errno));
 			return NULL;
 		}
+		if (n > 0)
+			vu_iofd_run_ready(d, &p[1], n);
+		if (!(p[0].revents & POLLIN))
+			continue;
 		pthread_mutex_lock(&d->lock);
 		vu_accept_nolock(d);
 		pthread_mutex_unlock(&d->lock);
 	}
 	return NULL;
+}
+
+/*
+ * With ioeventfd callbacks, the serving thread sleeps in poll() on the
+ * socket and their eventfds instead of in recvmsg(): 1 when the socket is
+ * readable, 0 after running callbacks, <0 on error.
+ */
+static int
+vu_serve_wait(struct vu_sdev *d, struct vu_sconn *c)
+{
+	struct pollfd p[1 + RTE_VFIO_USER_MAX_IOEVENTFDS];
+	unsigned int n;
+
+	p[0].fd = c->fd;
+	p[0].events = POLLIN;
+	p[0].revents = 0;
+	n = vu_iofd_pollfds(d, &p[1]);
+	if (poll(p, n + 1, -1) < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (n > 0)
+		vu_iofd_run_ready(d, &p[1], n);
+	return p[0].revents != 0 ? 1 : 0;
 }
 
 /* One client, from accept to disconnect, on the calling thread. */
@@ -917,6 +963,11 @@ vu_serve_one(struct vu_sdev *d, struct vu_sconn *c)
 		r = vu_conn_run_deferred(c);
 		if (r < 0)
 			break;
+		if (d->nr_iofd_cbs > 0 && !vu_rx_pending(&c->rx)) {
+			r = vu_serve_wait(d, c);
+			if (r <= 0)
+				continue; /* an ioeventfd, or an error */
+		}
 		r = vu_recv_msg(c->fd, &c->rx, &msg, VU_RECV_BLOCKING);
 		if (r == 0)
 			r = vu_conn_dispatch(c, &msg);
