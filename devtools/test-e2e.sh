@@ -226,6 +226,7 @@ dma_test()
 		return
 	fi
 	expect "$name" "$out" \
+		'^  doorbell +ioeventfd, one eventfd write' \
 		'^  fd -> fd +OK .* MB/s$' \
 		'^  fd -> fd-less +OK .* MB/s$' \
 		'^  fd-less -> fd +OK .* MB/s$' \

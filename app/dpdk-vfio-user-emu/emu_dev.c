@@ -7,12 +7,15 @@
  * built only on the public API: rte_vfio_user.h for the server device and
  * DMA, rte_vfio_user_pci.h for config space, MSI-X and interrupts.
  *
- * A doorbell write is handled inside the BAR0 region callback, on the
- * thread that serves the device (the library's control thread, or with
- * --serve a thread of ours in rte_vfio_user_serve()): the copy runs before
- * the REGION_WRITE reply,
- * so the client never sees BUSY and the interrupt is raised before its
- * write returns. Fd-backed memory is copied through the server's own
+ * The doorbell register is an ioeventfd (rte_vfio_user_add_ioeventfd(),
+ * value EMU_DOORBELL_GO): a client that asked for the region's io fds
+ * rings it with one eventfd write and no message, and the library runs
+ * doorbell_cb() on the thread that serves the device (the library's
+ * control thread, or with --serve a thread of ours in
+ * rte_vfio_user_serve()); a REGION_WRITE of that value lands there too.
+ * The client learns of completion from the interrupt. Other values
+ * written to DOORBELL reach the BAR0 callback, where bit 0 starts the
+ * same copy before the REGION_WRITE reply. Fd-backed memory is copied through the server's own
  * mapping (rte_vfio_user_iova_to_vva()); memory mapped without fd goes
  * through DMA_READ/DMA_WRITE messages (rte_vfio_user_dma_read()/_write()),
  * which the library lets a callback send: it serves the client's replies
@@ -163,6 +166,18 @@ doorbell(struct emu_dev *d)
 			ir == 0 ? "signalled" : ir == 1 ? "pending (masked)" :
 			ir == -ENOENT ? "not set up by the client" :
 			strerror(-ir));
+}
+
+/* The doorbell's ioeventfd: count writes since the last call. */
+static void
+doorbell_cb(int dev_id __rte_unused, uint32_t region __rte_unused,
+		uint64_t offset __rte_unused, uint64_t count, void *arg)
+{
+	struct emu_dev *d = arg;
+
+	/* each write is one transfer of the programmed registers */
+	while (count-- > 0)
+		doorbell(d);
 }
 
 /* ------------------------------------------------------------------ */
@@ -433,6 +448,18 @@ setup_server(struct emu_dev *d)
 		r = rte_vfio_user_set_reg_info(d->path, d->regs);
 	if (r == 0)
 		r = rte_vfio_user_set_irq_info(d->path, d->irqs);
+	if (r == 0) {
+		struct rte_vfio_user_ioeventfd db = {
+			.region = VFIO_PCI_BAR0_REGION_INDEX,
+			.offset = EMU_REG_DOORBELL, .size = 4,
+			.flags = RTE_VFIO_USER_IOEVENTFD_F_DATAMATCH,
+			.datamatch = EMU_DOORBELL_GO, .fd = -1,
+			.cb = doorbell_cb, .cb_arg = d,
+		};
+		int fd = rte_vfio_user_add_ioeventfd(d->path, &db);
+
+		r = fd < 0 ? fd : 0;
+	}
 	if (r == 0 && d->serve)
 		r = rte_vfio_user_set_poll_mode(d->path, true);
 	if (r == 0)

@@ -56,6 +56,7 @@ struct dma_ctx {
 	uint8_t *anon;      /* the fd-less map */
 	int msix_efd;
 	int intx_efd;
+	bool doorbell_efd;   /* the doorbell rings through an ioeventfd */
 	int msix_cap;       /* config offset of the MSI-X capability */
 	uint32_t tbl_bir, tbl_off, pba_bir, pba_off;
 	uint32_t count;     /* completions expected so far */
@@ -187,6 +188,37 @@ check_device(struct dma_ctx *ctx)
 		return -E2BIG;
 	}
 	return reg_rd(ctx, EMU_REG_COUNT, &ctx->count);
+}
+
+/*
+ * Ask for BAR0's ioeventfds: when the doorbell has one, every doorbell
+ * write of start() is an eventfd write (the library routes it). A server
+ * without the command still works, through REGION_WRITE.
+ */
+static int
+find_doorbell(struct dma_ctx *ctx)
+{
+	struct rte_vfio_user_io_fd io[8];
+	uint32_t go = EMU_DOORBELL_GO;
+	int i, n;
+
+	n = rte_vfio_user_get_region_io_fds(ctx->dev->id,
+		VFIO_PCI_BAR0_REGION_INDEX, io, RTE_DIM(io));
+	if (n == -ENOSYS || n == -EINVAL)
+		return 0;
+	if (n < 0) {
+		fail(ctx, "region io fds", n);
+		return n;
+	}
+	for (i = 0; i < n && i < (int)RTE_DIM(io); i++)
+		if (io[i].offset == EMU_REG_DOORBELL &&
+				io[i].type == RTE_VFIO_USER_IO_FD_TYPE_IOEVENTFD &&
+				(io[i].size == 0 || io[i].size == 4) &&
+				(!(io[i].flags &
+				RTE_VFIO_USER_IOEVENTFD_F_DATAMATCH) ||
+				io[i].datamatch == go))
+			ctx->doorbell_efd = true;
+	return 0;
 }
 
 static int
@@ -596,6 +628,9 @@ run_cases(struct dma_ctx *ctx)
 	printf("  interrupt   MSI-X vector 0 -> eventfd (table BAR%u+0x%x, "
 		"PBA BAR%u+0x%x)\n", ctx->tbl_bir, ctx->tbl_off, ctx->pba_bir,
 		ctx->pba_off);
+	printf("  doorbell    %s\n", ctx->doorbell_efd ?
+		"ioeventfd, one eventfd write and no message" :
+		"REGION_WRITE, the server gave no ioeventfd for it");
 	for (i = 0; i < RTE_DIM(dirs); i++)
 		if (run_dir(ctx, &dirs[i], i) < 0)
 			failed++;
@@ -630,6 +665,8 @@ info_dma_test(struct info_dev *dev, uint64_t size, unsigned int repeat)
 	if (ctx.cfg == NULL)
 		return -ENOMEM;
 	r = check_device(&ctx);
+	if (r == 0)
+		r = find_doorbell(&ctx);
 	if (r == 0)
 		r = find_msix(&ctx);
 	if (r == 0)
