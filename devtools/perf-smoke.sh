@@ -50,6 +50,7 @@ REQUIRED = {
     "iova_lookup_64": True,
     "iova_lookup_65536": True,
     "dma_write_msg_1MiB": True,
+    "doorbell_ioeventfd_block_same_core": True,
     "irq_latency": True,
 }
 

@@ -505,7 +505,8 @@ main(int argc, char **argv)
 		failed = true;
 	if (want("doorbell") && perf.procs == 2)
 		perf_note("doorbell skipped with --procs 2: the device's handler DMAs and interrupts in this process; run --procs 1");
-	else if (want("doorbell") && bench_doorbell(&other) < 0)
+	else if (want("doorbell") && (bench_doorbell(&other) < 0 ||
+			bench_doorbell_wake(&other) < 0))
 		failed = true;
 	if (want("scaling") && bench_scaling(&other) < 0)
 		failed = true;

@@ -112,6 +112,10 @@ int perf_dev_create(const char *path, int mode, int *dev_id);
 /* The same with BAR0 served by rw (one process only). */
 int perf_dev_create_rw(const char *path, int mode, rte_vfio_user_reg_acc_t rw,
 		int *dev_id);
+/* ... and nr_ioe ioeventfds (their fds to ioe_fds). */
+int perf_dev_create_ioe(const char *path, int mode, rte_vfio_user_reg_acc_t rw,
+		const struct rte_vfio_user_ioeventfd *ioe, unsigned int nr_ioe,
+		int *ioe_fds, int *dev_id);
 void perf_dev_destroy(const char *path);
 int perf_poller_start(int dev_id, unsigned int cpu);
 void perf_poller_stop(void);
@@ -157,5 +161,6 @@ int bench_dma(const struct perf_place *pl);
 int bench_irq(const struct perf_place *pl);
 int bench_attach(const struct perf_place *pl);
 int bench_doorbell(const struct perf_place *pl);
+int bench_doorbell_wake(const struct perf_place *pl);
 
 #endif /* _VFIO_USER_PERF_H_ */

@@ -531,6 +531,14 @@ int
 perf_dev_create_rw(const char *path, int mode, rte_vfio_user_reg_acc_t rw,
 		int *dev_id)
 {
+	return perf_dev_create_ioe(path, mode, rw, NULL, 0, NULL, dev_id);
+}
+
+int
+perf_dev_create_ioe(const char *path, int mode, rte_vfio_user_reg_acc_t rw,
+		const struct rte_vfio_user_ioeventfd *ioe, unsigned int nr_ioe,
+		int *ioe_fds, int *dev_id)
+{
 	bool poll_mode = mode != PERF_SRV_CTL;
 	struct vfio_device_info info = {
 		.argsz = sizeof(info),
@@ -589,6 +597,14 @@ perf_dev_create_rw(const char *path, int mode, rte_vfio_user_reg_acc_t rw,
 		r = rte_vfio_user_set_reg_info(path, regs);
 	if (r == 0)
 		r = rte_vfio_user_set_irq_info(path, irqs);
+	for (i = 0; r == 0 && i < nr_ioe; i++) {
+		int fd = rte_vfio_user_add_ioeventfd(path, &ioe[i]);
+
+		if (fd < 0)
+			r = fd;
+		else
+			ioe_fds[i] = fd;
+	}
 	if (r == 0 && poll_mode)
 		r = rte_vfio_user_set_poll_mode(path, true);
 	if (r == 0)
