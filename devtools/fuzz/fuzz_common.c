@@ -582,6 +582,18 @@ fz_dev_create(const char *path, enum fz_dev_kind kind, bool start)
 		fz_dev_describe_pci(path, d);
 	else
 		fz_dev_describe(path, d);
+	{
+		const struct rte_vfio_user_ioeventfd ioe[2] = {
+			{ .region = 0, .offset = FZ_REG_IOE, .size = 4,
+			  .flags = RTE_VFIO_USER_IOEVENTFD_F_DATAMATCH,
+			  .datamatch = 1, .fd = -1 },
+			{ .region = 0, .offset = FZ_REG_IOE_ANY, .fd = -1 },
+		};
+
+		for (i = 0; i < RTE_DIM(ioe); i++)
+			if (rte_vfio_user_add_ioeventfd(path, &ioe[i]) < 0)
+				FZ_FATAL("add_ioeventfd %s", path);
+	}
 	if (kind == FZ_DEV_SMALL) {
 		const struct rte_vfio_user_limits lim = {
 			.max_data_xfer_size = 4096,

@@ -75,6 +75,9 @@ int fz_memfd(size_t size);
 #define FZ_REG_DMA_WR   0x118
 #define FZ_REG_IRQ      0x120
 #define FZ_REG_VVA      0x128
+/* ioeventfds (the device reads none: no callback, deterministic) */
+#define FZ_REG_IOE      0x140   /* 4 bytes, datamatch 1 */
+#define FZ_REG_IOE_ANY  0x148   /* any size */
 #define FZ_REG_SHORT    0xe00
 #define FZ_REG_EIO      0xf00
 #define FZ_DMA_MAX      65536

@@ -652,6 +652,32 @@ gs_qemu_streams(void)
 	free(b.p);
 }
 
+/* DEVICE_GET_REGION_IO_FDS (small and full argsz, a bad one) and
+ * writes an ioeventfd matches. */
+static void
+gs_iofd_streams(void)
+{
+	struct vfio_user_region_io_fds q = { .argsz = 16, .index = 0 };
+	const struct vfio_user_region_access wr = { .offset = FZ_REG_IOE,
+		.region = 0, .count = 4 };
+	const uint32_t one = 1, two = 2;
+	struct gs_buf b = { 0 };
+	uint8_t cfg = FZ_SRV_PRENEG;
+
+	gs_append(&b, &cfg, 1);
+	gs_msg(&b, 1, VFIO_USER_DEVICE_GET_REGION_IO_FDS, 0, &q, sizeof(q));
+	q.argsz = 16 + 2 * 48;
+	gs_msg(&b, 2, VFIO_USER_DEVICE_GET_REGION_IO_FDS, 0, &q, sizeof(q));
+	q.flags = 1;
+	gs_msg(&b, 3, VFIO_USER_DEVICE_GET_REGION_IO_FDS, 0, &q, sizeof(q));
+	gs_msg2(&b, 4, VFIO_USER_REGION_WRITE, 0, &wr, sizeof(wr), &one,
+		sizeof(one));
+	gs_msg2(&b, 5, VFIO_USER_REGION_WRITE, VFIO_USER_F_NO_REPLY, &wr,
+		sizeof(wr), &two, sizeof(two));
+	gs_write(0, b.p, b.len);
+	free(b.p);
+}
+
 /* fuzz_client: the server reaching client memory without fd. */
 static void
 gs_client_dma(void)
@@ -747,6 +773,7 @@ gs_handmade(void)
 			sizeof(zeros), NULL, 0);
 	gs_dma_streams();
 	gs_qemu_streams();
+	gs_iofd_streams();
 	gs_client_dma();
 }
 
