@@ -22,6 +22,9 @@
  *   entries, no fds; the full argsz gets libvfio-user's 48-byte entries
  *   and one eventfd per entry; flags, count, index and size refused with
  *   the stream in sync.
+ * - unregister: 20 unregisters while a client thread rings the
+ *   ioeventfd (control thread and poll mode), no callback after; an
+ *   unregister from the device's own ioeventfd callback: -EDEADLK.
  * - lying: our client against scripted servers: the specification's
  *   40-byte entries are read; an entry outside the region, an fd index
  *   past the fds, a size that does not divide: -EPROTO, no fd kept.
@@ -856,6 +859,115 @@ test_lying(void)
 	return TEST_SUCCESS;
 }
 
+/* ------------------------------------------------------------------ */
+/* unregister at any moment                                            */
+/* ------------------------------------------------------------------ */
+
+static int e_self_unreg = 1;   /* what unregister said in the callback */
+static bool e_kicking;
+
+static void
+e_cb_unreg(int dev_id, uint32_t region, uint64_t offset, uint64_t count,
+		void *arg)
+{
+	RTE_SET_USED(dev_id);
+	RTE_SET_USED(region);
+	RTE_SET_USED(offset);
+	RTE_SET_USED(count);
+	__atomic_store_n(&e_self_unreg, rte_vfio_user_unregister(arg),
+		__ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&e_dev.n_cb, 1, __ATOMIC_SEQ_CST);
+}
+
+/* A client thread ringing the ioeventfd as fast as it can. */
+static void *
+e_kicker(void *arg)
+{
+	int dev = *(int *)arg;
+	uint32_t v = 1;
+
+	while (__atomic_load_n(&e_kicking, __ATOMIC_ACQUIRE))
+		if (e_write32(dev, E_DB, v) < 0)
+			break;
+	return NULL;
+}
+
+static int
+test_unregister(void)
+{
+	struct rte_vfio_user_ioeventfd ioe = {
+		.region = VFIO_PCI_BAR0_REGION_INDEX, .offset = E_DB,
+		.size = 4, .fd = -1, .cb = e_cb, .cb_arg = &e_dev,
+	};
+	struct tvu_dev_desc desc = {
+		.cfg = e_dev.cfg, .bar0_size = E_BAR0_SIZE,
+		.bar0_rw = e_bar0_rw, .irq_count = { 1, 0, 0, 0, 0 },
+		.ioefds = &ioe, .nr_ioefds = 1,
+	};
+	struct rte_vfio_user_io_fd io[2];
+	int base = tvu_settled_fds(), dev, round;
+	uint64_t seen;
+	pthread_t t;
+
+	memset(&e_dev, 0, sizeof(e_dev));
+	snprintf(e_dev.path, sizeof(e_dev.path), "/tmp/vfio-user-ioe-u-%d.sock",
+		getpid());
+	/* callbacks firing while the device goes, on the control thread
+	 * and with a poll-mode device nobody polls any more */
+	for (round = 0; round < 20; round++) {
+		desc.poll_mode = round % 2 == 1;
+		TEST_ASSERT(tvu_dev_create(e_dev.path, NULL, &desc) >= 0,
+			"create %d", round);
+		if (desc.poll_mode)
+			TEST_ASSERT_SUCCESS(e_poller_start(&t), "poller");
+		dev = rte_vfio_user_attach_dev(e_dev.path);
+		TEST_ASSERT(dev >= 0, "attach %d", round);
+		TEST_ASSERT_EQUAL(rte_vfio_user_get_region_io_fds(dev,
+			VFIO_PCI_BAR0_REGION_INDEX, io, 2), 1, "io fds");
+		if (desc.poll_mode)
+			e_poller_stop(t);
+		__atomic_store_n(&e_kicking, true, __ATOMIC_RELEASE);
+		TEST_ASSERT_SUCCESS(pthread_create(&t, NULL, e_kicker, &dev),
+			"kicker");
+		if (!desc.poll_mode)
+			TEST_ASSERT_SUCCESS(e_wait_u64(&e_dev.kicks, 1),
+				"kicks arrive");
+		usleep(1000 * (round % 4));
+		TEST_ASSERT_SUCCESS(rte_vfio_user_unregister(e_dev.path),
+			"unregister %d while the doorbell rings", round);
+		seen = __atomic_load_n(&e_dev.kicks, __ATOMIC_SEQ_CST);
+		usleep(2000);
+		TEST_ASSERT_EQUAL(__atomic_load_n(&e_dev.kicks,
+			__ATOMIC_SEQ_CST), seen, "a callback after unregister");
+		__atomic_store_n(&e_kicking, false, __ATOMIC_RELEASE);
+		pthread_join(t, NULL);
+		rte_vfio_user_detach_dev(dev);
+	}
+	/* unregister from the device's own ioeventfd callback */
+	ioe.cb = e_cb_unreg;
+	ioe.cb_arg = e_dev.path;
+	desc.poll_mode = false;
+	e_dev.n_cb = 0;
+	TEST_ASSERT(tvu_dev_create(e_dev.path, NULL, &desc) >= 0, "create");
+	dev = rte_vfio_user_attach_dev(e_dev.path);
+	TEST_ASSERT(dev >= 0, "attach");
+	TEST_ASSERT_SUCCESS(e_write32(dev, E_DB, 1), "doorbell");
+	{
+		uint64_t t0 = tvu_now_ms();
+
+		while (__atomic_load_n(&e_dev.n_cb, __ATOMIC_SEQ_CST) == 0 &&
+				tvu_now_ms() - t0 < E_WAIT_MS)
+			usleep(200);
+	}
+	TEST_ASSERT_EQUAL(e_self_unreg, -EDEADLK, "unregister in its own "
+		"ioeventfd callback: %d", e_self_unreg);
+	rte_vfio_user_detach_dev(dev);
+	TEST_ASSERT_SUCCESS(rte_vfio_user_unregister(e_dev.path),
+		"unregister");
+	TEST_ASSERT_EQUAL(tvu_settled_fds(), base, "fds back to baseline");
+	return TEST_SUCCESS;
+}
+
 /* Start the library's control threads (their fds stay for good). */
 static int
 e_warm_up(void)
@@ -880,6 +992,7 @@ test_vfio_user_ioeventfd(void)
 	TEST_ASSERT_SUCCESS(test_ctl_dma(), "control thread and serve");
 	TEST_ASSERT_SUCCESS(test_wire(), "wire");
 	TEST_ASSERT_SUCCESS(test_lying(), "lying servers");
+	TEST_ASSERT_SUCCESS(test_unregister(), "unregister at any moment");
 	return TEST_SUCCESS;
 }
 
