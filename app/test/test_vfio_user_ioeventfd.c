@@ -79,6 +79,9 @@ struct e_dev {
 
 static struct e_dev e_dev;
 
+/* Counters are written by the serving threads: read them atomically. */
+#define E_LD(x) __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+
 static ssize_t
 e_bar0_rw(int dev_id, struct rte_vfio_user_reg_info *reg, char *buf,
 		size_t count, uint64_t pos, bool iswrite)
@@ -107,14 +110,16 @@ e_cb(int dev_id, uint32_t region, uint64_t offset, uint64_t count,
 	RTE_SET_USED(dev_id);
 	if (region != VFIO_PCI_BAR0_REGION_INDEX)
 		return;
-	d->cb_thread = pthread_self();
+	/* atomics: the test thread's reads are ordered by eventfds,
+	 * which ThreadSanitizer does not see */
+	__atomic_store_n(&d->cb_thread, pthread_self(), __ATOMIC_SEQ_CST);
 	if (offset == E_DB)
 		__atomic_add_fetch(&d->kicks, count, __ATOMIC_SEQ_CST);
 	else if (offset == E_ANY)
 		__atomic_add_fetch(&d->any_kicks, count, __ATOMIC_SEQ_CST);
 	if (offset == E_DMA) {
-		d->dma_ret = rte_vfio_user_dma_write(dev_id, E_IOVA + 100,
-			d->pattern, E_LEN);
+		__atomic_store_n(&d->dma_ret, rte_vfio_user_dma_write(dev_id,
+			E_IOVA + 100, d->pattern, E_LEN), __ATOMIC_SEQ_CST);
 		__atomic_add_fetch(&d->n_dma, 1, __ATOMIC_SEQ_CST);
 	}
 	__atomic_add_fetch(&d->n_cb, 1, __ATOMIC_SEQ_CST);
@@ -192,7 +197,8 @@ test_declare(void)
 		.size = 4, .fd = -1,
 	};
 	struct tvu_dev_desc desc = {
-		.cfg = e_dev.cfg, .bar0_size = E_BAR0_SIZE, .bar0_rw = e_bar0_rw,
+		.cfg = e_dev.cfg, .bar0_size = E_BAR0_SIZE,
+		.bar0_rw = e_bar0_rw,
 		.irq_count = { 1, 0, 0, 0, 0 },
 	};
 	char path[108];
@@ -381,6 +387,7 @@ test_poll_mode(void)
 	uint32_t v;
 	uint64_t v8 = 0x1122334455667788ull;
 	uint8_t b = 0x5a;
+	uint16_t h16 = 1;
 	eventfd_t ev = 0;
 	pthread_t t;
 
@@ -405,7 +412,8 @@ test_poll_mode(void)
 	TEST_ASSERT_SUCCESS(rte_vfio_user_region_write(dev,
 		VFIO_PCI_BAR0_REGION_INDEX, E_ANY, 1, &b), "any size, 1 byte");
 	TEST_ASSERT_SUCCESS(rte_vfio_user_region_write(dev,
-		VFIO_PCI_BAR0_REGION_INDEX, E_ANY, 8, &v8), "any size, 8 bytes");
+		VFIO_PCI_BAR0_REGION_INDEX, E_ANY, 8, &v8),
+		"any size, 8 bytes");
 	v = 1;
 	TEST_ASSERT_SUCCESS(rte_vfio_user_region_write_ioeventfd(dev,
 		VFIO_PCI_BAR0_REGION_INDEX, E_DB, 4, &v), "explicit");
@@ -417,18 +425,19 @@ test_poll_mode(void)
 		"no callback before the device polls");
 	/* one poll: every doorbell, counted by the eventfd */
 	TEST_ASSERT(rte_vfio_user_poll(e_dev.id) >= 0, "poll");
-	TEST_ASSERT_EQUAL(e_dev.kicks, (uint64_t)E_KICKS + 1, "kicks %" PRIu64,
-		e_dev.kicks);
-	TEST_ASSERT_EQUAL(e_dev.any_kicks, 2u, "any-size kicks %" PRIu64,
+	TEST_ASSERT_EQUAL(E_LD(e_dev.kicks), (uint64_t)E_KICKS + 1,
+		"kicks %" PRIu64, e_dev.kicks);
+	TEST_ASSERT_EQUAL(E_LD(e_dev.any_kicks), 2u, "any-size kicks %" PRIu64,
 		e_dev.any_kicks);
-	TEST_ASSERT_EQUAL(e_dev.n_cb, 2u, "callbacks %u", e_dev.n_cb);
-	TEST_ASSERT(pthread_equal(e_dev.cb_thread, pthread_self()),
+	TEST_ASSERT_EQUAL(E_LD(e_dev.n_cb), 2u, "callbacks %u", e_dev.n_cb);
+	TEST_ASSERT(pthread_equal(__atomic_load_n(&e_dev.cb_thread,
+		__ATOMIC_SEQ_CST), pthread_self()),
 		"callback on the polling thread");
 	/* the device-read ioeventfd (value 2): the test reads it */
 	TEST_ASSERT(e_readable(sfds[1], 0), "device-read fd signalled");
 	TEST_ASSERT_SUCCESS(eventfd_read(sfds[1], &ev), "read");
 	TEST_ASSERT_EQUAL(ev, 1u, "one value-2 doorbell");
-	TEST_ASSERT_EQUAL(e_dev.n_rw, 0u, "no REGION_WRITE reached BAR0");
+	TEST_ASSERT_EQUAL(E_LD(e_dev.n_rw), 0u, "no REGION_WRITE reached BAR0");
 
 	/* what no ioeventfd matches is a message again */
 	TEST_ASSERT_SUCCESS(e_poller_start(&t), "poller");
@@ -436,15 +445,16 @@ test_poll_mode(void)
 	r = e_write32(dev, E_DB, 3);
 	if (r == 0)
 		r = rte_vfio_user_region_write(dev, VFIO_PCI_BAR0_REGION_INDEX,
-			E_DB, 2, &b) == 0 ? 0 : -EIO;
+			E_DB, 2, &h16) == 0 ? 0 : -EIO;
 	if (r == 0)
 		r = e_write32(dev, E_DB + 4, 7);
 	e_poller_stop(t);
 	TEST_ASSERT_SUCCESS(r, "writes as messages");
-	TEST_ASSERT_EQUAL(e_dev.n_rw, 3u, "BAR0 callback writes %u",
+	TEST_ASSERT_EQUAL(E_LD(e_dev.n_rw), 3u, "BAR0 callback writes %u",
 		e_dev.n_rw);
-	TEST_ASSERT_EQUAL(e_dev.last_rw, 7u, "last value");
-	TEST_ASSERT_EQUAL(e_dev.kicks, (uint64_t)E_KICKS + 1, "no more kicks");
+	TEST_ASSERT_EQUAL(E_LD(e_dev.last_rw), 7u, "last value");
+	TEST_ASSERT_EQUAL(E_LD(e_dev.kicks), (uint64_t)E_KICKS + 1,
+		"no more kicks");
 
 	/* a region without ioeventfds, and a bad one */
 	TEST_ASSERT_SUCCESS(e_poller_start(&t), "poller");
@@ -483,7 +493,7 @@ e_ctl_dma(bool serve)
 	struct rte_vfio_user_io_fd io[8];
 	int base = tvu_settled_fds(), dev = -1, nr = 0, r;
 	int sfds[E_NR_IOES];
-	pthread_t st;
+	pthread_t st, cbt;
 
 	TEST_ASSERT(e_create(serve, sfds) >= 0, "create");
 	if (serve)
@@ -495,7 +505,7 @@ e_ctl_dma(bool serve)
 	TEST_ASSERT_SUCCESS(e_write32(dev, E_DB, 1), "write as a message");
 	TEST_ASSERT_SUCCESS(e_wait_u64(&e_dev.kicks, 1), "callback of a "
 		"matching REGION_WRITE");
-	TEST_ASSERT_EQUAL(e_dev.n_rw, 0u, "not the region callback");
+	TEST_ASSERT_EQUAL(E_LD(e_dev.n_rw), 0u, "not the region callback");
 
 	nr = rte_vfio_user_get_region_io_fds(dev, VFIO_PCI_BAR0_REGION_INDEX,
 		io, 8);
@@ -512,21 +522,22 @@ e_ctl_dma(bool serve)
 			usleep(200);
 	}
 	TEST_ASSERT_EQUAL(e_dev.n_dma, 1u, "DMA callback ran");
-	TEST_ASSERT_SUCCESS(e_dev.dma_ret, "dma_write from the callback: %d",
-		e_dev.dma_ret);
+	TEST_ASSERT_SUCCESS(__atomic_load_n(&e_dev.dma_ret, __ATOMIC_SEQ_CST),
+		"dma_write from the callback: %d", e_dev.dma_ret);
 	TEST_ASSERT_SUCCESS(memcmp(e_mem + 100, e_dev.pattern, E_LEN),
 		"bytes in client memory");
 	TEST_ASSERT_EQUAL(e_mem[99] | e_mem[100 + E_LEN], 0, "nothing "
 		"around them");
+	cbt = __atomic_load_n(&e_dev.cb_thread, __ATOMIC_SEQ_CST);
 	if (serve)
-		TEST_ASSERT(pthread_equal(e_dev.cb_thread, st),
+		TEST_ASSERT(pthread_equal(cbt, st),
 			"callback on the serving thread");
 	else
-		TEST_ASSERT(!pthread_equal(e_dev.cb_thread, pthread_self()),
+		TEST_ASSERT(!pthread_equal(cbt, pthread_self()),
 			"callback on the control thread");
 	TEST_ASSERT_SUCCESS(e_write32(dev, E_DB, 1), "doorbell");
 	TEST_ASSERT_SUCCESS(e_wait_u64(&e_dev.kicks, 2), "doorbell callback");
-	TEST_ASSERT_EQUAL(e_dev.n_rw, 0u, "not the region callback");
+	TEST_ASSERT_EQUAL(E_LD(e_dev.n_rw), 0u, "not the region callback");
 
 	rte_vfio_user_detach_dev(dev);
 	rte_vfio_user_unregister(e_dev.path);
@@ -947,7 +958,7 @@ test_unregister(void)
 	ioe.cb = e_cb_unreg;
 	ioe.cb_arg = e_dev.path;
 	desc.poll_mode = false;
-	e_dev.n_cb = 0;
+	__atomic_store_n(&e_dev.n_cb, 0, __ATOMIC_SEQ_CST);
 	TEST_ASSERT(tvu_dev_create(e_dev.path, NULL, &desc) >= 0, "create");
 	dev = rte_vfio_user_attach_dev(e_dev.path);
 	TEST_ASSERT(dev >= 0, "attach");

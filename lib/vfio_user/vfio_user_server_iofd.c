@@ -257,8 +257,9 @@ static void
 vu_iofd_evcb(int fd, void *arg, uint32_t events)
 {
 	intptr_t key = (intptr_t)arg;
-	struct vu_sdev *d = vu_dev_get((int)(key / RTE_VFIO_USER_MAX_IOEVENTFDS));
+	int id = (int)(key / RTE_VFIO_USER_MAX_IOEVENTFDS);
 	uint32_t i = (uint32_t)(key % RTE_VFIO_USER_MAX_IOEVENTFDS);
+	struct vu_sdev *d = vu_dev_get(id);
 
 	RTE_SET_USED(fd);
 	RTE_SET_USED(events);
