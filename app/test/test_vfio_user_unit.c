@@ -29,6 +29,7 @@
 #include <rte_common.h>
 
 #include "vfio_user_dma.h"
+#include "vfio_user_mig.h"
 #include "vfio_user_msg.h"
 #include "vfio_user_pending.h"
 #include "vfio_user_private.h"
@@ -373,9 +374,133 @@ test_pending(void)
 	vu_pending_fini(&p);
 }
 
+/* The direct arcs of linux/vfio.h for a device with flags. */
+static bool
+u_mig_arc(uint32_t f, uint32_t a, uint32_t b)
+{
+	bool p2p = f & VU_MIG_F_P2P, pre = f & VU_MIG_F_PRE_COPY;
+	static const uint32_t both[][2] = {
+		{ VU_MIG_STOP, VU_MIG_STOP_COPY },
+		{ VU_MIG_STOP_COPY, VU_MIG_STOP },
+		{ VU_MIG_STOP, VU_MIG_RESUMING },
+		{ VU_MIG_RESUMING, VU_MIG_STOP },
+	};
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(both); i++)
+		if (both[i][0] == a && both[i][1] == b)
+			return true;
+#define ARC(x, y) (a == VU_MIG_ ## x && b == VU_MIG_ ## y)
+	if (p2p && (ARC(RUNNING, RUNNING_P2P) || ARC(RUNNING_P2P, RUNNING) ||
+			ARC(RUNNING_P2P, STOP) || ARC(STOP, RUNNING_P2P)))
+		return true;
+	if (!p2p && (ARC(RUNNING, STOP) || ARC(STOP, RUNNING)))
+		return true;
+	if (pre && (ARC(RUNNING, PRE_COPY) || ARC(PRE_COPY, RUNNING)))
+		return true;
+	if (pre && p2p && (ARC(PRE_COPY, PRE_COPY_P2P) ||
+			ARC(PRE_COPY_P2P, PRE_COPY) ||
+			ARC(RUNNING_P2P, PRE_COPY_P2P) ||
+			ARC(PRE_COPY_P2P, RUNNING_P2P) ||
+			ARC(PRE_COPY_P2P, STOP_COPY)))
+		return true;
+	if (pre && !p2p && ARC(PRE_COPY, STOP_COPY))
+		return true;
+#undef ARC
+	return false;
+}
+
+/* The path vu_mig_next() walks from a to b: its length, or -1. */
+static int
+u_mig_walk(uint32_t f, uint32_t a, uint32_t b, uint32_t *path)
+{
+	uint32_t cur = a, n;
+	int k = 0;
+
+	if (vu_mig_next(f, a, b, &n) < 0)
+		return -1;  /* also for a == b: both must be states of f */
+	while (cur != b) {
+		if (vu_mig_next(f, cur, b, &n) < 0 || k == 8 ||
+				!u_mig_arc(f, cur, n))
+			return -1;
+		path[k++] = n;
+		cur = n;
+	}
+	return k;
+}
+
+static void
+test_mig(void)
+{
+	static const uint32_t flagsets[] = {
+		VU_MIG_F_STOP_COPY,
+		VU_MIG_F_STOP_COPY | VU_MIG_F_P2P,
+		VU_MIG_F_STOP_COPY | VU_MIG_F_PRE_COPY,
+		VU_MIG_F_STOP_COPY | VU_MIG_F_P2P | VU_MIG_F_PRE_COPY,
+	};
+	const uint32_t sc = VU_MIG_F_STOP_COPY, p2p = VU_MIG_F_P2P,
+		pre = VU_MIG_F_PRE_COPY;
+	uint32_t path[8], n, a, b;
+	unsigned int i;
+	int k;
+
+	/* every pair: a path of direct arcs, or a refusal where due */
+	for (i = 0; i < RTE_DIM(flagsets); i++) {
+		uint32_t f = flagsets[i];
+
+		for (a = 0; a < VU_MIG_NR_STATES; a++) {
+			for (b = 0; b < VU_MIG_NR_STATES; b++) {
+				bool ok = vu_mig_state_ok(f, a) &&
+					vu_mig_state_ok(f, b) &&
+					!(a == VU_MIG_STOP_COPY &&
+					(b == VU_MIG_PRE_COPY ||
+					b == VU_MIG_PRE_COPY_P2P));
+
+				k = u_mig_walk(f, a, b, path);
+				CHECK(ok ? k >= 0 && k <= 4 : k < 0,
+					"flags 0x%x %s -> %s: %d arcs", f,
+					vu_mig_name(a), vu_mig_name(b), k);
+				if (!ok)
+					CHECK(vu_mig_next(f, a, b, &n) ==
+						-EINVAL, "refused");
+			}
+		}
+	}
+	/* the kernel's paths */
+	k = u_mig_walk(sc | p2p, VU_MIG_RUNNING, VU_MIG_STOP_COPY, path);
+	CHECK(k == 3 && path[0] == VU_MIG_RUNNING_P2P &&
+		path[1] == VU_MIG_STOP && path[2] == VU_MIG_STOP_COPY,
+		"RUNNING -> STOP_COPY with P2P");
+	k = u_mig_walk(sc, VU_MIG_RUNNING, VU_MIG_STOP_COPY, path);
+	CHECK(k == 2 && path[0] == VU_MIG_STOP, "RUNNING -> STOP_COPY");
+	k = u_mig_walk(sc | p2p | pre, VU_MIG_PRE_COPY, VU_MIG_STOP_COPY,
+		path);
+	CHECK(k == 2 && path[0] == VU_MIG_PRE_COPY_P2P,
+		"PRE_COPY -> STOP_COPY with P2P");
+	k = u_mig_walk(sc | pre, VU_MIG_PRE_COPY, VU_MIG_STOP_COPY, path);
+	CHECK(k == 1, "PRE_COPY -> STOP_COPY: one arc");
+	k = u_mig_walk(sc | pre, VU_MIG_PRE_COPY, VU_MIG_STOP, path);
+	CHECK(k == 2 && path[0] == VU_MIG_RUNNING,
+		"PRE_COPY -> STOP goes through RUNNING, not STOP_COPY");
+	k = u_mig_walk(sc | p2p, VU_MIG_RESUMING, VU_MIG_RUNNING, path);
+	CHECK(k == 3 && path[0] == VU_MIG_STOP &&
+		path[1] == VU_MIG_RUNNING_P2P, "RESUMING -> RUNNING");
+	k = u_mig_walk(sc, VU_MIG_STOP_COPY, VU_MIG_RESUMING, path);
+	CHECK(k == 2 && path[0] == VU_MIG_STOP, "STOP_COPY -> RESUMING");
+	CHECK(vu_mig_next(sc, VU_MIG_RUNNING, VU_MIG_RUNNING_P2P, &n) < 0,
+		"RUNNING_P2P without P2P");
+	CHECK(vu_mig_next(sc, VU_MIG_RUNNING, 8, &n) < 0, "state 8");
+	CHECK(vu_mig_next(0, VU_MIG_RUNNING, VU_MIG_STOP, &n) < 0,
+		"no STOP_COPY flag: no migration");
+	CHECK(vu_mig_next(sc, VU_MIG_ERROR, VU_MIG_RUNNING, &n) < 0 &&
+		vu_mig_next(sc, VU_MIG_RUNNING, VU_MIG_ERROR, &n) < 0,
+		"nothing into or out of ERROR");
+}
+
 int
 main(void)
 {
+	test_mig();
 	test_caps();
 	test_framing();
 	test_dma();
