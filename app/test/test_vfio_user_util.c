@@ -415,6 +415,8 @@ tvu_dev_create(const char *path, const struct rte_vfio_user_notify_ops *ops,
 		if (r == 0)
 			r = rte_vfio_user_set_limits(path, &lim);
 	}
+	if (r == 0 && desc->mig != NULL)
+		r = rte_vfio_user_set_migration(path, desc->mig);
 	for (i = 0; r == 0 && i < desc->nr_ioefds; i++) {
 		int fd = rte_vfio_user_add_ioeventfd(path, &desc->ioefds[i]);
 

@@ -149,6 +149,7 @@ struct tvu_dev_desc {
 	const struct rte_vfio_user_ioeventfd *ioefds;
 	uint32_t nr_ioefds;
 	int *ioefd_out;
+	const struct rte_vfio_user_mig_ops *mig; /* migratable, or NULL */
 };
 
 /*

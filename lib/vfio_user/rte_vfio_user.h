@@ -605,6 +605,103 @@ int
 rte_vfio_user_add_ioeventfd(const char *sock_addr,
 		const struct rte_vfio_user_ioeventfd *ioe);
 
+/**
+ * Migration states (VFIO migration v2, enum vfio_device_mig_state of
+ * linux/vfio.h, PRE_COPY from Linux 6.2): the values on the wire.
+ */
+enum rte_vfio_user_mig_state {
+	RTE_VFIO_USER_MIG_ERROR = 0,        /**< Failed: only a reset leaves it. */
+	RTE_VFIO_USER_MIG_STOP = 1,         /**< Quiet: no DMA, no interrupt. */
+	RTE_VFIO_USER_MIG_RUNNING = 2,      /**< Normal operation. */
+	RTE_VFIO_USER_MIG_STOP_COPY = 3,    /**< Stopped, state being saved. */
+	RTE_VFIO_USER_MIG_RESUMING = 4,     /**< Stopped, state being loaded. */
+	RTE_VFIO_USER_MIG_RUNNING_P2P = 5,  /**< Running, no peer-to-peer DMA. */
+	RTE_VFIO_USER_MIG_PRE_COPY = 6,     /**< Running, state being saved. */
+	RTE_VFIO_USER_MIG_PRE_COPY_P2P = 7, /**< PRE_COPY, no peer-to-peer. */
+};
+
+/** Migration flag: STOP, STOP_COPY and RESUMING (required). */
+#define RTE_VFIO_USER_MIG_F_STOP_COPY (1u << 0)
+/** Migration flag: RUNNING_P2P (and PRE_COPY_P2P with PRE_COPY). */
+#define RTE_VFIO_USER_MIG_F_P2P       (1u << 1)
+/** Migration flag: PRE_COPY, state saved while running. */
+#define RTE_VFIO_USER_MIG_F_PRE_COPY  (1u << 2)
+
+/**
+ * A migratable device's callbacks. The library owns the state machine:
+ * it answers DEVICE_FEATURE and MIG_DATA_READ / MIG_DATA_WRITE, refuses
+ * what the current state does not allow, breaks every requested change
+ * into the single arcs of VFIO's state machine and calls transition()
+ * for each, between lock_dp(1) and lock_dp(0). Every callback runs on the
+ * device's serving context, never concurrently with its region callbacks.
+ */
+struct rte_vfio_user_mig_ops {
+	/** RTE_VFIO_USER_MIG_F_* the device supports (STOP_COPY at least). */
+	uint32_t flags;
+	/**
+	 * One arc, from state @p from to state @p to (adjacent states).
+	 * Return 0, or a negative errno: the device stays in @p from (the
+	 * client's SET fails with that errno) unless it returns -EIO, which
+	 * moves it to ERROR.
+	 */
+	int (*transition)(int dev_id, enum rte_vfio_user_mig_state from,
+		enum rte_vfio_user_mig_state to);
+	/**
+	 * In PRE_COPY, PRE_COPY_P2P and STOP_COPY: write up to @p len bytes
+	 * of the device's state into @p buf. Return the bytes written; fewer
+	 * than @p len (0 included) means: nothing more for now (PRE_COPY) or
+	 * the end of the state (STOP_COPY); or a negative errno.
+	 */
+	ssize_t (*save)(int dev_id, void *buf, size_t len);
+	/**
+	 * In RESUMING: take @p len bytes of state saved by a device of the
+	 * same kind. Return @p len, or a negative errno. Leaving RESUMING
+	 * (transition() to STOP) is where the device checks what it got.
+	 */
+	ssize_t (*load)(int dev_id, const void *buf, size_t len);
+	/** Optional: bytes save() would still produce in STOP_COPY. */
+	uint64_t (*data_size)(int dev_id);
+};
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Make a server device migratable, before rte_vfio_user_start(). It
+ * starts RUNNING; a DEVICE_RESET moves it from ERROR to RUNNING; a client
+ * that leaves in another state leaves the device brought back to RUNNING
+ * (the arcs that takes, with a log line if one fails).
+ *
+ * @param sock_addr
+ *   Socket path the device was registered with.
+ * @param ops
+ *   The callbacks (copied): transition, save and load are required.
+ * @return
+ *   0 on success; -EINVAL (NULL or missing callbacks, flags without
+ *   STOP_COPY or unknown; the reason is logged), -ENOENT, -EBUSY
+ *   (started).
+ */
+__rte_experimental
+int
+rte_vfio_user_set_migration(const char *sock_addr,
+		const struct rte_vfio_user_mig_ops *ops);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * The migration state of a server device.
+ *
+ * @param dev_id
+ *   Server device id.
+ * @return
+ *   An enum rte_vfio_user_mig_state; -EINVAL (no such device), -ENOTSUP
+ *   (not migratable).
+ */
+__rte_experimental
+int
+rte_vfio_user_get_mig_state(int dev_id);
+
 /** Largest number of uids and of gids in a peer allow-list. */
 #define RTE_VFIO_USER_MAX_PEER_IDS 16
 
@@ -1320,6 +1417,122 @@ __rte_experimental
 int
 rte_vfio_user_region_write_ioeventfd(int dev_id, uint32_t idx,
 		uint64_t offset, uint32_t size, const void *data);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * DEVICE_FEATURE GET MIGRATION: whether the device migrates, and how.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @param flags
+ *   Filled with the device's RTE_VFIO_USER_MIG_F_* flags.
+ * @return
+ *   0 on success; -ENOTSUP (the device does not migrate, or the server
+ *   has no DEVICE_FEATURE), -EINVAL, -EPROTO, -ENOTCONN, -ETIMEDOUT.
+ */
+__rte_experimental
+int
+rte_vfio_user_mig_get_flags(int dev_id, uint32_t *flags);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * DEVICE_FEATURE GET MIG_DEVICE_STATE.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @return
+ *   The device's enum rte_vfio_user_mig_state; a negative errno.
+ */
+__rte_experimental
+int
+rte_vfio_user_mig_get_state(int dev_id);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * DEVICE_FEATURE SET MIG_DEVICE_STATE: move the device to @p state (the
+ * server takes the arcs in between). The state is checked against the
+ * device's flags (asked for once) before anything is sent.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @param state
+ *   The state wanted (not ERROR).
+ * @return
+ *   0 on success; -EINVAL (a state the device does not have, or no way
+ *   there, e.g. STOP_COPY to PRE_COPY), the device's error (it is then in
+ *   a state on the way, or ERROR: rte_vfio_user_mig_get_state()),
+ *   -ENOTSUP, -EPROTO, -ENOTCONN, -ETIMEDOUT.
+ */
+__rte_experimental
+int
+rte_vfio_user_mig_set_state(int dev_id, enum rte_vfio_user_mig_state state);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * MIG_DATA_READ, in PRE_COPY, PRE_COPY_P2P or STOP_COPY: the next piece
+ * of the device's state, at most @p len bytes and at most the server's
+ * max_data_xfer_size.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @param buf
+ *   Where the data goes.
+ * @param len
+ *   Room in @p buf.
+ * @return
+ *   The bytes read (less than asked: nothing more for now in PRE_COPY,
+ *   the end of the state in STOP_COPY); a negative errno (-EINVAL in a
+ *   state without data).
+ */
+__rte_experimental
+int
+rte_vfio_user_mig_read(int dev_id, void *buf, uint32_t len);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * MIG_DATA_WRITE, in RESUMING: give the device @p len bytes of state
+ * (sent in pieces of the server's max_data_xfer_size).
+ *
+ * @param dev_id
+ *   Client device id.
+ * @param buf
+ *   The data, as rte_vfio_user_mig_read() got it from the source.
+ * @param len
+ *   Its length.
+ * @return
+ *   0 on success; a negative errno.
+ */
+__rte_experimental
+int
+rte_vfio_user_mig_write(int dev_id, const void *buf, uint32_t len);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * DEVICE_FEATURE GET MIG_DATA_SIZE: the device's estimate of the state
+ * STOP_COPY would still produce.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @param size
+ *   Filled with the estimate, in bytes.
+ * @return
+ *   0 on success; -ENOTSUP (no estimate), a negative errno.
+ */
+__rte_experimental
+int
+rte_vfio_user_mig_data_size(int dev_id, uint64_t *size);
 
 #ifdef __cplusplus
 }

@@ -136,6 +136,8 @@ struct vu_client {
 	rte_rwlock_t iofd_lock;
 	struct vu_cli_iofd *iofds;
 	uint32_t nr_iofds;        /* atomic: read without the lock first */
+	/* migration flags of the device, once asked (atomic, 0: not yet) */
+	uint32_t mig_flags;
 };
 
 /* vfio_user_client.c: a reference to client device id, or NULL */

@@ -60,9 +60,12 @@
 	X(REGION_WRITE_MULTI, 15, vu_h_region_write_multi, 8, \
 		8 + VU_WRITE_MULTI_MAX * VU_SZ(write_multi_entry), 0, false, \
 		false) \
-	X(DEVICE_FEATURE, 16, NULL, 0, 0, 0, false, false) \
-	X(MIG_DATA_READ, 17, NULL, 0, 0, 0, false, false) \
-	X(MIG_DATA_WRITE, 18, NULL, 0, 0, 0, false, false)
+	X(DEVICE_FEATURE, 16, vu_h_dev_feature, VU_SZ(device_feature), \
+		VU_SZ(device_feature) + VU_FEATURE_MAX, 0, false, false) \
+	X(MIG_DATA_READ, 17, vu_h_mig_read, VU_SZ(mig_data), \
+		VU_SZ(mig_data), 0, false, false) \
+	X(MIG_DATA_WRITE, 18, vu_h_mig_write, VU_SZ(mig_data), \
+		VU_SZ(mig_data) + VU_MAX_XFER_LIMIT, 0, false, false)
 
 #define VU_SZ(name) ((uint32_t)sizeof(struct vfio_user_ ## name))
 
@@ -276,6 +279,46 @@ struct vfio_user_write_multi_entry {
 VU_ASSERT_SIZE(struct vfio_user_write_multi_entry, 24);
 #define VU_WRITE_MULTI_MAX  1024u
 #define VU_WRITE_MULTI_DATA 8u
+
+/*
+ * DEVICE_FEATURE (16): struct vfio_device_feature as the ioctl has it:
+ * argsz, flags (feature index in the low 16 bits, GET / SET / PROBE
+ * above), then the feature's data.
+ */
+struct vfio_user_device_feature {
+	uint32_t argsz;
+	uint32_t flags;
+	uint8_t data[];
+} __rte_packed;
+VU_ASSERT_SIZE(struct vfio_user_device_feature, 8);
+#define VU_FEATURE_MASK   0xffffu
+#define VU_FEATURE_GET    (1u << 16)
+#define VU_FEATURE_SET    (1u << 17)
+#define VU_FEATURE_PROBE  (1u << 18)
+#define VU_FEATURE_MIGRATION        1u
+#define VU_FEATURE_MIG_DEVICE_STATE 2u
+#define VU_FEATURE_DMA_LOGGING_START 6u
+#define VU_FEATURE_DMA_LOGGING_STOP  7u
+#define VU_FEATURE_DMA_LOGGING_REPORT 8u
+#define VU_FEATURE_MIG_DATA_SIZE    9u
+/* largest feature data we take (a DMA logging range list) */
+#define VU_FEATURE_MAX    (64u * 1024)
+
+/* MIG_DEVICE_STATE's data: the state, and an fd field vfio-user leaves
+ * unused. */
+struct vfio_user_mig_device_state {
+	uint32_t device_state;
+	int32_t data_fd;
+} __rte_packed;
+VU_ASSERT_SIZE(struct vfio_user_mig_device_state, 8);
+
+/* MIG_DATA_READ (17) / MIG_DATA_WRITE (18): argsz, size, data. */
+struct vfio_user_mig_data {
+	uint32_t argsz;
+	uint32_t size;
+	uint8_t data[];
+} __rte_packed;
+VU_ASSERT_SIZE(struct vfio_user_mig_data, 8);
 
 /* Largest fixed part of any message we send or take (REGION/DMA access). */
 #define VFIO_USER_MAX_FIXED_PAYLOAD 32

@@ -187,6 +187,11 @@ struct vu_sdev {
 	uint32_t nr_irqs;
 	pthread_mutex_t irq_lock; /* guards irqs[] fds and mask state */
 	struct vu_dma_table dma;
+	/* migration (vfio_user_server_mig.c): set before start; mig_state
+	 * is written by the serving context, read by anyone (atomic) */
+	bool migratable;
+	struct rte_vfio_user_mig_ops mig;
+	uint32_t mig_state;
 	struct vu_iofd *iofds;  /* sorted by region once started */
 	int *iofd_fds;          /* iofds[i].ioe.fd, for the replies' fds */
 	uint32_t nr_iofds;
@@ -250,6 +255,18 @@ bool vu_iofd_write(struct vu_sdev *d, uint32_t region, uint64_t offset,
 int vu_iofd_reply(struct vu_sconn *c, const struct vfio_user_region_io_fds *in,
 		uint8_t *out, uint32_t room, const int **fds, uint32_t *nr_fds);
 void vu_iofd_free(struct vu_sdev *d);
+
+/* vfio_user_server_mig.c: migration. The handlers build their reply in
+ * out (room bytes) and return its length, or -errno. */
+int vu_mig_feature(struct vu_sconn *c, const struct vu_msg *msg,
+		uint8_t *out, uint32_t room);
+int vu_mig_data_read(struct vu_sconn *c, const struct vu_msg *msg,
+		uint8_t *out, uint32_t room);
+int vu_mig_data_write(struct vu_sconn *c, const struct vu_msg *msg);
+/* DEVICE_RESET: ERROR -> RUNNING */
+void vu_mig_reset(struct vu_sdev *d);
+/* the client is gone: back to RUNNING (serving context) */
+void vu_mig_client_gone(struct vu_sdev *d);
 
 /* vfio_user_server_conn.c: connections */
 int vu_conn_start(struct vu_sdev *d);

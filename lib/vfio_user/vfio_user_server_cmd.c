@@ -504,6 +504,38 @@ vu_h_region_write_multi(struct vu_sconn *c, struct vu_msg *msg,
 }
 
 static int
+vu_h_dev_feature(struct vu_sconn *c, struct vu_msg *msg,
+		struct vu_reply *rep)
+{
+	int r = vu_mig_feature(c, msg, c->tx, (uint32_t)c->tx_cap);
+
+	if (r < 0)
+		return r;
+	rep->payload = c->tx;
+	rep->len = (uint32_t)r;
+	return 0;
+}
+
+static int
+vu_h_mig_read(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
+{
+	int r = vu_mig_data_read(c, msg, c->tx, (uint32_t)c->tx_cap);
+
+	if (r < 0)
+		return r;
+	rep->payload = c->tx;
+	rep->len = (uint32_t)r;
+	return 0;
+}
+
+static int
+vu_h_mig_write(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
+{
+	RTE_SET_USED(rep);
+	return vu_mig_data_write(c, msg);
+}
+
+static int
 vu_h_reset(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
 {
 	struct vu_sdev *d = c->dev;
@@ -514,6 +546,7 @@ vu_h_reset(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
 		VU_DLOG(d->path, ERR, "DEVICE_RESET: device has no reset");
 		return -ENOTSUP;
 	}
+	vu_mig_reset(d);
 	if (d->ops.reset_device != NULL)
 		return d->ops.reset_device(d->id);
 	return 0;
@@ -566,9 +599,11 @@ vu_cmd_check(struct vu_sconn *c, const struct vu_msg *msg)
 		return VU_EINVAL(path, "%s: payload %u outside [%u, %u]", name,
 			msg->len, desc->min_len, desc->max_len);
 	/* the data part is bounded by what this device announced */
-	if (cmd == VFIO_USER_REGION_WRITE && msg->len - desc->min_len >
+	if ((cmd == VFIO_USER_REGION_WRITE ||
+			cmd == VFIO_USER_MIG_DATA_WRITE) &&
+			msg->len - desc->min_len >
 			c->dev->caps.max_data_xfer_size) {
-		VU_DLOG(path, ERR, "REGION_WRITE: %u data bytes > max %" PRIu64,
+		VU_DLOG(path, ERR, "%s: %u data bytes > max %" PRIu64, name,
 			msg->len - desc->min_len,
 			c->dev->caps.max_data_xfer_size);
 		return -E2BIG;

@@ -258,6 +258,8 @@ vu_conn_teardown(struct vu_sdev *d, struct vu_sconn *c, int held)
 
 	saved = vu_serving_dev();
 	vu_set_serving_dev(d->id);
+	if (was_ready)
+		vu_mig_client_gone(d);
 	if (was_ready && d->ops.destroy_device != NULL)
 		d->ops.destroy_device(d->id);
 	if (d->ops.lock_dp != NULL)

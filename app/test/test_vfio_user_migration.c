@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The librte_vfio_user authors
+ */
+
+/*
+ * Migration v2, both halves (DEVICE_FEATURE, MIG_DATA_READ/WRITE):
+ *
+ * - none: a device without migration: -ENOTSUP for the client's calls.
+ * - arcs: for every pair of states of a device with STOP_COPY, P2P and
+ *   PRE_COPY, and one with STOP_COPY only, the arcs the device's
+ *   transition() sees are exactly the state machine's path (checked
+ *   step by step against vfio_user_mig.c), each between lock_dp(1) and
+ *   lock_dp(0); refusals: ERROR, state 8, a state the device lacks,
+ *   STOP_COPY to PRE_COPY, data calls in the wrong state.
+ * - migrate: device A's 20000-byte state is read in PRE_COPY and
+ *   STOP_COPY and written into device B in RESUMING; B checks it on
+ *   RESUMING -> STOP; B's state equals A's. Incomplete data fails the
+ *   SET and leaves B in RESUMING.
+ * - error: a transition that fails with -EIO leaves ERROR, from which
+ *   only DEVICE_RESET returns (to RUNNING).
+ * - gone: a client that detaches in STOP_COPY leaves the device brought
+ *   back to RUNNING; fds back to baseline.
+ * - hostile: raw DEVICE_FEATURE / MIG_DATA messages with bad flags,
+ *   sizes, argsz and features are refused with the stream in sync.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/vfio.h>
+
+#include <rte_common.h>
+#include <rte_vfio_user.h>
+
+#include "vfio_user_mig.h"
+#include "vfio_user_msg.h"
+
+#include "test.h"
+#include "test_vfio_user_util.h"
+
+#define M_STATE_LEN 20000u
+#define M_MAX_ARCS  64
+
+struct m_dev {
+	char path[108];
+	int id;
+	uint8_t cfg[256];
+	uint8_t state[M_STATE_LEN];    /* the device's internal state */
+	uint32_t cursor;               /* save() position */
+	uint8_t in[M_STATE_LEN];       /* what load() got */
+	uint32_t in_len;
+	uint32_t arcs[M_MAX_ARCS][2];
+	uint32_t nr_arcs;
+	int locked;                    /* lock_dp depth */
+	bool arc_unlocked;             /* an arc ran without lock_dp */
+	int fail_arc_to;               /* transition() to this state fails */
+	bool no_check;                 /* leaving RESUMING checks nothing */
+	int fail_err;
+};
+
+static struct m_dev m_devs[2];
+
+static struct m_dev *
+m_of(int id)
+{
+	return rte_vfio_user_get_priv(id);
+}
+
+static int
+m_lock_dp(int id, int lock)
+{
+	m_of(id)->locked += lock ? 1 : -1;
+	return 0;
+}
+
+static const struct rte_vfio_user_notify_ops m_ops = {
+	.lock_dp = m_lock_dp,
+};
+
+static int
+m_transition(int id, enum rte_vfio_user_mig_state from,
+		enum rte_vfio_user_mig_state to)
+{
+	struct m_dev *d = m_of(id);
+
+	if (d->locked != 1)
+		d->arc_unlocked = true;
+	if ((int)to == d->fail_arc_to)
+		return d->fail_err;
+	if (d->nr_arcs < M_MAX_ARCS) {
+		d->arcs[d->nr_arcs][0] = from;
+		d->arcs[d->nr_arcs][1] = to;
+		d->nr_arcs++;
+	}
+	if (to == RTE_VFIO_USER_MIG_PRE_COPY && from ==
+			RTE_VFIO_USER_MIG_RUNNING)
+		d->cursor = 0;
+	if (to == RTE_VFIO_USER_MIG_STOP && from ==
+			RTE_VFIO_USER_MIG_RUNNING_P2P)
+		d->cursor = 0;
+	if (to == RTE_VFIO_USER_MIG_RESUMING)
+		d->in_len = 0;
+	/* leaving RESUMING: the device checks what it got */
+	if (from == RTE_VFIO_USER_MIG_RESUMING && !d->no_check) {
+		if (d->in_len != M_STATE_LEN)
+			return -EINVAL;
+		memcpy(d->state, d->in, M_STATE_LEN);
+	}
+	return 0;
+}
+
+/* PRE_COPY: the first half only; STOP_COPY: up to the end. */
+static ssize_t
+m_save(int id, void *buf, size_t len)
+{
+	struct m_dev *d = m_of(id);
+	int s = rte_vfio_user_get_mig_state(id);
+	uint32_t end = s == RTE_VFIO_USER_MIG_STOP_COPY ? M_STATE_LEN :
+		M_STATE_LEN / 2;
+	size_t n = d->cursor < end ? RTE_MIN(len, (size_t)(end - d->cursor)) :
+		0;
+
+	memcpy(buf, d->state + d->cursor, n);
+	d->cursor += (uint32_t)n;
+	return (ssize_t)n;
+}
+
+static ssize_t
+m_load(int id, const void *buf, size_t len)
+{
+	struct m_dev *d = m_of(id);
+
+	if (len > M_STATE_LEN - d->in_len)
+		return -E2BIG;
+	memcpy(d->in + d->in_len, buf, len);
+	d->in_len += (uint32_t)len;
+	return (ssize_t)len;
+}
+
+static uint64_t
+m_data_size(int id)
+{
+	return M_STATE_LEN - m_of(id)->cursor;
+}
+
+static int
+m_create(struct m_dev *d, const char *tag, uint32_t flags)
+{
+	struct rte_vfio_user_mig_ops mig = {
+		.flags = flags, .transition = m_transition, .save = m_save,
+		.load = m_load, .data_size = m_data_size,
+	};
+	struct tvu_dev_desc desc = {
+		.cfg = d->cfg, .irq_count = { 1, 0, 0, 0, 0 },
+		.priv = d, .mig = flags != 0 ? &mig : NULL,
+		.dev_flags = VFIO_DEVICE_FLAGS_RESET,
+	};
+	uint32_t i;
+
+	memset(d, 0, sizeof(*d));
+	d->fail_arc_to = -1;
+	snprintf(d->path, sizeof(d->path), "/tmp/vfio-user-mig-%s-%d.sock",
+		tag, getpid());
+	for (i = 0; i < M_STATE_LEN; i++)
+		d->state[i] = (uint8_t)(i * 31 + tag[0]);
+	d->id = tvu_dev_create(d->path, &m_ops, &desc);
+	return d->id;
+}
+
+/* The arcs vfio_user_mig.c takes from a to b, into want[]. */
+static int
+m_path(uint32_t flags, uint32_t a, uint32_t b, uint32_t want[][2])
+{
+	uint32_t cur = a, n;
+	int k = 0;
+
+	while (cur != b && k < 8) {
+		if (vu_mig_next(flags, cur, b, &n) < 0)
+			return -1;
+		want[k][0] = cur;
+		want[k][1] = n;
+		k++;
+		cur = n;
+	}
+	return k;
+}
+
+static int
+test_none(void)
+{
+	struct m_dev *d = &m_devs[0];
+	uint32_t flags;
+	uint64_t sz;
+	uint8_t b[8];
+	int dev;
+
+	TEST_ASSERT(m_create(d, "none", 0) >= 0, "create");
+	dev = rte_vfio_user_attach_dev(d->path);
+	TEST_ASSERT(dev >= 0, "attach");
+	TEST_ASSERT_EQUAL(rte_vfio_user_mig_get_flags(dev, &flags), -ENOTSUP,
+		"flags of a device that does not migrate");
+	TEST_ASSERT_EQUAL(rte_vfio_user_mig_get_state(dev), -ENOTSUP,
+		"state");
+	TEST_ASSERT_EQUAL(rte_vfio_user_mig_data_size(dev, &sz), -ENOTSUP,
+		"data size");
+	TEST_ASSERT_EQUAL(rte_vfio_user_mig_read(dev, b, sizeof(b)), -EINVAL,
+		"read");
+	TEST_ASSERT_EQUAL(rte_vfio_user_get_mig_state(d->id), -ENOTSUP,
+		"server side");
+	rte_vfio_user_detach_dev(dev);
+	rte_vfio_user_unregister(d->path);
+	return TEST_SUCCESS;
+}
+
+static int
+m_arcs_all(uint32_t flags)
+{
+	struct m_dev *d = &m_devs[0];
+	uint32_t want[8][2], a, b, got;
+	int dev, k, i, r;
+
+	TEST_ASSERT(m_create(d, "arcs", flags) >= 0, "create");
+	d->no_check = true;
+	dev = rte_vfio_user_attach_dev(d->path);
+	TEST_ASSERT(dev >= 0, "attach");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_mig_get_flags(dev, &got), "flags");
+	TEST_ASSERT_EQUAL(got, flags, "flags 0x%x", got);
+	for (a = 1; a < VU_MIG_NR_STATES; a++) {
+		for (b = 1; b < VU_MIG_NR_STATES; b++) {
+			bool ok = vu_mig_state_ok(flags, a) &&
+				vu_mig_state_ok(flags, b);
+
+			if (!ok || vu_mig_next(flags, a, b, &got) < 0) {
+				r = rte_vfio_user_mig_set_state(dev, b);
+				if (!vu_mig_state_ok(flags, b))
+					TEST_ASSERT_EQUAL(r, -EINVAL, "%s: "
+						"not a state of the device",
+						vu_mig_name(b));
+				continue;
+			}
+			/* get to a (from wherever: STOP_COPY has no way to
+			 * PRE_COPY), then a -> b */
+			if (vu_mig_next(flags, rte_vfio_user_mig_get_state(dev),
+					a, &got) < 0)
+				rte_vfio_user_mig_set_state(dev,
+					RTE_VFIO_USER_MIG_RUNNING);
+			r = rte_vfio_user_mig_set_state(dev, a);
+			TEST_ASSERT_SUCCESS(r, "to %s: %d", vu_mig_name(a), r);
+			d->nr_arcs = 0;
+			d->arc_unlocked = false;
+			r = rte_vfio_user_mig_set_state(dev, b);
+			TEST_ASSERT_SUCCESS(r, "%s -> %s: %d", vu_mig_name(a),
+				vu_mig_name(b), r);
+			k = m_path(flags, a, b, want);
+			TEST_ASSERT_EQUAL((int)d->nr_arcs, k, "%s -> %s: %u "
+				"arcs, expected %d", vu_mig_name(a),
+				vu_mig_name(b), d->nr_arcs, k);
+			for (i = 0; i < k; i++)
+				TEST_ASSERT(d->arcs[i][0] == want[i][0] &&
+					d->arcs[i][1] == want[i][1],
+					"%s -> %s: arc %d %s -> %s", vu_mig_name(a),
+					vu_mig_name(b), i,
+					vu_mig_name(d->arcs[i][0]),
+					vu_mig_name(d->arcs[i][1]));
+			TEST_ASSERT(!d->arc_unlocked, "an arc without lock_dp");
+			TEST_ASSERT_EQUAL(rte_vfio_user_mig_get_state(dev),
+				(int)b, "state after %s -> %s", vu_mig_name(a),
+				vu_mig_name(b));
+			TEST_ASSERT_EQUAL(rte_vfio_user_get_mig_state(d->id),
+				(int)b, "server's view");
+		}
+	}
+	/* refusals */
+	TEST_ASSERT_EQUAL(rte_vfio_user_mig_set_state(dev,
+		RTE_VFIO_USER_MIG_ERROR), -EINVAL, "ERROR");
+	TEST_ASSERT_EQUAL(rte_vfio_user_mig_set_state(dev,
+		(enum rte_vfio_user_mig_state)8), -EINVAL, "state 8");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_mig_set_state(dev,
+		RTE_VFIO_USER_MIG_RUNNING), "RUNNING");
+	{
+		uint8_t buf[16];
+
+		TEST_ASSERT_EQUAL(rte_vfio_user_mig_read(dev, buf, 16),
+			-EINVAL, "MIG_DATA_READ in RUNNING");
+		TEST_ASSERT_EQUAL(rte_vfio_user_mig_write(dev, buf, 16),
+			-EINVAL, "MIG_DATA_WRITE in RUNNING");
+	}
+	if (flags & RTE_VFIO_USER_MIG_F_PRE_COPY) {
+		TEST_ASSERT_SUCCESS(rte_vfio_user_mig_set_state(dev,
+			RTE_VFIO_USER_MIG_STOP_COPY), "STOP_COPY");
+		d->nr_arcs = 0;
+		TEST_ASSERT_EQUAL(rte_vfio_user_mig_set_state(dev,
+			RTE_VFIO_USER_MIG_PRE_COPY), -EINVAL,
+			"STOP_COPY -> PRE_COPY");
+		TEST_ASSERT_EQUAL(d->nr_arcs, 0u, "no arc taken");
+		TEST_ASSERT_SUCCESS(rte_vfio_user_mig_set_state(dev,
+			RTE_VFIO_USER_MIG_RUNNING), "RUNNING");
+	}
+	rte_vfio_user_detach_dev(dev);
+	rte_vfio_user_unregister(d->path);
+	return TEST_SUCCESS;
+}
+
+static int
+test_arcs(void)
+{
+	TEST_ASSERT_SUCCESS(m_arcs_all(RTE_VFIO_USER_MIG_F_STOP_COPY |
+		RTE_VFIO_USER_MIG_F_P2P | RTE_VFIO_USER_MIG_F_PRE_COPY),
+		"all states");
+	TEST_ASSERT_SUCCESS(m_arcs_all(RTE_VFIO_USER_MIG_F_STOP_COPY),
+		"STOP_COPY only");
+	TEST_ASSERT_SUCCESS(m_arcs_all(RTE_VFIO_USER_MIG_F_STOP_COPY |
+		RTE_VFIO_USER_MIG_F_PRE_COPY), "PRE_COPY without P2P");
+	return TEST_SUCCESS;
+}
+
+static uint8_t m_stream[M_STATE_LEN + 4096];
+
+static int
+test_migrate(void)
+{
+	const uint32_t flags = RTE_VFIO_USER_MIG_F_STOP_COPY |
+		RTE_VFIO_USER_MIG_F_P2P | RTE_VFIO_USER_MIG_F_PRE_COPY;
+	struct m_dev *a = &m_devs[0], *b = &m_devs[1];
+	int base, ca, cb, n;
+	uint32_t len = 0, pre;
+	uint64_t sz = 0;
+
+	base = tvu_settled_fds();
+	TEST_ASSERT(m_create(a, "a", flags) >= 0 && m_create(b, "b",
+		flags) >= 0, "create");
+	ca = rte_vfio_user_attach_dev(a->path);
+	cb = rte_vfio_user_attach_dev(b->path);
+	TEST_ASSERT(ca >= 0 && cb >= 0, "attach");
+	TEST_ASSERT(memcmp(a->state, b->state, M_STATE_LEN) != 0,
+		"different states to begin with");
+
+	/* source: PRE_COPY while running, then STOP_COPY */
+	TEST_ASSERT_SUCCESS(rte_vfio_user_mig_set_state(ca,
+		RTE_VFIO_USER_MIG_PRE_COPY), "PRE_COPY");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_mig_data_size(ca, &sz), "size");
+	TEST_ASSERT_EQUAL(sz, (uint64_t)M_STATE_LEN, "data size %" PRIu64,
+		sz);
+	do {
+		n = rte_vfio_user_mig_read(ca, m_stream + len, 3000);
+		TEST_ASSERT(n >= 0, "PRE_COPY read: %d", n);
+		len += (uint32_t)n;
+	} while (n == 3000);
+	pre = len;
+	TEST_ASSERT_EQUAL(pre, M_STATE_LEN / 2, "pre-copy gave %u", pre);
+	TEST_ASSERT_SUCCESS(rte_vfio_user_mig_set_state(ca,
+		RTE_VFIO_USER_MIG_STOP_COPY), "STOP_COPY");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_mig_data_size(ca, &sz), "size");
+	TEST_ASSERT_EQUAL(sz, (uint64_t)M_STATE_LEN - pre, "left %" PRIu64,
+		sz);
+	do {
+		n = rte_vfio_user_mig_read(ca, m_stream + len, 4096);
+		TEST_ASSERT(n >= 0, "STOP_COPY read: %d", n);
+		len += (uint32_t)n;
+	} while (n == 4096);
+	TEST_ASSERT_EQUAL(len, M_STATE_LEN, "stream of %u bytes", len);
+	TEST_ASSERT_SUCCESS(rte_vfio_user_mig_set_state(ca,
+		RTE_VFIO_USER_MIG_STOP), "source STOP");
+
+	/* destination: incomplete data is refused on leaving RESUMING */
+	TEST_ASSERT_SUCCESS(rte_vfio_user_mig_set_state(cb,
+		RTE_VFIO_USER_MIG_RESUMING), "RESUMING");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_mig_write(cb, m_stream, 1000),
+		"part");
+	TEST_ASSERT_EQUAL(rte_vfio_user_mig_set_state(cb,
+		RTE_VFIO_USER_MIG_RUNNING), -EINVAL, "incomplete state");
+	TEST_ASSERT_EQUAL(rte_vfio_user_mig_get_state(cb),
+		RTE_VFIO_USER_MIG_RESUMING, "still RESUMING");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_mig_write(cb, m_stream + 1000,
+		len - 1000), "the rest");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_mig_set_state(cb,
+		RTE_VFIO_USER_MIG_RUNNING), "RUNNING");
+	TEST_ASSERT_SUCCESS(memcmp(a->state, b->state, M_STATE_LEN),
+		"the destination has the source's state");
+	TEST_ASSERT_EQUAL(rte_vfio_user_get_mig_state(b->id),
+		RTE_VFIO_USER_MIG_RUNNING, "destination running");
+
+	/* a transition that breaks the device: ERROR until reset */
+	b->fail_arc_to = RTE_VFIO_USER_MIG_RUNNING_P2P;
+	b->fail_err = -EIO;
+	TEST_ASSERT_EQUAL(rte_vfio_user_mig_set_state(cb,
+		RTE_VFIO_USER_MIG_STOP), -EIO, "failing arc");
+	TEST_ASSERT_EQUAL(rte_vfio_user_mig_get_state(cb),
+		RTE_VFIO_USER_MIG_ERROR, "ERROR");
+	b->fail_arc_to = -1;
+	TEST_ASSERT_EQUAL(rte_vfio_user_mig_set_state(cb,
+		RTE_VFIO_USER_MIG_RUNNING), -EINVAL, "out of ERROR");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_reset(cb), "reset");
+	TEST_ASSERT_EQUAL(rte_vfio_user_mig_get_state(cb),
+		RTE_VFIO_USER_MIG_RUNNING, "RUNNING after reset");
+	/* a failure that is not -EIO leaves the device where it was */
+	b->fail_arc_to = RTE_VFIO_USER_MIG_STOP;
+	b->fail_err = -EBUSY;
+	TEST_ASSERT_EQUAL(rte_vfio_user_mig_set_state(cb,
+		RTE_VFIO_USER_MIG_STOP_COPY), -EBUSY, "busy");
+	TEST_ASSERT_EQUAL(rte_vfio_user_mig_get_state(cb),
+		RTE_VFIO_USER_MIG_RUNNING_P2P, "stopped on the way");
+	b->fail_arc_to = -1;
+
+	/* the client goes in STOP_COPY: the device comes back to RUNNING */
+	TEST_ASSERT_SUCCESS(rte_vfio_user_mig_set_state(ca,
+		RTE_VFIO_USER_MIG_STOP_COPY), "STOP_COPY");
+	a->nr_arcs = 0;
+	rte_vfio_user_detach_dev(ca);
+	{
+		uint64_t t0 = tvu_now_ms();
+
+		while (rte_vfio_user_get_mig_state(a->id) !=
+				RTE_VFIO_USER_MIG_RUNNING &&
+				tvu_now_ms() - t0 < 5000)
+			usleep(1000);
+	}
+	TEST_ASSERT_EQUAL(rte_vfio_user_get_mig_state(a->id),
+		RTE_VFIO_USER_MIG_RUNNING, "back to RUNNING");
+	TEST_ASSERT(a->nr_arcs == 3 && a->arcs[2][1] ==
+		RTE_VFIO_USER_MIG_RUNNING, "%u arcs back", a->nr_arcs);
+	rte_vfio_user_detach_dev(cb);
+	rte_vfio_user_unregister(a->path);
+	rte_vfio_user_unregister(b->path);
+	TEST_ASSERT_EQUAL(tvu_settled_fds(), base, "fds back to baseline");
+	return TEST_SUCCESS;
+}
+
+/* A raw client's request; the reply's header and payload. */
+static int
+m_raw(int s, uint16_t id, uint16_t cmd, const void *p, size_t len,
+		struct vfio_user_hdr *h, uint8_t *buf, size_t cap)
+{
+	int r = tvu_msg_send(s, id, cmd, 0, p, len);
+
+	if (r == 0)
+		r = tvu_msg_recv(s, h, buf, cap, NULL, NULL);
+	return r;
+}
+
+static int
+test_hostile(void)
+{
+	struct m_dev *d = &m_devs[0];
+	struct vfio_user_hdr h;
+	uint8_t buf[4096], v[128], p[64];
+	struct {
+		uint32_t argsz, flags;
+		uint32_t d0, d1;
+	} f;
+	int s, n, k;
+
+	TEST_ASSERT(m_create(d, "h", RTE_VFIO_USER_MIG_F_STOP_COPY) >= 0,
+		"create");
+	s = tvu_connect(d->path, 5000);
+	TEST_ASSERT(s >= 0, "connect");
+	n = tvu_version_payload(v, sizeof(v), 0, 2, "{}", true);
+	TEST_ASSERT(m_raw(s, 1, VFIO_USER_VERSION, v, (size_t)n, &h, buf,
+		sizeof(buf)) == 0, "version");
+	struct {
+		uint32_t argsz, flags, d0, d1;
+		size_t len;
+		uint16_t cmd;
+		int err;
+		const char *what;
+	} bad[] = {
+		{ 16, VU_FEATURE_GET | VU_FEATURE_SET | 2, 0, 0, 16,
+		  VFIO_USER_DEVICE_FEATURE, EINVAL, "GET and SET" },
+		{ 16, 2, 0, 0, 16, VFIO_USER_DEVICE_FEATURE, EINVAL,
+		  "neither GET, SET nor PROBE" },
+		{ 16, VU_FEATURE_GET | 5, 0, 0, 16,
+		  VFIO_USER_DEVICE_FEATURE, ENOTSUP, "feature 5" },
+		{ 16, VU_FEATURE_GET | (1u << 20) | 1, 0, 0, 16,
+		  VFIO_USER_DEVICE_FEATURE, EINVAL, "unknown flag" },
+		{ 8, VU_FEATURE_GET | 1, 0, 0, 8,
+		  VFIO_USER_DEVICE_FEATURE, EINVAL, "GET without room" },
+		{ 8, VU_FEATURE_SET | 2, 1, 0, 16,
+		  VFIO_USER_DEVICE_FEATURE, EINVAL, "argsz < payload" },
+		{ 16, VU_FEATURE_SET | 2, 1, 0, 12,
+		  VFIO_USER_DEVICE_FEATURE, EINVAL, "SET state, 4 bytes" },
+		{ 16, VU_FEATURE_SET | 2, 6, 0, 16,
+		  VFIO_USER_DEVICE_FEATURE, EINVAL, "PRE_COPY not supported" },
+		{ 16, VU_FEATURE_SET | 2, 0, 0, 16,
+		  VFIO_USER_DEVICE_FEATURE, EINVAL, "SET ERROR" },
+		{ 16, VU_FEATURE_GET | 9, 0, 0, 16,
+		  VFIO_USER_DEVICE_FEATURE, 0, "MIG_DATA_SIZE" },
+		{ 16, 8, 0, 0, 8, VFIO_USER_MIG_DATA_READ, EINVAL,
+		  "MIG_DATA_READ in RUNNING" },
+		{ 16, 4, 0, 0, 12, VFIO_USER_MIG_DATA_WRITE, EINVAL,
+		  "MIG_DATA_WRITE in RUNNING" },
+	};
+	for (k = 0; k < (int)RTE_DIM(bad); k++) {
+		f.argsz = bad[k].argsz;
+		f.flags = bad[k].flags;
+		f.d0 = bad[k].d0;
+		f.d1 = bad[k].d1;
+		TEST_ASSERT_SUCCESS(m_raw(s, (uint16_t)(10 + k), bad[k].cmd,
+			&f, bad[k].len, &h, buf, sizeof(buf)), "%s: no reply",
+			bad[k].what);
+		TEST_ASSERT(h.msg_id == 10 + k, "%s: reply id %u",
+			bad[k].what, h.msg_id);
+		if (bad[k].err == 0)
+			TEST_ASSERT(!(h.flags & VFIO_USER_F_ERROR) && h.size ==
+				32, "%s: flags 0x%x size %u", bad[k].what,
+				h.flags, h.size);
+		else
+			TEST_ASSERT((h.flags & VFIO_USER_F_ERROR) &&
+				h.error == (uint32_t)bad[k].err, "%s: flags "
+				"0x%x error %u", bad[k].what, h.flags,
+				h.error);
+	}
+	/* data calls in STOP_COPY: too large, lying sizes */
+	f = (typeof(f)){ 16, VU_FEATURE_SET | 2, RTE_VFIO_USER_MIG_STOP_COPY,
+		0 };
+	TEST_ASSERT(m_raw(s, 40, VFIO_USER_DEVICE_FEATURE, &f, 16, &h, buf,
+		sizeof(buf)) == 0 && !(h.flags & VFIO_USER_F_ERROR),
+		"to STOP_COPY");
+	{
+		struct vfio_user_mig_data md = { .argsz = 8 + (2u << 20),
+			.size = 2u << 20 };
+
+		TEST_ASSERT(m_raw(s, 41, VFIO_USER_MIG_DATA_READ, &md,
+			sizeof(md), &h, buf, sizeof(buf)) == 0 &&
+			(h.flags & VFIO_USER_F_ERROR), "read of 2 MiB");
+		md = (struct vfio_user_mig_data){ .argsz = 100, .size = 200 };
+		TEST_ASSERT(m_raw(s, 42, VFIO_USER_MIG_DATA_READ, &md,
+			sizeof(md), &h, buf, sizeof(buf)) == 0 &&
+			(h.flags & VFIO_USER_F_ERROR), "argsz below size");
+		md = (struct vfio_user_mig_data){ .argsz = 8 + 64,
+			.size = 64 };
+		TEST_ASSERT(m_raw(s, 43, VFIO_USER_MIG_DATA_READ, &md,
+			sizeof(md), &h, buf, sizeof(buf)) == 0 &&
+			!(h.flags & VFIO_USER_F_ERROR) && h.size == 16 + 8 + 64,
+			"a good read: size %u", h.size);
+		memcpy(&md, buf, sizeof(md));
+		TEST_ASSERT(md.size == 64 && md.argsz == 72 &&
+			memcmp(buf + 8, d->state, 64) == 0,
+			"the device's first 64 bytes");
+		memset(p, 0, sizeof(p));
+		md = (struct vfio_user_mig_data){ .argsz = 8 + 100,
+			.size = 100 };
+		memcpy(p, &md, sizeof(md));
+		TEST_ASSERT(m_raw(s, 44, VFIO_USER_MIG_DATA_WRITE, p,
+			sizeof(p), &h, buf, sizeof(buf)) == 0 &&
+			(h.flags & VFIO_USER_F_ERROR), "write in STOP_COPY, "
+			"size above the data");
+	}
+	TEST_ASSERT(m_raw(s, 50, VFIO_USER_DEVICE_GET_INFO, &(uint32_t[4]){
+		16, 0, 0, 0 }, 16, &h, buf, sizeof(buf)) == 0 && h.msg_id == 50
+		&& !(h.flags & VFIO_USER_F_ERROR), "stream in sync");
+	close(s);
+	/* the connection went in STOP_COPY: back to RUNNING */
+	{
+		uint64_t t0 = tvu_now_ms();
+
+		while (rte_vfio_user_get_mig_state(d->id) !=
+				RTE_VFIO_USER_MIG_RUNNING &&
+				tvu_now_ms() - t0 < 5000)
+			usleep(1000);
+	}
+	TEST_ASSERT_EQUAL(rte_vfio_user_get_mig_state(d->id),
+		RTE_VFIO_USER_MIG_RUNNING, "RUNNING after the client went");
+	rte_vfio_user_unregister(d->path);
+	return TEST_SUCCESS;
+}
+
+static int
+test_vfio_user_migration(void)
+{
+	TEST_ASSERT_SUCCESS(test_none(), "no migration");
+	TEST_ASSERT_SUCCESS(test_arcs(), "arcs");
+	TEST_ASSERT_SUCCESS(test_migrate(), "migrate");
+	TEST_ASSERT_SUCCESS(test_hostile(), "hostile");
+	return TEST_SUCCESS;
+}
+
+REGISTER_TEST_COMMAND(vfio_user_migration_autotest, test_vfio_user_migration);

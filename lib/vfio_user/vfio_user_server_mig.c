@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The librte_vfio_user authors
+ */
+
+/*
+ * The server's migration (VFIO migration v2 over vfio-user): the device's
+ * callbacks (rte_vfio_user_set_migration()), DEVICE_FEATURE (MIGRATION,
+ * MIG_DEVICE_STATE, MIG_DATA_SIZE; the DMA logging features are refused),
+ * MIG_DATA_READ / MIG_DATA_WRITE, and what a reset or a departing client
+ * does to the state.
+ *
+ * d->mig and d->migratable are set before start and read-only after;
+ * d->mig_state changes only on the device's serving context (a command
+ * handler, or the teardown that runs there), so the handlers need no lock;
+ * other threads read it atomically. Every request is checked against the
+ * message, the feature's layout and the current state before a callback
+ * sees it.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include <rte_common.h>
+
+#include "vfio_user_mig.h"
+#include "vfio_user_server.h"
+
+int
+rte_vfio_user_set_migration(const char *sock_addr,
+		const struct rte_vfio_user_mig_ops *ops)
+{
+	struct vu_sdev *d;
+	int r;
+
+	if (ops == NULL || ops->transition == NULL || ops->save == NULL ||
+			ops->load == NULL)
+		return VU_EINVAL(sock_addr, "set_migration: %s", ops == NULL ?
+			"NULL ops" : "transition, save and load are required");
+	if (!(ops->flags & RTE_VFIO_USER_MIG_F_STOP_COPY) ||
+			(ops->flags & ~VU_MIG_F_KNOWN) != 0)
+		return VU_EINVAL(sock_addr, "set_migration: flags 0x%x (STOP_"
+			"COPY required, P2P and PRE_COPY optional)",
+			ops->flags);
+	d = vu_setup_dev(sock_addr, "set_migration", &r);
+	if (d == NULL)
+		return r;
+	d->mig = *ops;
+	d->migratable = true;
+	__atomic_store_n(&d->mig_state, VU_MIG_RUNNING, __ATOMIC_RELEASE);
+	vu_setup_done(d);
+	return 0;
+}
+
+int
+rte_vfio_user_get_mig_state(int dev_id)
+{
+	struct vu_sdev *d = vu_dev_get(dev_id);
+	int r;
+
+	if (d == NULL) {
+		VU_LOG(ERR, "get_mig_state: no server device %d", dev_id);
+		return -EINVAL;
+	}
+	r = d->migratable ? (int)__atomic_load_n(&d->mig_state,
+		__ATOMIC_ACQUIRE) : -ENOTSUP;
+	vu_dev_put(d);
+	return r;
+}
+
+/* One arc, with the data path paused. */
+static int
+vu_mig_arc(struct vu_sdev *d, uint32_t from, uint32_t to)
+{
+	int r;
+
+	if (d->ops.lock_dp != NULL)
+		d->ops.lock_dp(d->id, 1);
+	r = d->mig.transition(d->id, (enum rte_vfio_user_mig_state)from,
+		(enum rte_vfio_user_mig_state)to);
+	if (d->ops.lock_dp != NULL)
+		d->ops.lock_dp(d->id, 0);
+	if (r > 0 || r < -VFIO_USER_MAX_ERRNO)
+		r = -EIO;
+	if (r == 0) {
+		__atomic_store_n(&d->mig_state, to, __ATOMIC_RELEASE);
+		VU_DLOG(d->path, DEBUG, "migration: %s -> %s",
+			vu_mig_name(from), vu_mig_name(to));
+	} else {
+		VU_DLOG(d->path, ERR, "migration: %s -> %s failed: %s%s",
+			vu_mig_name(from), vu_mig_name(to), strerror(-r),
+			r == -EIO ? " (device now in ERROR)" : "");
+		if (r == -EIO)
+			__atomic_store_n(&d->mig_state, VU_MIG_ERROR,
+				__ATOMIC_RELEASE);
+	}
+	return r;
+}
+
+/* Every arc from the current state to target; stops at the first that
+ * fails (the device is then where that arc started, or in ERROR). */
+static int
+vu_mig_goto(struct vu_sdev *d, uint32_t target)
+{
+	uint32_t cur = __atomic_load_n(&d->mig_state, __ATOMIC_ACQUIRE);
+	uint32_t next;
+	int r;
+
+	while (cur != target) {
+		r = vu_mig_next(d->mig.flags, cur, target, &next);
+		if (r < 0)
+			return VU_EINVAL(d->path, "migration: no way from %s "
+				"to %s (flags 0x%x)", vu_mig_name(cur),
+				vu_mig_name(target), d->mig.flags);
+		r = vu_mig_arc(d, cur, next);
+		if (r < 0)
+			return r;
+		cur = next;
+	}
+	return 0;
+}
+
+void
+vu_mig_reset(struct vu_sdev *d)
+{
+	if (d->migratable && __atomic_load_n(&d->mig_state,
+			__ATOMIC_ACQUIRE) == VU_MIG_ERROR) {
+		__atomic_store_n(&d->mig_state, VU_MIG_RUNNING,
+			__ATOMIC_RELEASE);
+		VU_DLOG(d->path, DEBUG, "migration: reset, ERROR -> RUNNING");
+	}
+}
+
+void
+vu_mig_client_gone(struct vu_sdev *d)
+{
+	uint32_t s;
+
+	if (!d->migratable)
+		return;
+	s = __atomic_load_n(&d->mig_state, __ATOMIC_ACQUIRE);
+	if (s == VU_MIG_RUNNING || s == VU_MIG_ERROR)
+		return;
+	VU_DLOG(d->path, NOTICE, "client left in migration state %s: back "
+		"to RUNNING", vu_mig_name(s));
+	if (vu_mig_goto(d, VU_MIG_RUNNING) < 0)
+		VU_DLOG(d->path, ERR, "migration: left in %s after the "
+			"client went", vu_mig_name(__atomic_load_n(
+			&d->mig_state, __ATOMIC_ACQUIRE)));
+}
+
+/* ------------------------------------------------------------------ */
+/* DEVICE_FEATURE                                                      */
+/* ------------------------------------------------------------------ */
+
+/* Which of GET / SET a feature takes (PROBE asks about them). */
+static uint32_t
+vu_feature_ops(const struct vu_sdev *d, uint32_t feature)
+{
+	switch (feature) {
+	case VU_FEATURE_MIGRATION:
+		return VU_FEATURE_GET;
+	case VU_FEATURE_MIG_DEVICE_STATE:
+		return VU_FEATURE_GET | VU_FEATURE_SET;
+	case VU_FEATURE_MIG_DATA_SIZE:
+		return d->mig.data_size != NULL ? VU_FEATURE_GET : 0;
+	default:
+		return 0;
+	}
+}
+
+int
+vu_mig_feature(struct vu_sconn *c, const struct vu_msg *msg, uint8_t *out,
+		uint32_t room)
+{
+	struct vu_sdev *d = c->dev;
+	struct vfio_user_device_feature in, *rep = (void *)out;
+	uint32_t feature, op, len = msg->len - sizeof(in);
+	const uint8_t *data = msg->payload + sizeof(in);
+	uint64_t v;
+
+	memcpy(&in, msg->payload, sizeof(in));
+	feature = in.flags & VU_FEATURE_MASK;
+	op = in.flags & (VU_FEATURE_GET | VU_FEATURE_SET);
+	if ((in.flags & ~(VU_FEATURE_MASK | VU_FEATURE_GET | VU_FEATURE_SET |
+			VU_FEATURE_PROBE)) != 0 ||
+			op == (VU_FEATURE_GET | VU_FEATURE_SET) ||
+			(op == 0 && !(in.flags & VU_FEATURE_PROBE)))
+		return VU_EINVAL(d->path, "DEVICE_FEATURE: flags 0x%x (one of "
+			"GET and SET, or PROBE)", in.flags);
+	if (in.argsz < sizeof(in) || in.argsz < msg->len)
+		return VU_EINVAL(d->path, "DEVICE_FEATURE: argsz %u, payload "
+			"%u", in.argsz, msg->len);
+	if (!d->migratable || (vu_feature_ops(d, feature) & op) != op ||
+			vu_feature_ops(d, feature) == 0) {
+		VU_DLOG(d->path, DEBUG, "DEVICE_FEATURE %u (flags 0x%x): not "
+			"supported%s", feature, in.flags, d->migratable ? "" :
+			" (device not migratable)");
+		return -ENOTSUP;
+	}
+	if (in.flags & VU_FEATURE_PROBE) {
+		/* supported: the reply is the request */
+		if (room < msg->len)
+			return -E2BIG;
+		memcpy(out, msg->payload, msg->len);
+		return (int)msg->len;
+	}
+	rep->argsz = in.argsz;
+	rep->flags = in.flags;
+	switch (feature) {
+	case VU_FEATURE_MIGRATION:
+	case VU_FEATURE_MIG_DATA_SIZE:
+		/* GET of one u64 */
+		if (in.argsz < sizeof(in) + sizeof(v))
+			return VU_EINVAL(d->path, "DEVICE_FEATURE %u GET: argsz "
+				"%u < %zu", feature, in.argsz,
+				sizeof(in) + sizeof(v));
+		v = feature == VU_FEATURE_MIGRATION ? d->mig.flags :
+			d->mig.data_size(d->id);
+		memcpy(rep->data, &v, sizeof(v));
+		rep->argsz = sizeof(in) + sizeof(v);
+		return (int)rep->argsz;
+	default: {
+		/* MIG_DEVICE_STATE */
+		struct vfio_user_mig_device_state st = { .data_fd = -1 };
+		int r = 0;
+
+		if (in.argsz < sizeof(in) + sizeof(st) || (op ==
+				VU_FEATURE_SET && len != sizeof(st)))
+			return VU_EINVAL(d->path, "MIG_DEVICE_STATE: argsz %u,"
+				" %u data bytes", in.argsz, len);
+		if (op == VU_FEATURE_SET) {
+			memcpy(&st, data, sizeof(st));
+			if (!vu_mig_state_ok(d->mig.flags, st.device_state))
+				return VU_EINVAL(d->path, "MIG_DEVICE_STATE: "
+					"state %u not one of the device's "
+					"(flags 0x%x)", st.device_state,
+					d->mig.flags);
+			r = vu_mig_goto(d, st.device_state);
+			if (r < 0)
+				return r;
+		}
+		st.device_state = __atomic_load_n(&d->mig_state,
+			__ATOMIC_ACQUIRE);
+		st.data_fd = -1;
+		memcpy(rep->data, &st, sizeof(st));
+		rep->argsz = sizeof(in) + sizeof(st);
+		return (int)rep->argsz;
+	}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* MIG_DATA_READ / MIG_DATA_WRITE                                      */
+/* ------------------------------------------------------------------ */
+
+int
+vu_mig_data_read(struct vu_sconn *c, const struct vu_msg *msg, uint8_t *out,
+		uint32_t room)
+{
+	struct vu_sdev *d = c->dev;
+	struct vfio_user_mig_data in, *rep = (void *)out;
+	uint32_t s;
+	ssize_t n;
+
+	memcpy(&in, msg->payload, sizeof(in));
+	if (!d->migratable)
+		return VU_EINVAL(d->path, "MIG_DATA_READ: device not "
+			"migratable");
+	s = __atomic_load_n(&d->mig_state, __ATOMIC_ACQUIRE);
+	if (!vu_mig_saving(s))
+		return VU_EINVAL(d->path, "MIG_DATA_READ in state %s",
+			vu_mig_name(s));
+	if (in.size > d->caps.max_data_xfer_size ||
+			in.size > room - sizeof(in) ||
+			in.argsz < sizeof(in) + (uint64_t)in.size)
+		return VU_EINVAL(d->path, "MIG_DATA_READ: size %u, argsz %u "
+			"(max %" PRIu64 ")", in.size, in.argsz,
+			d->caps.max_data_xfer_size);
+	n = d->mig.save(d->id, rep->data, in.size);
+	if (n < 0)
+		return n < -VFIO_USER_MAX_ERRNO ? -EIO : (int)n;
+	if ((size_t)n > in.size) {
+		VU_DLOG(d->path, ERR, "save() returned %zd > %u", n, in.size);
+		return -EIO;
+	}
+	rep->argsz = sizeof(in) + (uint32_t)n;
+	rep->size = (uint32_t)n;
+	return (int)rep->argsz;
+}
+
+int
+vu_mig_data_write(struct vu_sconn *c, const struct vu_msg *msg)
+{
+	struct vu_sdev *d = c->dev;
+	struct vfio_user_mig_data in;
+	uint32_t s;
+	ssize_t n;
+
+	memcpy(&in, msg->payload, sizeof(in));
+	if (!d->migratable)
+		return VU_EINVAL(d->path, "MIG_DATA_WRITE: device not "
+			"migratable");
+	s = __atomic_load_n(&d->mig_state, __ATOMIC_ACQUIRE);
+	if (s != VU_MIG_RESUMING)
+		return VU_EINVAL(d->path, "MIG_DATA_WRITE in state %s",
+			vu_mig_name(s));
+	if (in.size != msg->len - sizeof(in) ||
+			in.argsz < sizeof(in) + (uint64_t)in.size)
+		return VU_EINVAL(d->path, "MIG_DATA_WRITE: size %u, argsz %u,"
+			" %zu data bytes", in.size, in.argsz,
+			msg->len - sizeof(in));
+	if (in.size == 0)
+		return 0;
+	n = d->mig.load(d->id, msg->payload + sizeof(in), in.size);
+	if (n < 0)
+		return n < -VFIO_USER_MAX_ERRNO ? -EIO : (int)n;
+	if ((size_t)n != in.size) {
+		VU_DLOG(d->path, ERR, "load() took %zd of %u bytes", n,
+			in.size);
+		return -EIO;
+	}
+	return 0;
+}
