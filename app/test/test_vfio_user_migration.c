@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <linux/vfio.h>
 
 #include <rte_common.h>
@@ -261,8 +262,8 @@ m_arcs_all(uint32_t flags)
 			for (i = 0; i < k; i++)
 				TEST_ASSERT(d->arcs[i][0] == want[i][0] &&
 					d->arcs[i][1] == want[i][1],
-					"%s -> %s: arc %d %s -> %s", vu_mig_name(a),
-					vu_mig_name(b), i,
+					"%s -> %s: arc %d %s -> %s",
+					vu_mig_name(a), vu_mig_name(b), i,
 					vu_mig_name(d->arcs[i][0]),
 					vu_mig_name(d->arcs[i][1]));
 			TEST_ASSERT(!d->arc_unlocked, "an arc without lock_dp");
@@ -567,6 +568,125 @@ test_hostile(void)
 	return TEST_SUCCESS;
 }
 
+#define M_IOVA_FD    0x100000ull
+#define M_IOVA_MSG   0x200000ull
+#define M_MAP_PAGES  16
+
+static uint8_t m_msgmem[M_MAP_PAGES * 4096] __rte_aligned(4096);
+
+/* Dirty page logging: what the library and the device write, exactly. */
+static int
+test_dirty(void)
+{
+	struct m_dev *d = &m_devs[0];
+	const uint64_t msz = M_MAP_PAGES * 4096;
+	struct rte_vfio_user_mem_reg mr[2] = {
+		{ .gpa = M_IOVA_FD, .size = msz,
+		  .flags = RTE_VUSER_MEM_MAPPABLE,
+		  .protection = PROT_READ | PROT_WRITE },
+		{ .gpa = M_IOVA_MSG, .size = msz, .protection = PROT_READ |
+		  PROT_WRITE, .vaddr = m_msgmem },
+	};
+	struct rte_vfio_user_dirty_range rg[2] = {
+		{ M_IOVA_FD, msz }, { M_IOVA_MSG, msz },
+	};
+	uint64_t bm[4], len = 0;
+	uint8_t pat[100];
+	int base, dev, fd, fds[2];
+	void *vva;
+
+	base = tvu_settled_fds();
+	TEST_ASSERT(m_create(d, "dirty", RTE_VFIO_USER_MIG_F_STOP_COPY) >= 0,
+		"create");
+	dev = rte_vfio_user_attach_dev(d->path);
+	TEST_ASSERT(dev >= 0, "attach");
+	fd = tvu_memfd("m-dirty", msz);
+	TEST_ASSERT(fd >= 0, "memfd");
+	fds[0] = fd;
+	fds[1] = -1;
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dma_map(dev, mr, fds, 2), "map");
+	TEST_ASSERT_EQUAL(rte_vfio_user_dirty_report(dev, M_IOVA_FD, msz,
+		4096, bm), -EINVAL, "report before start");
+	TEST_ASSERT_EQUAL(rte_vfio_user_dirty_start(dev, 3000, rg, 2),
+		-EINVAL, "page size 3000");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dirty_start(dev, 4096, rg, 2),
+		"start");
+	TEST_ASSERT_EQUAL(rte_vfio_user_dirty_start(dev, 4096, rg, 2),
+		-EBUSY, "start twice");
+
+	/* the library's writes (through the map, by message), a direct
+	 * write the device marks, and a read (not dirty) */
+	memset(pat, 0x5a, sizeof(pat));
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dma_write(d->id, M_IOVA_FD + 10,
+		pat, sizeof(pat)), "dma_write page 0");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dma_write(d->id, M_IOVA_FD +
+		3 * 4096 + 4050, pat, sizeof(pat)), "dma_write pages 3-4");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dma_write(d->id, M_IOVA_MSG + 4096,
+		pat, sizeof(pat)), "dma_write by message, page 1");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dma_read(d->id, M_IOVA_FD +
+		9 * 4096, pat, sizeof(pat)), "a read");
+	len = 8;
+	vva = rte_vfio_user_iova_to_vva(d->id, M_IOVA_FD + 7 * 4096, &len,
+		PROT_WRITE);
+	TEST_ASSERT(vva != NULL, "iova_to_vva");
+	memset(vva, 1, 8);
+	TEST_ASSERT_SUCCESS(rte_vfio_user_mark_dirty(d->id, M_IOVA_FD +
+		7 * 4096, 8), "mark page 7");
+	TEST_ASSERT(m_msgmem[4096] == 0x5a, "message DMA reached the client");
+
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dirty_report(dev, M_IOVA_FD, msz,
+		4096, bm), "report fd map");
+	TEST_ASSERT_EQUAL(bm[0], (1ull << 0) | (1ull << 3) | (1ull << 4) |
+		(1ull << 7), "fd map bitmap 0x%" PRIx64, bm[0]);
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dirty_report(dev, M_IOVA_MSG, msz,
+		4096, bm), "report message map");
+	TEST_ASSERT_EQUAL(bm[0], 1ull << 1, "message map bitmap 0x%" PRIx64,
+		bm[0]);
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dirty_report(dev, M_IOVA_FD, msz,
+		4096, bm), "report again");
+	TEST_ASSERT_EQUAL(bm[0], 0u, "cleared: 0x%" PRIx64, bm[0]);
+	/* another page size, a sub-range */
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dma_write(d->id, M_IOVA_FD +
+		5 * 4096, pat, 1), "write page 5");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dirty_report(dev, M_IOVA_FD +
+		4 * 4096, 4 * 4096, 8192, bm), "8 KiB sub-range report");
+	TEST_ASSERT_EQUAL(bm[0], 1u, "pages 4-5 as bit 0: 0x%" PRIx64,
+		bm[0]);
+	TEST_ASSERT_EQUAL(rte_vfio_user_dirty_report(dev, M_IOVA_FD,
+		msz + 4096, 4096, bm), -EINVAL, "past the logged range");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dirty_stop(dev), "stop");
+	TEST_ASSERT_EQUAL(rte_vfio_user_dirty_report(dev, M_IOVA_FD, msz,
+		4096, bm), -EINVAL, "report after stop");
+	/* no ranges: the maps of the moment; logging ends with the client */
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dirty_start(dev, 4096, NULL, 0),
+		"start on every map");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dma_write(d->id, M_IOVA_MSG +
+		2 * 4096, pat, 1), "write");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dirty_report(dev, M_IOVA_MSG, msz,
+		4096, bm), "report");
+	TEST_ASSERT_EQUAL(bm[0], 1ull << 2, "maps logged: 0x%" PRIx64, bm[0]);
+	rte_vfio_user_detach_dev(dev);
+	dev = rte_vfio_user_attach_dev(d->path);
+	TEST_ASSERT(dev >= 0, "attach again");
+	TEST_ASSERT_SUCCESS(rte_vfio_user_dma_map(dev, mr, fds, 2), "map");
+	TEST_ASSERT_EQUAL(rte_vfio_user_dirty_report(dev, M_IOVA_FD, msz,
+		4096, bm), -EINVAL, "logging ended with the last client");
+	rte_vfio_user_detach_dev(dev);
+	close(fd);
+	rte_vfio_user_unregister(d->path);
+
+	/* a device that does not migrate logs nothing */
+	TEST_ASSERT(m_create(d, "nodirty", 0) >= 0, "create");
+	dev = rte_vfio_user_attach_dev(d->path);
+	TEST_ASSERT(dev >= 0, "attach");
+	TEST_ASSERT_EQUAL(rte_vfio_user_dirty_start(dev, 4096, NULL, 0),
+		-ENOTSUP, "not migratable");
+	rte_vfio_user_detach_dev(dev);
+	rte_vfio_user_unregister(d->path);
+	TEST_ASSERT_EQUAL(tvu_settled_fds(), base, "fds back to baseline");
+	return TEST_SUCCESS;
+}
+
 static int
 test_vfio_user_migration(void)
 {
@@ -574,6 +694,7 @@ test_vfio_user_migration(void)
 	TEST_ASSERT_SUCCESS(test_arcs(), "arcs");
 	TEST_ASSERT_SUCCESS(test_migrate(), "migrate");
 	TEST_ASSERT_SUCCESS(test_hostile(), "hostile");
+	TEST_ASSERT_SUCCESS(test_dirty(), "dirty page logging");
 	return TEST_SUCCESS;
 }
 

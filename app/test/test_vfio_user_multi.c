@@ -72,6 +72,12 @@ test_telemetry(void)
 		json_integer_value(json_object_get(info, "connected")) == 1 &&
 		json_integer_value(json_object_get(info, "num_regions")) ==
 		T_NR_REGIONS;
+	if (!ok && info != NULL) {
+		char *txt = json_dumps(info, 0);
+
+		printf("/vfio_user/info: %s\n", txt != NULL ? txt : "?");
+		free(txt);
+	}
 	json_decref(info);
 	TEST_ASSERT(ok, "/vfio_user/info of device %d does not describe it",
 		g_main.id);

@@ -17,6 +17,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 
 #include <rte_common.h>
 
+#include "vfio_user_dirty.h"
 #include "vfio_user_dma.h"
 #include "vfio_user_mig.h"
 #include "vfio_user_msg.h"
@@ -497,10 +499,110 @@ test_mig(void)
 		"nothing into or out of ERROR");
 }
 
+/* Marks every page of [0, 64 pages) once while the test reports. */
+static void *
+u_marker(void *arg)
+{
+	struct vu_dirty_log *l = arg;
+	uint64_t p;
+
+	for (p = 0; p < 64 * 64; p++)
+		vu_dirty_mark(l, p * 4096, 1);
+	return NULL;
+}
+
+static void
+test_dirty(void)
+{
+	const uint64_t one[1][2] = { { 0x10000, 0x10000 } };
+	const uint64_t two[2][2] = { { 0x40000, 0x4000 }, { 0x10000, 0x8000 } };
+	const uint64_t bad[2][2] = { { 0x10000, 0x8000 }, { 0x14000, 0x1000 } };
+	const uint64_t big[1][2] = { { 0, 64 * 64 * 4096ull } };
+	struct vu_dirty_log l;
+	uint64_t bm[64], seen[64];
+	const char *why = "";
+	pthread_t t;
+	unsigned int i;
+	int r;
+
+	vu_dirty_init(&l);
+	CHECK(vu_dirty_start(&l, 3000, one, 1, &why) == -EINVAL,
+		"page size 3000");
+	CHECK(vu_dirty_start(&l, 2048, one, 1, &why) == -EINVAL,
+		"page size 2 KiB");
+	CHECK(vu_dirty_start(&l, 4096, bad, 2, &why) == -EINVAL,
+		"overlapping ranges: %s", why);
+	CHECK(vu_dirty_start(&l, 4096, one, 0, &why) == -EINVAL, "no range");
+	CHECK(vu_dirty_report(&l, 0x10000, 0x1000, 4096, bm, &why) == -EINVAL,
+		"report while not logging");
+	vu_dirty_mark(&l, 0x10000, 1); /* off: nothing */
+	CHECK(vu_dirty_start(&l, 4096, two, 2, &why) == 0, "start: %s", why);
+	CHECK(vu_dirty_start(&l, 4096, one, 1, &why) == -EBUSY, "twice");
+
+	vu_dirty_mark(&l, 0x11000, 1);
+	vu_dirty_mark(&l, 0x13fff, 2);        /* two pages: 3 and 4 */
+	vu_dirty_mark(&l, 0x30000, 0x1000);   /* not logged */
+	vu_dirty_mark(&l, 0x43000, 0x100000); /* runs past the range */
+	r = vu_dirty_report(&l, 0x10000, 0x8000, 4096, bm, &why);
+	CHECK(r == 0 && bm[0] == 0x1a, "same page size: 0x%" PRIx64,
+		bm[0]);
+	r = vu_dirty_report(&l, 0x10000, 0x8000, 4096, bm, &why);
+	CHECK(r == 0 && bm[0] == 0, "cleared once reported: 0x%" PRIx64,
+		bm[0]);
+	r = vu_dirty_report(&l, 0x40000, 0x4000, 4096, bm, &why);
+	CHECK(r == 0 && bm[0] == 0x8, "the other range, clipped: 0x%"
+		PRIx64, bm[0]);
+	/* a larger report page ORs, a smaller one spreads */
+	vu_dirty_mark(&l, 0x13000, 1);
+	vu_dirty_mark(&l, 0x16000, 1);
+	r = vu_dirty_report(&l, 0x10000, 0x8000, 8192, bm, &why);
+	CHECK(r == 0 && bm[0] == 0xa, "8 KiB report: 0x%" PRIx64, bm[0]);
+	vu_dirty_mark(&l, 0x11000, 1);
+	r = vu_dirty_report(&l, 0x10000, 0x8000, 1024, bm, &why);
+	CHECK(r == 0 && bm[0] == 0xf0, "1 KiB report: 0x%" PRIx64, bm[0]);
+	/* a request that covers part of a page reports it, clears it not */
+	vu_dirty_mark(&l, 0x12000, 1);
+	r = vu_dirty_report(&l, 0x12800, 0x800, 1024, bm, &why);
+	CHECK(r == 0 && bm[0] == 0x3, "half a page: 0x%" PRIx64, bm[0]);
+	r = vu_dirty_report(&l, 0x12000, 0x1000, 4096, bm, &why);
+	CHECK(r == 0 && bm[0] == 0x1, "still dirty for the whole page");
+	/* refusals */
+	CHECK(vu_dirty_report(&l, 0x10000, 0x9000, 4096, bm, &why) == -EINVAL,
+		"past a logged range: %s", why);
+	CHECK(vu_dirty_report(&l, 0x10000, 0x1000, 3000, bm, &why) == -EINVAL,
+		"report page size 3000");
+	CHECK(vu_dirty_report(&l, 0x18000, 0x1000, 4096, bm, &why) == -EINVAL,
+		"between the ranges");
+	vu_dirty_stop(&l);
+	CHECK(!vu_dirty_on(&l), "stopped");
+
+	/* no mark lost while reports run (4096 pages, 64 bitmap words) */
+	CHECK(vu_dirty_start(&l, 4096, big, 1, &why) == 0, "start: %s", why);
+	memset(seen, 0, sizeof(seen));
+	pthread_create(&t, NULL, u_marker, &l);
+	for (r = 0; r < 200; r++) {
+		vu_dirty_report(&l, 0, 64 * 64 * 4096ull, 4096, bm, &why);
+		for (i = 0; i < 64; i++)
+			seen[i] |= bm[i];
+	}
+	pthread_join(t, NULL);
+	vu_dirty_report(&l, 0, 64 * 64 * 4096ull, 4096, bm, &why);
+	for (i = 0; i < 64; i++)
+		seen[i] |= bm[i];
+	for (i = 0; i < 64 && seen[i] == UINT64_MAX; i++)
+		;
+	CHECK(i == 64, "every page marked was reported (word %u)", i);
+	vu_dirty_stop(&l);
+	CHECK(vu_dirty_words(0x8000, 4096) == 1 &&
+		vu_dirty_words(0x41000, 4096) == 2 &&
+		vu_dirty_words(1, 4096) == 1, "words");
+}
+
 int
 main(void)
 {
 	test_mig();
+	test_dirty();
 	test_caps();
 	test_framing();
 	test_dma();

@@ -702,6 +702,30 @@ __rte_experimental
 int
 rte_vfio_user_get_mig_state(int dev_id);
 
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Mark client memory the device wrote directly (through
+ * rte_vfio_user_iova_to_vva()) as dirty, for the client's dirty page
+ * logging (DEVICE_FEATURE DMA_LOGGING_*). The library marks what it writes
+ * itself (rte_vfio_user_dma_write(), through a map or by message). A
+ * data-path call: no reference taken, valid between new_device() and
+ * destroy_device(); while logging is off it costs one atomic load.
+ *
+ * @param dev_id
+ *   Server device id.
+ * @param iova
+ *   Start of what was written.
+ * @param len
+ *   Bytes written.
+ * @return
+ *   0 (also when nothing is logged there); -EINVAL (no such device).
+ */
+__rte_experimental
+int
+rte_vfio_user_mark_dirty(int dev_id, uint64_t iova, uint64_t len);
+
 /** Largest number of uids and of gids in a peer allow-list. */
 #define RTE_VFIO_USER_MAX_PEER_IDS 16
 
@@ -1533,6 +1557,79 @@ rte_vfio_user_mig_write(int dev_id, const void *buf, uint32_t len);
 __rte_experimental
 int
 rte_vfio_user_mig_data_size(int dev_id, uint64_t *size);
+
+/** An IOVA range of dirty page logging. */
+struct rte_vfio_user_dirty_range {
+	uint64_t iova;    /**< Start. */
+	uint64_t len;     /**< Length in bytes. */
+};
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * DEVICE_FEATURE SET DMA_LOGGING_START: the server logs the pages it
+ * writes in the ranges.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @param page_size
+ *   Logging granularity: a power of two from 4 KiB to 1 GiB.
+ * @param ranges
+ *   Disjoint ranges to log; NULL with @p n 0: every map of the moment.
+ * @param n
+ *   Number of ranges (at most 4095).
+ * @return
+ *   0 on success; -EINVAL, -EBUSY (already logging), -ENOTSUP, another
+ *   server error, -ENOTCONN, -ETIMEDOUT.
+ */
+__rte_experimental
+int
+rte_vfio_user_dirty_start(int dev_id, uint64_t page_size,
+		const struct rte_vfio_user_dirty_range *ranges, uint32_t n);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * DEVICE_FEATURE GET DMA_LOGGING_REPORT: the pages written in
+ * [@p iova, @p iova + @p len) since the last report, which the server
+ * then clears. Bit k of the bitmap (64-bit words, bit k % 64 of word
+ * k / 64) covers [iova + k * page_size, + page_size).
+ *
+ * @param dev_id
+ *   Client device id.
+ * @param iova
+ *   Start of the range (within logged ranges).
+ * @param len
+ *   Its length.
+ * @param page_size
+ *   A power of two (may differ from the logging page size).
+ * @param bitmap
+ *   ceil(len / page_size / 64) words.
+ * @return
+ *   0 on success; -EINVAL, -E2BIG (a bitmap above the server's
+ *   max_data_xfer_size: ask for less), a server error, -EPROTO.
+ */
+__rte_experimental
+int
+rte_vfio_user_dirty_report(int dev_id, uint64_t iova, uint64_t len,
+		uint64_t page_size, uint64_t *bitmap);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * DEVICE_FEATURE SET DMA_LOGGING_STOP.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @return
+ *   0 on success; a negative errno.
+ */
+__rte_experimental
+int
+rte_vfio_user_dirty_stop(int dev_id);
 
 #ifdef __cplusplus
 }

@@ -12,12 +12,14 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
 
 #include "rte_vfio_user.h"
 #include "vfio_user_client.h"
+#include "vfio_user_dirty.h"
 #include "vfio_user_mig.h"
 
 static int
@@ -204,8 +206,8 @@ rte_vfio_user_mig_read(int dev_id, void *buf, uint32_t len)
 	c = vu_cli_get(dev_id);
 	if (c == NULL)
 		return vu_cli_mig_einval(__func__, "no such client device");
-	len = (uint32_t)RTE_MIN((uint64_t)len, RTE_MIN(c->srv.max_data_xfer_size,
-		(uint64_t)VU_MAX_XFER));
+	len = (uint32_t)RTE_MIN((uint64_t)len,
+		RTE_MIN(c->srv.max_data_xfer_size, (uint64_t)VU_MAX_XFER));
 	req.argsz = sizeof(req) + len;
 	req.size = len;
 	riov[0] = (struct iovec){ &rep, sizeof(rep) };
@@ -251,6 +253,143 @@ rte_vfio_user_mig_write(int dev_id, const void *buf, uint32_t len)
 			0, &rlen, NULL);
 		p += n;
 		len -= n;
+	}
+	vu_cli_put(c);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* dirty page logging                                                  */
+/* ------------------------------------------------------------------ */
+
+int
+rte_vfio_user_dirty_start(int dev_id, uint64_t page_size,
+		const struct rte_vfio_user_dirty_range *ranges, uint32_t n)
+{
+	struct {
+		uint64_t page_size;
+		uint32_t num_ranges;
+		uint32_t reserved;
+	} ctl = { .page_size = page_size, .num_ranges = n };
+	struct vfio_user_device_feature req, rep;
+	struct iovec iov[3], riov[2];
+	uint8_t echo[sizeof(ctl)];
+	struct vu_client *c;
+	uint32_t rlen = 0;
+	int r;
+
+	if ((ranges == NULL && n > 0) || n > 4095)
+		return vu_cli_mig_einval(__func__, "ranges NULL or more than "
+			"4095");
+	c = vu_cli_get(dev_id);
+	if (c == NULL)
+		return vu_cli_mig_einval(__func__, "no such client device");
+	req.argsz = (uint32_t)(sizeof(req) + sizeof(ctl) + n * 16);
+	req.flags = VU_FEATURE_SET | VU_FEATURE_DMA_LOGGING_START;
+	iov[0] = (struct iovec){ &req, sizeof(req) };
+	iov[1] = (struct iovec){ &ctl, sizeof(ctl) };
+	iov[2] = (struct iovec){ (void *)(uintptr_t)ranges, n * 16 };
+	/* the reply echoes the request; only its head is kept */
+	riov[0] = (struct iovec){ &rep, sizeof(rep) };
+	riov[1] = (struct iovec){ echo, sizeof(echo) };
+	if (n == 0) {
+		r = vu_call(c, VFIO_USER_DEVICE_FEATURE, iov, 2, NULL, 0, riov,
+			2, &rlen, NULL);
+	} else {
+		uint8_t *all = malloc(req.argsz);
+
+		if (all == NULL) {
+			vu_cli_put(c);
+			return -ENOMEM;
+		}
+		riov[1] = (struct iovec){ all, req.argsz - sizeof(rep) };
+		r = vu_call(c, VFIO_USER_DEVICE_FEATURE, iov, 3, NULL, 0, riov,
+			2, &rlen, NULL);
+		free(all);
+	}
+	if (r == -ENOSYS)
+		r = -ENOTSUP;
+	if (r == 0 && (rlen != req.argsz || rep.flags != req.flags)) {
+		VU_DLOG(c->path, ERR, "DMA_LOGGING_START: reply of %u bytes, "
+			"flags 0x%x", rlen, rep.flags);
+		r = -EPROTO;
+	}
+	vu_cli_put(c);
+	return r;
+}
+
+int
+rte_vfio_user_dirty_stop(int dev_id)
+{
+	struct vu_client *c = vu_cli_get(dev_id);
+	int r;
+
+	if (c == NULL)
+		return vu_cli_mig_einval(__func__, "no such client device");
+	r = vu_cli_feature(c, VU_FEATURE_SET | VU_FEATURE_DMA_LOGGING_STOP,
+		NULL, 0, NULL, 0);
+	vu_cli_put(c);
+	return r;
+}
+
+int
+rte_vfio_user_dirty_report(int dev_id, uint64_t iova, uint64_t len,
+		uint64_t page_size, uint64_t *bitmap)
+{
+	uint64_t q[3] = { iova, len, page_size }, rq[3], words;
+	struct vfio_user_device_feature req, rep;
+	struct iovec iov[2], riov[3];
+	struct vu_client *c;
+	uint32_t rlen = 0;
+	int r;
+
+	words = vu_dirty_words(len, page_size);
+	if (bitmap == NULL || words == 0)
+		return vu_cli_mig_einval(__func__, "bitmap NULL, len 0 or page "
+			"size not a power of two");
+	c = vu_cli_get(dev_id);
+	if (c == NULL)
+		return vu_cli_mig_einval(__func__, "no such client device");
+	if (words * 8 > RTE_MIN(c->srv.max_data_xfer_size,
+			(uint64_t)VU_MAX_XFER)) {
+		VU_DLOG(c->path, ERR, "dirty_report: a bitmap of %" PRIu64
+			" bytes is above the server's max_data_xfer_size: ask "
+			"for less", words * 8);
+		vu_cli_put(c);
+		return -E2BIG;
+	}
+	req.argsz = (uint32_t)(sizeof(req) + sizeof(q) + words * 8);
+	req.flags = VU_FEATURE_GET | VU_FEATURE_DMA_LOGGING_REPORT;
+	iov[0] = (struct iovec){ &req, sizeof(req) };
+	iov[1] = (struct iovec){ q, sizeof(q) };
+	riov[0] = (struct iovec){ &rep, sizeof(rep) };
+	riov[1] = (struct iovec){ rq, sizeof(rq) };
+	riov[2] = (struct iovec){ bitmap, words * 8 };
+	/* vu_call scatters into two pieces: header and the rest */
+	{
+		uint8_t *buf = malloc(sizeof(rq) + words * 8);
+
+		if (buf == NULL) {
+			vu_cli_put(c);
+			return -ENOMEM;
+		}
+		riov[1] = (struct iovec){ buf, sizeof(rq) + words * 8 };
+		r = vu_call(c, VFIO_USER_DEVICE_FEATURE, iov, 2, NULL, 0, riov,
+			2, &rlen, NULL);
+		if (r == 0 && rlen == req.argsz) {
+			memcpy(rq, buf, sizeof(rq));
+			memcpy(bitmap, buf + sizeof(rq), words * 8);
+		}
+		free(buf);
+	}
+	if (r == -ENOSYS)
+		r = -ENOTSUP;
+	if (r == 0 && (rlen != req.argsz || rep.flags != req.flags ||
+			memcmp(rq, q, sizeof(q)) != 0)) {
+		VU_DLOG(c->path, ERR, "DMA_LOGGING_REPORT: reply of %u bytes "
+			"(%u expected), flags 0x%x", rlen, req.argsz,
+			rep.flags);
+		r = -EPROTO;
 	}
 	vu_cli_put(c);
 	return r;

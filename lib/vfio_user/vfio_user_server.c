@@ -218,6 +218,7 @@ rte_vfio_user_register(const char *sock_addr,
 	pthread_cond_init(&d->cond, NULL);
 	pthread_mutex_init(&d->irq_lock, NULL);
 	vu_dma_init(&d->dma, RTE_VUSER_MAX_DMA);
+	vu_dirty_init(&d->dirty);
 	d->caps.max_msg_fds = VU_MAX_MSG_FDS;
 	d->caps.max_data_xfer_size = VU_MAX_XFER;
 	d->caps.max_dma_maps = RTE_VUSER_MAX_DMA;
@@ -339,6 +340,7 @@ rte_vfio_user_unregister(const char *sock_addr)
 	vu_irqs_free(d->irqs, d->nr_irqs);
 	vu_regs_free(d->regs, d->nr_regs);
 	vu_iofd_free(d);
+	vu_dirty_stop(&d->dirty);
 	vu_dma_fini(&d->dma);
 	vu_dev_free_bufs(d);
 	pthread_mutex_destroy(&d->lock);

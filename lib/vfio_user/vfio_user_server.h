@@ -72,6 +72,7 @@
 #include <sys/un.h>
 
 #include "rte_vfio_user.h"
+#include "vfio_user_dirty.h"
 #include "vfio_user_dma.h"
 #include "vfio_user_evloop.h"
 #include "vfio_user_pending.h"
@@ -192,6 +193,7 @@ struct vu_sdev {
 	bool migratable;
 	struct rte_vfio_user_mig_ops mig;
 	uint32_t mig_state;
+	struct vu_dirty_log dirty;  /* DMA logging (vfio_user_dirty.h) */
 	struct vu_iofd *iofds;  /* sorted by region once started */
 	int *iofd_fds;          /* iofds[i].ioe.fd, for the replies' fds */
 	uint32_t nr_iofds;

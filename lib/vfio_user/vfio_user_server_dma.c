@@ -163,6 +163,9 @@ vu_dma_rw(int dev_id, uint64_t iova, uint8_t *buf, size_t len, bool write)
 			if (r < 0)
 				break;
 		}
+		/* what the library wrote into client memory, for logging */
+		if (write)
+			vu_dirty_mark(&d->dirty, iova, (uint64_t)n);
 		iova += n;
 		buf += n;
 		len -= n;
@@ -203,6 +206,21 @@ rte_vfio_user_get_mem_table(int dev_id,
 		r = vu_dma_copy_table(&d->dma, entries, max);
 	vu_dev_put(d);
 	return r;
+}
+
+int
+rte_vfio_user_mark_dirty(int dev_id, uint64_t iova, uint64_t len)
+{
+	struct vu_sdev *d;
+
+	/* data path: no reference, as rte_vfio_user_iova_to_vva() */
+	if (unlikely(dev_id < 0 || dev_id >= RTE_VFIO_USER_MAX_DEVICES))
+		return -EINVAL;
+	d = __atomic_load_n(&vu_sdevs[dev_id], __ATOMIC_ACQUIRE);
+	if (unlikely(d == NULL))
+		return -EINVAL;
+	vu_dirty_mark(&d->dirty, iova, len);
+	return 0;
 }
 
 /*

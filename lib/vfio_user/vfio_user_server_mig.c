@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -136,6 +137,11 @@ vu_mig_client_gone(struct vu_sdev *d)
 {
 	uint32_t s;
 
+	if (vu_dirty_on(&d->dirty)) {
+		VU_DLOG(d->path, DEBUG, "dirty page logging stopped: the "
+			"client went");
+		vu_dirty_stop(&d->dirty);
+	}
 	if (!d->migratable)
 		return;
 	s = __atomic_load_n(&d->mig_state, __ATOMIC_ACQUIRE);
@@ -153,6 +159,126 @@ vu_mig_client_gone(struct vu_sdev *d)
 /* DEVICE_FEATURE                                                      */
 /* ------------------------------------------------------------------ */
 
+/* Ranges of DMA_LOGGING_START with none given: the maps of the moment. */
+static int
+vu_mig_map_ranges(struct vu_sdev *d, uint64_t (**ranges)[2], uint32_t *n)
+{
+	struct rte_vfio_user_mtb_entry *e;
+	int k, i;
+
+	k = vu_dma_copy_table(&d->dma, NULL, 0);
+	if (k <= 0) {
+		*n = 0;
+		return 0;
+	}
+	e = calloc(k, sizeof(*e));
+	*ranges = calloc(k, sizeof(**ranges));
+	if (e == NULL || *ranges == NULL) {
+		free(e);
+		free(*ranges);
+		return -ENOMEM;
+	}
+	k = RTE_MIN(k, vu_dma_copy_table(&d->dma, e, (uint32_t)k));
+	for (i = 0; i < k; i++) {
+		(*ranges)[i][0] = e[i].iova;
+		(*ranges)[i][1] = e[i].size;
+	}
+	*n = (uint32_t)k;
+	free(e);
+	return 0;
+}
+
+/*
+ * DMA_LOGGING_START (SET: page_size u64, num_ranges u32, reserved u32,
+ * ranges {iova, length}; none: every map of the moment), STOP (SET) and
+ * REPORT (GET: iova, length, page_size; the bitmap follows in the reply).
+ */
+static int
+vu_mig_logging(struct vu_sconn *c, const struct vu_msg *msg,
+		uint32_t feature, uint8_t *out, uint32_t room)
+{
+	struct vu_sdev *d = c->dev;
+	struct vfio_user_device_feature in, *rep = (void *)out;
+	const uint8_t *data = msg->payload + sizeof(in);
+	uint32_t len = msg->len - sizeof(in);
+	const char *why = "";
+	int r;
+
+	memcpy(&in, msg->payload, sizeof(in));
+	if (feature == VU_FEATURE_DMA_LOGGING_STOP) {
+		vu_dirty_stop(&d->dirty);
+		VU_DLOG(d->path, DEBUG, "dirty page logging stopped");
+		memcpy(out, msg->payload, msg->len);
+		return (int)msg->len;
+	}
+	if (feature == VU_FEATURE_DMA_LOGGING_START) {
+		uint64_t page_size, (*ranges)[2] = NULL;
+		uint32_t n;
+
+		if (len < 16)
+			return VU_EINVAL(d->path, "DMA_LOGGING_START: %u data "
+				"bytes", len);
+		memcpy(&page_size, data, 8);
+		memcpy(&n, data + 8, 4);
+		if ((uint64_t)n * 16 != len - 16)
+			return VU_EINVAL(d->path, "DMA_LOGGING_START: %u ranges"
+				" in %u bytes", n, len - 16);
+		if (n == 0) {
+			r = vu_mig_map_ranges(d, &ranges, &n);
+			if (r < 0)
+				return r;
+		} else {
+			ranges = malloc(n * sizeof(*ranges));
+			if (ranges == NULL)
+				return -ENOMEM;
+			memcpy(ranges, data + 16, n * sizeof(*ranges));
+		}
+		r = vu_dirty_start(&d->dirty, page_size,
+			(const uint64_t (*)[2])ranges, n, &why);
+		free(ranges);
+		if (r < 0) {
+			VU_DLOG(d->path, ERR, "DMA_LOGGING_START: page size %"
+				PRIu64 ", %u ranges: %s", page_size, n, why);
+			return r;
+		}
+		VU_DLOG(d->path, DEBUG, "dirty page logging: %u ranges of %"
+			PRIu64 "-byte pages", n, page_size);
+		memcpy(out, msg->payload, msg->len);
+		return (int)msg->len;
+	}
+	/* REPORT */
+	{
+		uint64_t q[3], words;
+		uint32_t need;
+
+		if (len != sizeof(q))
+			return VU_EINVAL(d->path, "DMA_LOGGING_REPORT: %u data "
+				"bytes", len);
+		memcpy(q, data, sizeof(q));
+		words = vu_dirty_words(q[1], q[2]);
+		if (words == 0 || words > (room - sizeof(in) - sizeof(q)) / 8)
+			return VU_EINVAL(d->path, "DMA_LOGGING_REPORT: %" PRIu64
+				" bytes at %" PRIu64 "-byte pages: bad or "
+				"above "
+				"%u bytes of bitmap", q[1], q[2],
+				room - (uint32_t)(sizeof(in) + sizeof(q)));
+		need = (uint32_t)(sizeof(in) + sizeof(q) + words * 8);
+		if (in.argsz < need)
+			return VU_EINVAL(d->path, "DMA_LOGGING_REPORT: argsz %u"
+				" < %u", in.argsz, need);
+		r = vu_dirty_report(&d->dirty, q[0], q[1], q[2],
+			(uint64_t *)(void *)(out + sizeof(in) + sizeof(q)),
+			&why);
+		if (r < 0)
+			return VU_EINVAL(d->path, "DMA_LOGGING_REPORT [0x%"
+				PRIx64 ", +0x%" PRIx64 ") at %" PRIu64 ": %s",
+				q[0], q[1], q[2], why);
+		memcpy(rep->data, q, sizeof(q));
+		rep->argsz = need;
+		return (int)need;
+	}
+}
+
 /* Which of GET / SET a feature takes (PROBE asks about them). */
 static uint32_t
 vu_feature_ops(const struct vu_sdev *d, uint32_t feature)
@@ -164,6 +290,11 @@ vu_feature_ops(const struct vu_sdev *d, uint32_t feature)
 		return VU_FEATURE_GET | VU_FEATURE_SET;
 	case VU_FEATURE_MIG_DATA_SIZE:
 		return d->mig.data_size != NULL ? VU_FEATURE_GET : 0;
+	case VU_FEATURE_DMA_LOGGING_START:
+	case VU_FEATURE_DMA_LOGGING_STOP:
+		return VU_FEATURE_SET;
+	case VU_FEATURE_DMA_LOGGING_REPORT:
+		return VU_FEATURE_GET;
 	default:
 		return 0;
 	}
@@ -208,12 +339,16 @@ vu_mig_feature(struct vu_sconn *c, const struct vu_msg *msg, uint8_t *out,
 	rep->argsz = in.argsz;
 	rep->flags = in.flags;
 	switch (feature) {
+	case VU_FEATURE_DMA_LOGGING_START:
+	case VU_FEATURE_DMA_LOGGING_STOP:
+	case VU_FEATURE_DMA_LOGGING_REPORT:
+		return vu_mig_logging(c, msg, feature, out, room);
 	case VU_FEATURE_MIGRATION:
 	case VU_FEATURE_MIG_DATA_SIZE:
 		/* GET of one u64 */
 		if (in.argsz < sizeof(in) + sizeof(v))
-			return VU_EINVAL(d->path, "DEVICE_FEATURE %u GET: argsz "
-				"%u < %zu", feature, in.argsz,
+			return VU_EINVAL(d->path, "DEVICE_FEATURE %u GET: "
+				"argsz %u < %zu", feature, in.argsz,
 				sizeof(in) + sizeof(v));
 		v = feature == VU_FEATURE_MIGRATION ? d->mig.flags :
 			d->mig.data_size(d->id);
