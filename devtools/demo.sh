@@ -10,8 +10,10 @@
 # builds the project, serves an emulated PCI DMA engine with
 # dpdk-vfio-user-emu on a socket in a temporary directory, shows it with
 # dpdk-vfio-user-info (the device decoded like lspci -vv), drives its DMA
-# engine end to end with dpdk-vfio-user-info --dma-test, and stops the
-# emulator with SIGTERM, checking that its socket file is gone.
+# engine end to end with dpdk-vfio-user-info --dma-test, migrates the
+# live device to a second emulator process while DMA runs
+# (dpdk-vfio-user-info --migrate), and stops both emulators with SIGTERM,
+# checking that their socket files are gone.
 # Exit status 0 when every step worked.
 
 set -euo pipefail
@@ -28,6 +30,7 @@ PACKAGES=(gcc libdpdk-dev meson ninja-build pkg-config libjansson-dev
 	python3-pyelftools)
 TMP=
 EMU_PID=
+EMU_PIDS=()
 
 banner()
 {
@@ -43,9 +46,12 @@ die()
 
 cleanup()
 {
-	if [ -n "$EMU_PID" ] && kill -0 "$EMU_PID" 2>/dev/null; then
-		kill -KILL "$EMU_PID" 2>/dev/null || true
-	fi
+	local p
+	for p in "${EMU_PIDS[@]}"; do
+		if kill -0 "$p" 2>/dev/null; then
+			kill -KILL "$p" 2>/dev/null || true
+		fi
+	done
 	if [ -n "$TMP" ]; then
 		rm -rf "$TMP"
 	fi
@@ -86,37 +92,40 @@ build()
 	echo "built in $BUILD"
 }
 
+# start_emulator SOCKET LOG [OPTIONS...]: sets EMU_PID
 start_emulator()
 {
-	local sock=$1
-	echo "\$ dpdk-vfio-user-emu -v $sock &"
-	"$EMU" -v "$sock" > "$TMP/emu.log" 2>&1 &
+	local sock=$1 log=$2
+	shift 2
+	echo "\$ dpdk-vfio-user-emu -v $* $sock &"
+	"$EMU" -v "$@" "$sock" > "$log" 2>&1 &
 	EMU_PID=$!
+	EMU_PIDS+=("$EMU_PID")
 	for _ in $(seq 100); do
-		grep -q ': ready, ' "$TMP/emu.log" && break
+		grep -q ': ready, ' "$log" && break
 		kill -0 "$EMU_PID" 2>/dev/null ||
-			{ cat "$TMP/emu.log"; die "the emulator exited"; }
+			{ cat "$log"; die "the emulator exited"; }
 		sleep 0.1
 	done
-	grep -q ': ready, ' "$TMP/emu.log" ||
-		{ cat "$TMP/emu.log"; die "the emulator did not get ready"; }
-	sed 's/^/  | /' "$TMP/emu.log"
+	grep -q ': ready, ' "$log" ||
+		{ cat "$log"; die "the emulator did not get ready"; }
+	sed 's/^/  | /' "$log"
 }
 
+# stop_emulator SOCKET PID LOG
 stop_emulator()
 {
-	local sock=$1 rc=0
-	echo "\$ kill -TERM $EMU_PID"
-	kill -TERM "$EMU_PID"
+	local sock=$1 pid=$2 log=$3 rc=0
+	echo "\$ kill -TERM $pid"
+	kill -TERM "$pid"
 	for _ in $(seq 100); do
-		kill -0 "$EMU_PID" 2>/dev/null || break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -0 "$EMU_PID" 2>/dev/null && die "the emulator ignored SIGTERM"
-	wait "$EMU_PID" || rc=$?
-	EMU_PID=
+	kill -0 "$pid" 2>/dev/null && die "the emulator ignored SIGTERM"
+	wait "$pid" || rc=$?
 	echo "emulator log (every transfer, then the shutdown):"
-	sed 's/^/  | /' "$TMP/emu.log" | tail -n 12
+	sed 's/^/  | /' "$log" | tail -n 12
 	[ "$rc" -eq 0 ] || die "the emulator exited with status $rc"
 	echo "emulator exit status: 0"
 	[ ! -e "$sock" ] || die "socket file $sock left behind"
@@ -125,38 +134,48 @@ stop_emulator()
 
 main()
 {
-	local sock rc=0
+	local sock sock2 rc=0 mrc=0 pid1 pid2
 
 	trap cleanup EXIT
 	cd "$ROOT"
-	banner "1/6 Debian packages"
+	banner "1/7 Debian packages"
 	install_packages
-	banner "2/6 build"
+	banner "2/7 build"
 	build
 
 	TMP=$(mktemp -d /tmp/vfio-user-demo.XXXXXX)
 	sock=$TMP/dev0.sock
-	banner "3/6 serve an emulated PCI DMA engine"
-	start_emulator "$sock"
+	sock2=$TMP/dev1.sock
+	banner "3/7 serve an emulated PCI DMA engine"
+	start_emulator "$sock" "$TMP/emu.log"
+	pid1=$EMU_PID
 
-	banner "4/6 attach and show the device"
+	banner "4/7 attach and show the device"
 	echo "\$ dpdk-vfio-user-info $sock"
 	"$INFO" "$sock" || die "dpdk-vfio-user-info failed"
 
-	banner "5/6 drive its DMA engine: copies and interrupts, checked"
+	banner "5/7 drive its DMA engine: copies and interrupts, checked"
 	echo "\$ dpdk-vfio-user-info --dma-test $sock"
 	"$INFO" --dma-test "$sock" || rc=$?
 
-	banner "6/6 stop the emulator (SIGTERM)"
-	stop_emulator "$sock"
+	banner "6/7 migrate the live device to a second emulator process"
+	start_emulator "$sock2" "$TMP/emu2.log" --serve
+	pid2=$EMU_PID
+	echo "\$ dpdk-vfio-user-info --migrate $sock $sock2"
+	"$INFO" --migrate "$sock" "$sock2" || mrc=$?
+
+	banner "7/7 stop the emulators (SIGTERM)"
+	stop_emulator "$sock" "$pid1" "$TMP/emu.log"
+	stop_emulator "$sock2" "$pid2" "$TMP/emu2.log"
 
 	echo
-	if [ "$rc" -ne 0 ]; then
-		echo "demo: DMA test FAILED"
+	if [ "$rc" -ne 0 ] || [ "$mrc" -ne 0 ]; then
+		echo "demo: $([ "$rc" -ne 0 ] && echo "DMA test" ||
+			echo migration) FAILED"
 		exit 1
 	fi
 	echo "demo: OK (device served, decoded, DMA engine driven end to end," \
-		"clean shutdown)"
+		"migrated live to another process, clean shutdown)"
 }
 
 main

@@ -38,10 +38,19 @@ struct emu_dev {
 	 */
 	uint32_t src_lo, src_hi, dst_lo, dst_hi, len;
 	uint32_t status, count, error;
+	/* migration (emu_mig.c), on the serving thread too */
+	uint8_t *mig_out;      /* the snapshot being saved */
+	size_t mig_out_len, mig_cursor;
+	uint8_t *mig_in;       /* what the destination was given */
+	size_t mig_in_len;
 };
 
 /* emu_dev.c */
 int emu_dev_create(struct emu_dev *d);
 void emu_dev_destroy(struct emu_dev *d);
+
+/* emu_mig.c */
+int emu_mig_setup(struct emu_dev *d);
+void emu_mig_free(struct emu_dev *d);
 
 #endif /* _EMU_H_ */

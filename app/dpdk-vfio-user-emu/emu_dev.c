@@ -84,6 +84,8 @@ copy_piece(struct emu_dev *d, uint64_t src, uint64_t dst, uint64_t len,
 	if (sp != NULL && dp != NULL) {
 		n = RTE_MIN(sl, dl);
 		memcpy(dp, sp, n);
+		/* written directly: the client's dirty page log must know */
+		rte_vfio_user_mark_dirty(d->dev_id, dst, n);
 		*done = n;
 		return 0;
 	}
@@ -102,6 +104,7 @@ copy_piece(struct emu_dev *d, uint64_t src, uint64_t dst, uint64_t len,
 	}
 	if (dp != NULL) {
 		memcpy(dp, d->bounce, n);
+		rte_vfio_user_mark_dirty(d->dev_id, dst, n);
 	} else {
 		r = rte_vfio_user_dma_write(d->dev_id, dst, d->bounce, n);
 		if (r < 0)
@@ -460,6 +463,8 @@ setup_server(struct emu_dev *d)
 
 		r = fd < 0 ? fd : 0;
 	}
+	if (r == 0)
+		r = emu_mig_setup(d);
 	if (r == 0 && d->serve)
 		r = rte_vfio_user_set_poll_mode(d->path, true);
 	if (r == 0)
@@ -507,5 +512,6 @@ emu_dev_destroy(struct emu_dev *d)
 	free(d->irqs);
 	d->irqs = NULL;
 	free(d->bounce);
+	emu_mig_free(d);
 	d->bounce = NULL;
 }

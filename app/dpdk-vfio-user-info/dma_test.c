@@ -679,3 +679,261 @@ info_dma_test(struct info_dev *dev, uint64_t size, unsigned int repeat)
 	free(ctx.cfg);
 	return r;
 }
+
+/* ------------------------------------------------------------------ */
+/* Migration (--migrate)                                               */
+/* ------------------------------------------------------------------ */
+
+/* One transfer, checked; the destination's pages go into want[]. */
+static int
+mig_xfer(struct dma_ctx *ctx, bool src_fd, bool dst_fd, uint64_t seed,
+		uint64_t *want_fd, uint64_t *want_nofd)
+{
+	uint8_t *src = src_fd ? ctx->fdmem : ctx->anon;
+	uint8_t *dst = (dst_fd ? ctx->fdmem : ctx->anon) + ctx->half;
+	uint64_t p, *want = dst_fd ? want_fd : want_nofd;
+	const char *label = "transfer while saving";
+
+	fill(src, ctx->size, seed);
+	fill(dst, ctx->size, ~seed);
+	drain_efd(ctx->msix_efd);
+	if (start(ctx, src_fd ? IOVA_FD : IOVA_NOFD, (dst_fd ? IOVA_FD :
+			IOVA_NOFD) + ctx->half, (uint32_t)ctx->size) < 0)
+		return -EIO;
+	if (wait_efd(ctx->msix_efd, (int)ctx->dev->timeout_ms) <= 0) {
+		printf("  %-22s FAIL  no MSI-X interrupt\n", label);
+		return -ETIMEDOUT;
+	}
+	if (check_done(ctx, label) < 0 ||
+			verify(dst, src, ctx->size, label) < 0)
+		return -EIO;
+	for (p = ctx->half / PAGE_SZ; p < (ctx->half + ctx->size +
+			PAGE_SZ - 1) / PAGE_SZ; p++)
+		want[p / 64] |= 1ull << (p % 64);
+	return 0;
+}
+
+/* Read the device's state until a short read; *len grows. */
+static int
+mig_drain(struct info_dev *dev, uint8_t *buf, uint32_t cap, uint32_t *len)
+{
+	int n;
+
+	do {
+		n = rte_vfio_user_mig_read(dev->id, buf + *len, RTE_MIN(4096u,
+			cap - *len));
+		if (n < 0)
+			return n;
+		*len += (uint32_t)n;
+	} while (n == 4096 && *len < cap);
+	return 0;
+}
+
+static int
+mig_check_bitmap(struct dma_ctx *ctx, uint64_t iova, const uint64_t *want,
+		const char *what)
+{
+	uint64_t words = (ctx->map_size / PAGE_SZ + 63) / 64, i, n = 0;
+	uint64_t *bm = calloc(words, 8);
+	int r;
+
+	if (bm == NULL)
+		return -ENOMEM;
+	r = rte_vfio_user_dirty_report(ctx->dev->id, iova, ctx->map_size,
+		PAGE_SZ, bm);
+	if (r < 0) {
+		fail(ctx, "dirty page report", r);
+		free(bm);
+		return r;
+	}
+	for (i = 0; i < words; i++)
+		n += (uint64_t)__builtin_popcountll(bm[i]);
+	r = memcmp(bm, want, words * 8) == 0 ? 0 : -EIO;
+	printf("  %-22s %s  %" PRIu64 " dirty pages of %" PRIu64 "%s\n", what,
+		r == 0 ? "OK  " : "FAIL", n, ctx->map_size / PAGE_SZ,
+		r == 0 ? ": exactly the pages the device wrote" :
+		": not the pages the device wrote");
+	free(bm);
+	return r;
+}
+
+int
+info_migrate(struct info_dev *src, struct info_dev *dst, uint64_t size,
+		unsigned int repeat)
+{
+	static const struct dir dirs[] = {
+		{ "fd -> fd", true, true },
+		{ "fd -> fd-less", true, false },
+		{ "fd-less -> fd", false, true },
+		{ "fd-less -> fd-less", false, false },
+	};
+	struct dma_ctx s = { .dev = src, .size = size, .repeat = repeat,
+		.memfd = -1, .msix_efd = -1, .intx_efd = -1, .msix_cap = -1 };
+	struct dma_ctx t = { .dev = dst, .size = size, .repeat = repeat,
+		.memfd = -1, .msix_efd = -1, .intx_efd = -1, .msix_cap = -1 };
+	const uint32_t cap = 1u << 20;
+	uint64_t *want_fd = NULL, *want_nofd = NULL, words, ctl = 0;
+	struct rte_vfio_user_dirty_range rg[2];
+	struct rte_vfio_user_mem_reg mem[2];
+	uint32_t len = 0, pre = 0, flags = 0, count = 0;
+	uint8_t *stream = malloc(cap);
+	int fds[2], r;
+	unsigned int i;
+
+	s.cfg = malloc(sizeof(*s.cfg));
+	t.cfg = malloc(sizeof(*t.cfg));
+	if (stream == NULL || s.cfg == NULL || t.cfg == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* the source, as --dma-test drives it */
+	r = check_device(&s);
+	if (r == 0)
+		r = find_doorbell(&s);
+	if (r == 0)
+		r = find_msix(&s);
+	if (r == 0)
+		r = setup_memory(&s);
+	if (r == 0)
+		r = setup_irq(&s);
+	if (r < 0)
+		goto out;
+	words = (s.map_size / PAGE_SZ + 63) / 64;
+	want_fd = calloc(words, 8);
+	want_nofd = calloc(words, 8);
+	if (want_fd == NULL || want_nofd == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = rte_vfio_user_mig_get_flags(src->id, &flags);
+	if (r < 0) {
+		fail(&s, "migration flags (does the device migrate?)", r);
+		goto out;
+	}
+	printf("Migration of %s to %s: %" PRIu64 " bytes x %u per direction"
+		"\n  migration flags 0x%x:%s%s%s\n", src->path, dst->path, size,
+		repeat, flags,
+		(flags & RTE_VFIO_USER_MIG_F_STOP_COPY) ? " STOP_COPY" : "",
+		(flags & RTE_VFIO_USER_MIG_F_P2P) ? " P2P" : "",
+		(flags & RTE_VFIO_USER_MIG_F_PRE_COPY) ? " PRE_COPY" : "");
+	printf("  source:\n");
+	r = run_dir(&s, &dirs[0], 0);
+	if (r < 0)
+		goto out;
+
+	/* log dirty pages, save while the device runs, then stop it */
+	rg[0] = (struct rte_vfio_user_dirty_range){ IOVA_FD, s.map_size };
+	rg[1] = (struct rte_vfio_user_dirty_range){ IOVA_NOFD, s.map_size };
+	r = rte_vfio_user_dirty_start(src->id, PAGE_SZ, rg, 2);
+	if (r < 0) {
+		fail(&s, "dirty page logging", r);
+		goto out;
+	}
+	r = rte_vfio_user_mig_set_state(src->id,
+		(flags & RTE_VFIO_USER_MIG_F_PRE_COPY) ?
+		RTE_VFIO_USER_MIG_PRE_COPY : RTE_VFIO_USER_MIG_RUNNING);
+	if (r == 0)
+		r = mig_drain(src, stream, cap, &len);
+	pre = len;
+	/* the workload goes on while the state is saved */
+	for (i = 0; r == 0 && i < repeat; i++)
+		r = mig_xfer(&s, i % 2 == 0, i % 2 != 0, 500 + i, want_fd,
+			want_nofd);
+	if (r == 0)
+		r = rte_vfio_user_mig_set_state(src->id,
+			RTE_VFIO_USER_MIG_STOP_COPY);
+	if (r == 0)
+		r = mig_drain(src, stream, cap, &len);
+	if (r == 0)
+		r = rte_vfio_user_mig_set_state(src->id,
+			RTE_VFIO_USER_MIG_STOP);
+	if (r < 0) {
+		fail(&s, "saving the state", r);
+		goto out;
+	}
+	printf("  %-22s OK    %u bytes of device state (%u while running, "
+		"%u stopped)\n", "state saved", len, pre, len - pre);
+	if (mig_check_bitmap(&s, IOVA_FD, want_fd, "dirty log, fd map") < 0 ||
+			mig_check_bitmap(&s, IOVA_NOFD, want_nofd,
+			"dirty log, fd-less") < 0) {
+		r = -EIO;
+		goto out;
+	}
+	rte_vfio_user_dirty_stop(src->id);
+
+	/* the destination: the same memory, its own interrupt eventfd */
+	if (info_read_cfg(dst, t.cfg) < 0 || find_doorbell(&t) < 0 ||
+			find_msix(&t) < 0) {
+		r = -EIO;
+		goto out;
+	}
+	t.half = s.half;
+	t.map_size = s.map_size;
+	t.fdmem = s.fdmem;
+	t.anon = s.anon;
+	memset(mem, 0, sizeof(mem));
+	mem[0] = (struct rte_vfio_user_mem_reg){ .gpa = IOVA_FD,
+		.size = s.map_size, .protection = PROT_READ | PROT_WRITE,
+		.flags = RTE_VUSER_MEM_MAPPABLE, .vaddr = s.fdmem };
+	mem[1] = (struct rte_vfio_user_mem_reg){ .gpa = IOVA_NOFD,
+		.size = s.map_size, .protection = PROT_READ | PROT_WRITE,
+		.vaddr = s.anon };
+	fds[0] = s.memfd;
+	fds[1] = -1;
+	r = rte_vfio_user_dma_map(dst->id, mem, fds, 2);
+	if (r == 0) {
+		t.mapped = true;
+		t.msix_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		r = t.msix_efd < 0 ? -errno : set_efd(&t,
+			VFIO_PCI_MSIX_IRQ_INDEX, t.msix_efd);
+	}
+	if (r == 0)
+		r = rte_vfio_user_mig_set_state(dst->id,
+			RTE_VFIO_USER_MIG_RESUMING);
+	if (r == 0)
+		r = rte_vfio_user_mig_write(dst->id, stream, len);
+	if (r == 0)
+		r = rte_vfio_user_mig_set_state(dst->id,
+			RTE_VFIO_USER_MIG_RUNNING);
+	if (r < 0) {
+		fail(&t, "loading the state", r);
+		goto out;
+	}
+	/* what moved: the completion count and the interrupt set-up */
+	if (reg_rd(&t, EMU_REG_COUNT, &count) < 0 ||
+			rd(&t, INFO_CFG_REGION, t.msix_cap + PCI_MSIX_FLAGS, 2,
+			&ctl) < 0) {
+		r = -EIO;
+		goto out;
+	}
+	r = count == s.count && (ctl & PCI_MSIX_FLAGS_ENABLE) ? 0 : -EIO;
+	printf("  %-22s %s  COUNT %u (source %u), MSI-X %s\n",
+		"state loaded", r == 0 ? "OK  " : "FAIL", count, s.count,
+		(ctl & PCI_MSIX_FLAGS_ENABLE) ? "enabled" : "disabled");
+	if (r < 0)
+		goto out;
+	t.count = count;
+	printf("  destination:\n");
+	for (i = 0; i < RTE_DIM(dirs) && r == 0; i++)
+		r = run_dir(&t, &dirs[i], 20 + i);
+	if (r == 0)
+		printf("Migration PASSED: %u bytes of state, dirty bitmaps "
+			"exact, %u transfers after the move, completion count "
+			"%u\n", len, t.count - count, t.count);
+out:
+	if (r < 0)
+		printf("Migration FAILED: %s\n", strerror(-r));
+	if (t.msix_efd >= 0) {
+		irq_off(&t, VFIO_PCI_MSIX_IRQ_INDEX);
+		close(t.msix_efd);
+	}
+	if (t.mapped)
+		rte_vfio_user_dma_unmap_all(dst->id);
+	teardown(&s);
+	free(want_fd);
+	free(want_nofd);
+	free(stream);
+	free(s.cfg);
+	free(t.cfg);
+	return r;
+}

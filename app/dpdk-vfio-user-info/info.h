@@ -45,4 +45,12 @@ int info_show_device(struct info_dev *dev, bool size_bars);
 /* dma_test.c */
 int info_dma_test(struct info_dev *dev, uint64_t size, unsigned int repeat);
 
+/*
+ * Migrate dpdk-vfio-user-emu's device from src to dst while a DMA
+ * workload runs: dirty logging, pre-copy and stop-copy on src, resume on
+ * dst, the workload on dst checked byte for byte.
+ */
+int info_migrate(struct info_dev *src, struct info_dev *dst, uint64_t size,
+		unsigned int repeat);
+
 #endif /* _INFO_H_ */

@@ -48,6 +48,7 @@ struct opts {
 	struct access acc[MAX_ACCESSES];
 	unsigned int nr_acc;
 	bool dma_test;
+	const char *migrate_to;   /* --migrate: the destination socket */
 	uint64_t size;
 	unsigned int repeat;
 	uint32_t timeout_ms;
@@ -76,6 +77,10 @@ usage(FILE *f)
 "  -d, --dma-test      drive dpdk-vfio-user-emu's DMA engine: copy between\n"
 "                      an fd-backed and an fd-less DMA map in all four\n"
 "                      directions, check data, registers and interrupts\n"
+"  -m, --migrate       SOCKET DST_SOCKET: migrate dpdk-vfio-user-emu's\n"
+"                      device from SOCKET to DST_SOCKET while DMA runs:\n"
+"                      dirty page log, pre-copy, stop-copy, resume, then\n"
+"                      the DMA test's transfers on the destination\n"
 "  -s, --size BYTES    bytes per DMA test transfer (suffix K, M; default "
 "1M)\n"
 "  -n, --repeat N      transfers per direction (default %u)\n"
@@ -194,6 +199,7 @@ parse_args(struct opts *o, int argc, char **argv)
 		{ "read", required_argument, NULL, 'r' },
 		{ "write", required_argument, NULL, 'w' },
 		{ "dma-test", no_argument, NULL, 'd' },
+		{ "migrate", no_argument, NULL, 'm' },
 		{ "size", required_argument, NULL, 's' },
 		{ "repeat", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -208,7 +214,9 @@ parse_args(struct opts *o, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":r:w:ds:n:t:vh", lopts,
+	bool migrate = false;
+
+	while ((c = getopt_long(argc, argv, ":r:w:dms:n:t:vh", lopts,
 			NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -217,6 +225,9 @@ parse_args(struct opts *o, int argc, char **argv)
 			break;
 		case 'd':
 			o->dma_test = true;
+			break;
+		case 'm':
+			migrate = true;
 			break;
 		case 's':
 			if (!parse_u64(optarg, &o->size, true) || o->size == 0 ||
@@ -254,8 +265,19 @@ parse_args(struct opts *o, int argc, char **argv)
 			break;
 		}
 	}
+	if (migrate) {
+		/* two sockets: the source, then the destination */
+		if (argc - optind != 2)
+			usage_error("--migrate takes SOCKET DST_SOCKET");
+		o->migrate_to = tool_socket_arg(PRGNAME, argc, argv,
+			optind + 1);
+		argc--;
+	}
 	o->sock = tool_socket_arg(PRGNAME, argc, argv, optind);
-	if (size_set && !o->dma_test)
+	if (migrate && (o->dma_test || o->nr_acc != 0))
+		usage_error("--migrate does not mix with --dma-test, --read or "
+			"--write");
+	if (size_set && !o->dma_test && !migrate)
 		usage_error("--size only goes with --dma-test");
 	if (o->dma_test && o->nr_acc != 0)
 		usage_error("--dma-test does not mix with --read/--write");
@@ -312,7 +334,21 @@ run(struct opts *o)
 		return dev.id;
 	}
 	rte_vfio_user_set_timeout(dev.id, o->timeout_ms);
-	if (o->dma_test) {
+	if (o->migrate_to != NULL) {
+		struct info_dev to = dev;
+
+		to.path = o->migrate_to;
+		to.id = rte_vfio_user_attach_dev(o->migrate_to);
+		if (to.id < 0) {
+			fprintf(stderr, PRGNAME ": cannot attach to %s: %s\n",
+				o->migrate_to, strerror(-to.id));
+			r = to.id;
+		} else {
+			rte_vfio_user_set_timeout(to.id, o->timeout_ms);
+			r = info_migrate(&dev, &to, o->size, o->repeat);
+			rte_vfio_user_detach_dev(to.id);
+		}
+	} else if (o->dma_test) {
 		r = info_dma_test(&dev, o->size, o->repeat);
 	} else if (o->nr_acc != 0) {
 		for (i = 0, r = 0; i < o->nr_acc && r == 0; i++)

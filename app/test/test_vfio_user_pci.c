@@ -111,6 +111,15 @@ ld(const uint8_t *p, unsigned int len)
 }
 
 static void
+st(uint8_t *p, unsigned int len, uint32_t v);
+
+static void
+st32(uint8_t *p, uint32_t v)
+{
+	st(p, 4, v);
+}
+
+static void
 st(uint8_t *p, unsigned int len, uint32_t v)
 {
 	unsigned int i;
@@ -987,6 +996,78 @@ test_reset(void)
 	return ret;
 }
 
+/* Save one function's state, load it into another built the same way. */
+static int
+test_save_load(void)
+{
+	struct rte_vfio_user_pci *a, *b, *c;
+	struct t_caps ca, cb, cc;
+	uint8_t ent[16], got[16], *st = NULL;
+	int64_t n;
+	int r = TEST_FAILED;
+
+	a = t_build(&ca, true);
+	b = t_build(&cb, true);
+	c = t_build(&cc, false);
+	if (a == NULL || b == NULL || c == NULL)
+		goto out;
+	memset(ent, 0, sizeof(ent));
+	st32(ent, 0xfee01000);
+	st32(ent + 8, 0x4321);          /* data; vector control 0: unmasked */
+	if (cfg_wr(a, PCI_COMMAND, 2, PCI_COMMAND_MEMORY |
+			PCI_COMMAND_MASTER) < 0 ||
+			bar_rw(a, 0, T_TABLE_OFF + 16, ent, 16, true) < 0 ||
+			cfg_wr(a, ca.msix + PCI_MSIX_FLAGS, 2,
+			PCI_MSIX_FLAGS_ENABLE) < 0) {
+		printf("save_load: programming the source failed\n");
+		goto out;
+	}
+	n = rte_vfio_user_pci_save(a, NULL, 0);
+	if (n <= 0 || (st = malloc((size_t)n)) == NULL ||
+			rte_vfio_user_pci_save(a, st, (uint64_t)n) != n) {
+		printf("save_load: save %" PRId64 "\n", n);
+		goto out;
+	}
+	/* a lying stream: another vendor id (read-only) is not taken */
+	st[24 + PCI_VENDOR_ID] ^= 0xff;
+	if (rte_vfio_user_pci_load(b, st, (uint64_t)n) != 0) {
+		printf("save_load: load failed\n");
+		goto out;
+	}
+	memset(got, 0, sizeof(got));
+	if (cfg(b, PCI_COMMAND, 2) != (PCI_COMMAND_MEMORY |
+			PCI_COMMAND_MASTER) ||
+			cfg(b, cb.msix + PCI_MSIX_FLAGS, 2) !=
+			cfg(a, ca.msix + PCI_MSIX_FLAGS, 2) ||
+			bar_rw(b, 0, T_TABLE_OFF + 16, got, 16, false) < 0 ||
+			memcmp(got, ent, 16) != 0 ||
+			cfg(b, PCI_VENDOR_ID, 2) != t_id.vendor_id) {
+		printf("save_load: the destination differs (command 0x%x, "
+			"vendor 0x%x)\n", cfg(b, PCI_COMMAND, 2),
+			cfg(b, PCI_VENDOR_ID, 2));
+		goto out;
+	}
+	/* refusals: another layout, a short state, a bad magic */
+	if (rte_vfio_user_pci_load(c, st, (uint64_t)n) != -EINVAL ||
+			rte_vfio_user_pci_load(b, st, (uint64_t)n - 1) !=
+			-EINVAL) {
+		printf("save_load: a state of another layout was taken\n");
+		goto out;
+	}
+	st[0] ^= 1;
+	if (rte_vfio_user_pci_load(b, st, (uint64_t)n) != -EINVAL) {
+		printf("save_load: a bad magic was taken\n");
+		goto out;
+	}
+	r = TEST_SUCCESS;
+out:
+	free(st);
+	rte_vfio_user_pci_free(a);
+	rte_vfio_user_pci_free(b);
+	rte_vfio_user_pci_free(c);
+	return r;
+}
+
 /* ------------------------------------------------------------------ */
 /* socket cases: suite-level device and client                          */
 /* ------------------------------------------------------------------ */
@@ -1535,6 +1616,7 @@ static struct unit_test_suite vfio_user_pci_suite = {
 		TEST_CASE(test_config_hook),
 		TEST_CASE(test_msix_direct),
 		TEST_CASE(test_reset),
+		TEST_CASE(test_save_load),
 		TEST_CASE(test_sock_region_info),
 		TEST_CASE(test_sock_config),
 		TEST_CASE(test_sock_cap_walk),

@@ -625,6 +625,51 @@ __rte_experimental
 uint32_t
 rte_vfio_user_pci_config_size(const struct rte_vfio_user_pci *pci);
 
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Save the function's run-time state (config space, MSI-X table and
+ * pending bits) for migration, e.g. from the device's save() callback.
+ *
+ * @param pci
+ *   The PCI function.
+ * @param buf
+ *   Where the state goes (may be NULL with @p len 0).
+ * @param len
+ *   Room in @p buf.
+ * @return
+ *   The size of the state: written only if @p len is at least that;
+ *   -EINVAL.
+ */
+__rte_experimental
+int64_t
+rte_vfio_user_pci_save(struct rte_vfio_user_pci *pci, void *buf,
+		uint64_t len);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Load a state rte_vfio_user_pci_save() made on a function set up the
+ * same way (same config space size and MSI-X vectors), e.g. from the
+ * device's load() callback. Only bits a client or the device may change
+ * are taken; identity and capabilities stay this function's.
+ *
+ * @param pci
+ *   The PCI function.
+ * @param buf
+ *   The state.
+ * @param len
+ *   Its size.
+ * @return
+ *   0 on success; -EINVAL (not such a state: the reason is logged).
+ */
+__rte_experimental
+int
+rte_vfio_user_pci_load(struct rte_vfio_user_pci *pci, const void *buf,
+		uint64_t len);
+
 #ifdef __cplusplus
 }
 #endif
