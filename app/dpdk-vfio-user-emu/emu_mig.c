@@ -94,7 +94,8 @@ apply(struct emu_dev *d)
 		memcpy(&h, d->mig_in + off, sizeof(h));
 		if (h.magic != EMU_SNAP_MAGIC || h.version !=
 				EMU_SNAP_VERSION || h.nr_regs != 8 ||
-				h.len < sizeof(h) || h.len > d->mig_in_len - off)
+				h.len < sizeof(h) ||
+				h.len > d->mig_in_len - off)
 			break;
 		last = (const void *)(d->mig_in + off);
 		off += h.len;

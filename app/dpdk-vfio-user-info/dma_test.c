@@ -212,7 +212,8 @@ find_doorbell(struct dma_ctx *ctx)
 	}
 	for (i = 0; i < n && i < (int)RTE_DIM(io); i++)
 		if (io[i].offset == EMU_REG_DOORBELL &&
-				io[i].type == RTE_VFIO_USER_IO_FD_TYPE_IOEVENTFD &&
+				io[i].type ==
+				RTE_VFIO_USER_IO_FD_TYPE_IOEVENTFD &&
 				(io[i].size == 0 || io[i].size == 4) &&
 				(!(io[i].flags &
 				RTE_VFIO_USER_IOEVENTFD_F_DATAMATCH) ||
