@@ -387,6 +387,56 @@ fz_reset_device(int dev_id)
 	return d->cfg[0x40] == 0xee ? -EIO : 0;
 }
 
+/* Migration: a fixed 6000-byte state out, up to 64 KiB taken in; the
+ * device refuses STOP -> RUNNING once in 4 calls to cover failed arcs. */
+static uint32_t fz_mig_out, fz_mig_in, fz_mig_arcs;
+
+static int
+fz_mig_transition(int dev_id, enum rte_vfio_user_mig_state from,
+		enum rte_vfio_user_mig_state to)
+{
+	RTE_SET_USED(dev_id);
+	if (to == RTE_VFIO_USER_MIG_STOP_COPY ||
+			to == RTE_VFIO_USER_MIG_PRE_COPY)
+		fz_mig_out = 0;
+	if (to == RTE_VFIO_USER_MIG_RESUMING)
+		fz_mig_in = 0;
+	if (from == RTE_VFIO_USER_MIG_STOP && to ==
+			RTE_VFIO_USER_MIG_RUNNING_P2P && ++fz_mig_arcs % 4 == 0)
+		return -EAGAIN;
+	return 0;
+}
+
+static ssize_t
+fz_mig_save(int dev_id, void *buf, size_t len)
+{
+	size_t n = RTE_MIN(len, (size_t)(6000 - fz_mig_out));
+
+	RTE_SET_USED(dev_id);
+	memset(buf, 0x6d, n);
+	fz_mig_out += (uint32_t)n;
+	return (ssize_t)n;
+}
+
+static ssize_t
+fz_mig_load(int dev_id, const void *buf, size_t len)
+{
+	RTE_SET_USED(dev_id);
+	RTE_SET_USED(buf);
+	if (len > 65536 - fz_mig_in)
+		return -E2BIG;
+	fz_mig_in += (uint32_t)len;
+	return (ssize_t)len;
+}
+
+static const struct rte_vfio_user_mig_ops fz_mig_ops = {
+	.flags = RTE_VFIO_USER_MIG_F_STOP_COPY | RTE_VFIO_USER_MIG_F_P2P |
+		RTE_VFIO_USER_MIG_F_PRE_COPY,
+	.transition = fz_mig_transition,
+	.save = fz_mig_save,
+	.load = fz_mig_load,
+};
+
 static const struct rte_vfio_user_notify_ops fz_ops = {
 	.new_device = fz_new_device,
 	.destroy_device = fz_destroy_device,
@@ -594,6 +644,8 @@ fz_dev_create(const char *path, enum fz_dev_kind kind, bool start)
 			if (rte_vfio_user_add_ioeventfd(path, &ioe[i]) < 0)
 				FZ_FATAL("add_ioeventfd %s", path);
 	}
+	if (rte_vfio_user_set_migration(path, &fz_mig_ops) < 0)
+		FZ_FATAL("set_migration %s", path);
 	if (kind == FZ_DEV_SMALL) {
 		const struct rte_vfio_user_limits lim = {
 			.max_data_xfer_size = 4096,

@@ -449,7 +449,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz_devs[0] = fz_dev_create(path, FZ_DEV_PLAIN, true);
 	fz_devs[3] = fz_devs[0];
 	snprintf(path, sizeof(path), "/tmp/fz-srv-%d-b.sock", (int)getpid());
-	fz_devs[1] = fz_dev_create(path, FZ_DEV_SMALL, false);
+	fz_devs[1] = fz_dev_create(path, FZ_DEV_SMALL, true);
 	snprintf(path, sizeof(path), "/tmp/fz-srv-%d-c.sock", (int)getpid());
 	fz_devs[2] = fz_dev_create(path, FZ_DEV_PCI, true);
 	fz_build_version();

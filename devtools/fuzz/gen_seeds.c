@@ -678,6 +678,53 @@ gs_iofd_streams(void)
 	free(b.p);
 }
 
+/* Migration: DEVICE_FEATURE (flags, states, data size, dirty logging)
+ * and MIG_DATA in and out. */
+static void
+gs_mig_streams(void)
+{
+	struct { uint32_t argsz, flags; uint32_t st[2]; } f;
+	struct { uint32_t argsz, flags; uint64_t q[3]; } rep;
+	struct { uint32_t argsz, flags; uint64_t ps; uint32_t n, res;
+		uint64_t r[2]; } log = { 40, (1u << 17) | 6, 4096, 1, 0,
+		{ 0, 0x4000 } };
+	const struct vfio_user_dma_map map_mem = { .argsz = 32, .flags = 3,
+		.addr = FZ_MEM_IOVA(0), .size = 0x4000 };
+	struct vfio_user_mig_data md = { .argsz = 8 + 512, .size = 512 };
+	uint8_t data[64] = { 0 };
+	struct gs_buf b = { 0 };
+	uint8_t cfg = FZ_SRV_PRENEG | FZ_SRV_AUTODMA;
+
+	gs_append(&b, &cfg, 1);
+	f = (typeof(f)){ 16, (1u << 16) | 1, { 0, 0 } };
+	gs_msg(&b, 1, VFIO_USER_DEVICE_FEATURE, 0, &f, 8);
+	f = (typeof(f)){ 16, (1u << 17) | 2, { 6, 0 } };
+	gs_msg(&b, 2, VFIO_USER_DEVICE_FEATURE, 0, &f, 16);
+	gs_msg(&b, 3, VFIO_USER_MIG_DATA_READ, 0, &md, sizeof(md));
+	gs_msg(&b, 4, VFIO_USER_DMA_MAP, 0, &map_mem, sizeof(map_mem));
+	gs_msg(&b, 5, VFIO_USER_DEVICE_FEATURE, 0, &log, sizeof(log));
+	gs_region_write64(&b, 6, FZ_REG_DMA_IOVA, FZ_MEM_IOVA(0));
+	gs_region_write64(&b, 7, FZ_REG_DMA_LEN, 64);
+	gs_region_write64(&b, 8, FZ_REG_DMA_WR, 1);
+	rep = (typeof(rep)){ 8 + 24 + 8, (1u << 16) | 8,
+		{ 0, 0x4000, 4096 } };
+	gs_msg(&b, 9, VFIO_USER_DEVICE_FEATURE, 0, &rep, 32);
+	f = (typeof(f)){ 16, (1u << 17) | 2, { 3, 0 } };
+	gs_msg(&b, 10, VFIO_USER_DEVICE_FEATURE, 0, &f, 16);
+	gs_msg(&b, 11, VFIO_USER_MIG_DATA_READ, 0, &md, sizeof(md));
+	f = (typeof(f)){ 16, (1u << 17) | 2, { 4, 0 } };
+	gs_msg(&b, 12, VFIO_USER_DEVICE_FEATURE, 0, &f, 16);
+	md = (struct vfio_user_mig_data){ .argsz = 8 + 64, .size = 64 };
+	gs_msg2(&b, 13, VFIO_USER_MIG_DATA_WRITE, 0, &md, sizeof(md), data,
+		sizeof(data));
+	f = (typeof(f)){ 16, (1u << 17) | 2, { 2, 0 } };
+	gs_msg(&b, 14, VFIO_USER_DEVICE_FEATURE, 0, &f, 16);
+	f = (typeof(f)){ 8, (1u << 17) | 7, { 0, 0 } };
+	gs_msg(&b, 15, VFIO_USER_DEVICE_FEATURE, 0, &f, 8);
+	gs_write(0, b.p, b.len);
+	free(b.p);
+}
+
 /* fuzz_client: the server reaching client memory without fd. */
 static void
 gs_client_dma(void)
@@ -774,6 +821,7 @@ gs_handmade(void)
 	gs_dma_streams();
 	gs_qemu_streams();
 	gs_iofd_streams();
+	gs_mig_streams();
 	gs_client_dma();
 }
 

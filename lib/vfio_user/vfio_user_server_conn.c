@@ -1037,6 +1037,13 @@ vfio_user_server_serve_io(int dev_id, const struct vu_io_ops *io, void *arg)
 		VU_LOG(ERR, "serve_io: no server device %d", dev_id);
 		return -EINVAL;
 	}
+	if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != VU_DEV_STARTED) {
+		/* start prepares what serving needs (capabilities, the
+		 * ioeventfd table) */
+		r = VU_EINVAL(d->path, "serve_io: device not started");
+		vu_dev_put(d);
+		return r;
+	}
 	pthread_mutex_lock(&d->lock);
 	if (d->conn == NULL && !vu_dying(d)) {
 		c = vu_conn_new(d, -1);
