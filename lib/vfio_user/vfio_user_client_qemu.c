@@ -27,7 +27,8 @@
  * c->tx_lock) first sends what the queue holds, so the wire order is the
  * order of the calls, as if each write went alone. The queue is also sent
  * when full, on rte_vfio_user_region_flush(), and by the control thread's
- * tick (about every millisecond while writes are queued).
+ * tick (every millisecond while writes are queued) at the second tick that
+ * finds the queue non-empty: a write waits about 2 ms at most.
  */
 
 #include <errno.h>
@@ -58,6 +59,7 @@ struct vu_qemu {
 	/* the write queue (q_lock; n also read atomically without it) */
 	pthread_mutex_t q_lock;
 	uint32_t n;
+	bool aged;                 /* atomic: the tick saw the queue full */
 	struct vfio_user_write_multi_entry q[VU_QEMU_MULTI_MAX];
 };
 
@@ -390,10 +392,13 @@ vu_qemu_write(struct vu_client *c, uint32_t idx, uint64_t offset,
 	struct vfio_user_write_multi_entry *e;
 	uint32_t n;
 
-	if (!__atomic_load_n(&m->learned, __ATOMIC_ACQUIRE))
-		vu_qemu_learn(c);
-	if (!posted)
-		posted = idx < VU_QEMU_NR_BARS && (m->posted_bars & (1u << idx));
+	if (!posted) {
+		/* rte_vfio_user_region_write(): does QEMU post it? */
+		if (!__atomic_load_n(&m->learned, __ATOMIC_ACQUIRE))
+			vu_qemu_learn(c);
+		posted = idx < VU_QEMU_NR_BARS &&
+			(m->posted_bars & (1u << idx));
+	}
 	if (!posted)
 		return VU_QEMU_WAIT;
 	if (!c->srv.write_multiple || size > VU_WRITE_MULTI_DATA)
@@ -453,6 +458,7 @@ vu_qemu_flush_locked(struct vu_client *c)
 	}
 	/* sent or lost with the stream: either way they leave the queue */
 	__atomic_store_n(&m->n, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&m->aged, false, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&m->q_lock);
 	return r;
 }
@@ -479,6 +485,10 @@ vu_qemu_tick(struct vu_client *c)
 
 	if (__atomic_load_n(&c->qemu->n, __ATOMIC_ACQUIRE) == 0)
 		return false;
+	/* a burst in progress is left to grow for one tick: sent at the
+	 * second tick that finds writes queued (about 2 ms at most) */
+	if (!__atomic_exchange_n(&c->qemu->aged, true, __ATOMIC_RELAXED))
+		return true;
 	/* a sender holds tx_lock: it may have flushed before the last
 	 * write came; try again at the next tick */
 	if (pthread_mutex_trylock(&c->tx_lock) != 0)
@@ -487,5 +497,5 @@ vu_qemu_tick(struct vu_client *c)
 	pthread_mutex_unlock(&c->tx_lock);
 	if (r < 0)
 		vu_cli_set_dead(c, r);
-	return false;
+	return __atomic_load_n(&c->qemu->n, __ATOMIC_ACQUIRE) != 0;
 }
