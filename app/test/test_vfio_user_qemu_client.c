@@ -253,8 +253,11 @@ static int
 qc_scripted(void)
 {
 	static const enum qc_script bad[] = { QC_LONG, QC_MINOR1, QC_NOJSON };
-	static const char * const bad_name[] = { "reply longer than the "
-		"request", "minor 1", "no JSON" };
+	static const char * const bad_name[] = {
+		"reply longer than the request",
+		"minor 1",
+		"no JSON",
+	};
 	struct rte_vfio_user_mem_reg m[QC_NMAPS];
 	static uint8_t mem[QC_NMAPS][4096];
 	struct qc_srv x;
