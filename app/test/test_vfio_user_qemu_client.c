@@ -18,8 +18,9 @@
  * speaks QEMU's DMA layout, vu_sconn.qemu_dma) land in the client's
  * memory and read it right; config and BAR writes read back; 1000
  * coalesced writes to a register then a read see the last value, and a
- * counter register sees every write; the tick sends a queue without
- * further calls; fds back to the baseline after detach.
+ * counter register sees every write; MSI-X set up the QEMU way (an
+ * fd-less enable, then one SET_IRQS per vector) delivers the device's
+ * interrupts; fds back to the baseline after detach.
  */
 
 #include <errno.h>
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -405,6 +407,56 @@ qs_bar0_rw(int id, struct rte_vfio_user_reg_info *reg, char *buf,
 	return count;
 }
 
+/*
+ * MSI-X as QEMU sets it up on a server without VFIO_IRQ_INFO_NORESIZE:
+ * enabled with one fd-less vector (argsz 20), then one SET_IRQS per vector
+ * with its eventfd; the device's interrupts reach them; disabled with
+ * DATA_NONE, count 0.
+ */
+static int
+qc_msix(int sid, int dev, uint32_t nvec)
+{
+	uint64_t buf[(sizeof(struct vfio_irq_set) + sizeof(int) + 7) / 8];
+	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+	int efd[8], fd = -1, r = 0;
+	uint32_t n, got = 0;
+	uint64_t v;
+
+	memset(buf, 0, sizeof(buf));
+	set->argsz = sizeof(*set) + sizeof(int);
+	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	set->index = VFIO_PCI_MSIX_IRQ_INDEX;
+	set->count = 1;
+	memcpy(set->data, &fd, sizeof(fd));
+	r = rte_vfio_user_set_irqs(dev, set);
+	for (n = 0; n < nvec; n++)
+		efd[n] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	for (n = 0; n < nvec && r == 0; n++) {
+		set->start = n;
+		memcpy(set->data, &efd[n], sizeof(int));
+		r = rte_vfio_user_set_irqs(dev, set);
+	}
+	for (n = 0; n < nvec && r == 0; n++)
+		if (rte_vfio_user_irq_trigger(sid, VFIO_PCI_MSIX_IRQ_INDEX,
+				n) == 0 && read(efd[n], &v, sizeof(v)) ==
+				sizeof(v))
+			got++;
+	if (r == 0) {
+		set->argsz = sizeof(*set);
+		set->flags = VFIO_IRQ_SET_DATA_NONE |
+			VFIO_IRQ_SET_ACTION_TRIGGER;
+		set->start = 0;
+		set->count = 0;
+		r = rte_vfio_user_set_irqs(dev, set);
+	}
+	for (n = 0; n < nvec; n++)
+		close(efd[n]);
+	TEST_ASSERT_SUCCESS(r, "MSI-X set-up the QEMU way: %d", r);
+	TEST_ASSERT_EQUAL(got, nvec, "%u of %u MSI-X vectors delivered", got,
+		nvec);
+	return TEST_SUCCESS;
+}
+
 /* base_fds: fds after an earlier run (< 0: none yet; set here) */
 static int
 qc_own_server(int *base_fds)
@@ -476,6 +528,8 @@ qc_own_server(int *base_fds)
 		r = rte_vfio_user_region_read(dev, 0, QS_CNT, 4, &cnt);
 	if (r == 0)
 		r = rte_vfio_user_region_flush(dev);
+	if (r == 0 && qc_msix(sid, dev, 4) != TEST_SUCCESS)
+		r = -EIO;
 	if (dev >= 0)
 		rte_vfio_user_detach_dev(dev);
 	rte_vfio_user_unregister(path);
