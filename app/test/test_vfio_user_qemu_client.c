@@ -457,6 +457,25 @@ qc_msix(int sid, int dev, uint32_t nvec)
 	return TEST_SUCCESS;
 }
 
+#define QS_THREADS    3
+#define QS_PER_THREAD 1000u
+
+static int qs_dev;
+
+/* Posted writes to the counter from several threads at once. */
+static void *
+qs_writer(void *arg)
+{
+	uintptr_t r = 0;
+	uint32_t i;
+
+	RTE_SET_USED(arg);
+	for (i = 0; i < QS_PER_THREAD && r == 0; i++)
+		r = (uintptr_t)-rte_vfio_user_region_write(qs_dev, 0, QS_CNT,
+			4, &i);
+	return (void *)r;
+}
+
 /* base_fds: fds after an earlier run (< 0: none yet; set here) */
 static int
 qc_own_server(int *base_fds)
@@ -469,7 +488,7 @@ qc_own_server(int *base_fds)
 	struct rte_vfio_user_mem_reg m[2];
 	uint8_t *mem;
 	char path[108];
-	uint32_t i, v = 0, cnt = 0, cfgv = 0, badw = 0, badr = 0;
+	uint32_t i, v = 0, cnt = 0, cnt2 = 0, cfgv = 0, badw = 0, badr = 0;
 	int nfds;
 	int sid, dev, r;
 
@@ -528,6 +547,23 @@ qc_own_server(int *base_fds)
 		r = rte_vfio_user_region_read(dev, 0, QS_CNT, 4, &cnt);
 	if (r == 0)
 		r = rte_vfio_user_region_flush(dev);
+	/* threads queueing at once: every write still arrives */
+	if (r == 0) {
+		pthread_t t[QS_THREADS];
+		void *tr;
+		int k;
+
+		qs_dev = dev;
+		for (k = 0; k < QS_THREADS; k++)
+			pthread_create(&t[k], NULL, qs_writer, NULL);
+		for (k = 0; k < QS_THREADS; k++) {
+			pthread_join(t[k], &tr);
+			if (tr != NULL)
+				r = -(int)(uintptr_t)tr;
+		}
+	}
+	if (r == 0)
+		r = rte_vfio_user_region_read(dev, 0, QS_CNT, 4, &cnt2);
 	if (r == 0 && qc_msix(sid, dev, 4) != TEST_SUCCESS)
 		r = -EIO;
 	if (dev >= 0)
@@ -547,8 +583,10 @@ qc_own_server(int *base_fds)
 		"wrong", badr);
 	TEST_ASSERT_EQUAL(cfgv, 0xa5a5a5a5u, "config write read back");
 	TEST_ASSERT_EQUAL(v, 999u, "register after 1000 writes: %u", v);
-	TEST_ASSERT_EQUAL(qs_count, 1000u, "counter saw %u of 1000 writes",
-		qs_count);
+	TEST_ASSERT_EQUAL(qs_count, 1000u + QS_THREADS * QS_PER_THREAD,
+		"counter saw %u writes", qs_count);
+	TEST_ASSERT_EQUAL(cnt2, 1000u + QS_THREADS * QS_PER_THREAD,
+		"counter read back %u after the threads' writes", cnt2);
 	TEST_ASSERT_EQUAL(cnt, 1000u, "counter read back %u", cnt);
 	/* the first run starts the library's threads: count after it */
 	nfds = tvu_settled_fds();

@@ -391,6 +391,7 @@ vu_qemu_write(struct vu_client *c, uint32_t idx, uint64_t offset,
 	struct vu_qemu *m = c->qemu;
 	struct vfio_user_write_multi_entry *e;
 	uint32_t n;
+	int r;
 
 	if (!posted) {
 		/* rte_vfio_user_region_write(): does QEMU post it? */
@@ -405,8 +406,17 @@ vu_qemu_write(struct vu_client *c, uint32_t idx, uint64_t offset,
 		return VU_QEMU_POST;
 	if (vu_pending_closed(&c->pend) != 0)
 		return -ENOTCONN;
-	pthread_mutex_lock(&m->q_lock);
-	n = m->n;
+	for (;;) {
+		pthread_mutex_lock(&m->q_lock);
+		n = m->n;
+		if (n < VU_QEMU_MULTI_MAX)
+			break;
+		/* another thread filled it and is about to send it */
+		pthread_mutex_unlock(&m->q_lock);
+		r = vu_qemu_flush(c);
+		if (r < 0)
+			return r;
+	}
 	e = &m->q[n];
 	memset(e, 0, sizeof(*e));
 	e->offset = offset;
