@@ -1042,7 +1042,10 @@ rte_vfio_user_get_irq_info(int dev_id, struct vfio_irq_info *info);
  *
  * Map client memory for DMA: one DMA_MAP per entry, in order. fds[i] is
  * sent with entry i when it has RTE_VUSER_MEM_MAPPABLE (the caller keeps
- * its fd). Stops at the first failure.
+ * its fd). Stops at the first failure. In QEMU mode
+ * (RTE_VFIO_USER_ATTACH_F_QEMU) several entries are pipelined as QEMU
+ * does: all are checked, all sent, then the replies read; an entry the
+ * server refuses is not mapped, the others are.
  *
  * @param dev_id
  *   Client device id.
