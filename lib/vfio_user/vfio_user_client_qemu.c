@@ -54,12 +54,12 @@
 struct vu_qemu {
 	/* the regions, learnt on the first write (learn_lock) */
 	pthread_mutex_t learn_lock;
-	bool learned;              /* atomic */
+	uint32_t learned;          /* atomic: 0 or 1 */
 	uint32_t posted_bars;      /* bit n: writes to BAR n are posted */
 	/* the write queue (q_lock; n also read atomically without it) */
 	pthread_mutex_t q_lock;
 	uint32_t n;
-	bool aged;                 /* atomic: the tick saw the queue full */
+	uint32_t aged;             /* atomic: the tick saw the queue (0/1) */
 	struct vfio_user_write_multi_entry q[VU_QEMU_MULTI_MAX];
 };
 
@@ -120,7 +120,7 @@ vu_qemu_version(struct vu_client *c)
 		VU_DLOG(c->path, ERR, "QEMU mode: VERSION failed: %s "
 			"(a reply longer than the request is refused)",
 			strerror(-r));
-		return r == -EPROTO ? -EPROTO : r;
+		return r;
 	}
 	if (rlen <= sizeof(rv)) {
 		VU_DLOG(c->path, ERR, "QEMU mode: VERSION reply without "
@@ -346,7 +346,7 @@ vu_qemu_learn(struct vu_client *c)
 	uint32_t bars[VU_QEMU_NR_BARS], mask = 0, i, nr;
 
 	pthread_mutex_lock(&m->learn_lock);
-	if (__atomic_load_n(&m->learned, __ATOMIC_ACQUIRE))
+	if (m->learned)   /* written under learn_lock */
 		goto out;
 	if (rte_vfio_user_get_dev_info(c->id, &info) < 0 ||
 			!(info.flags & VFIO_DEVICE_FLAGS_PCI) ||
@@ -377,7 +377,7 @@ vu_qemu_learn(struct vu_client *c)
 	}
 done:
 	m->posted_bars = mask;
-	__atomic_store_n(&m->learned, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&m->learned, 1, __ATOMIC_RELEASE);
 	VU_DLOG(c->path, DEBUG, "QEMU mode: posted writes to BARs 0x%x",
 		mask);
 out:
@@ -468,7 +468,7 @@ vu_qemu_flush_locked(struct vu_client *c)
 	}
 	/* sent or lost with the stream: either way they leave the queue */
 	__atomic_store_n(&m->n, 0, __ATOMIC_RELEASE);
-	__atomic_store_n(&m->aged, false, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->aged, 0, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&m->q_lock);
 	return r;
 }
@@ -497,7 +497,7 @@ vu_qemu_tick(struct vu_client *c)
 		return false;
 	/* a burst in progress is left to grow for one tick: sent at the
 	 * second tick that finds writes queued (about 2 ms at most) */
-	if (!__atomic_exchange_n(&c->qemu->aged, true, __ATOMIC_RELAXED))
+	if (!__atomic_exchange_n(&c->qemu->aged, 1, __ATOMIC_RELAXED))
 		return true;
 	/* a sender holds tx_lock: it may have flushed before the last
 	 * write came; try again at the next tick */
