@@ -1006,6 +1006,88 @@ __rte_experimental
 int
 rte_vfio_user_attach_dev(const char *sock_addr);
 
+/** Attach flag: behave on the wire exactly as QEMU's vfio-user-pci client. */
+#define RTE_VFIO_USER_ATTACH_F_QEMU (1u << 0)
+
+/**
+ * Options of rte_vfio_user_attach_dev_opts(). Zero it, set size, then the
+ * options: later versions add fields in place of reserved ones.
+ */
+struct rte_vfio_user_attach_opts {
+	/** sizeof(struct rte_vfio_user_attach_opts) as the application was
+	 *  built with; at least up to and including flags. */
+	uint32_t size;
+	/** RTE_VFIO_USER_ATTACH_F_* flags. */
+	uint32_t flags;
+	/** Must be zero. */
+	uint64_t reserved[7];
+};
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * rte_vfio_user_attach_dev() with options. With RTE_VFIO_USER_ATTACH_F_QEMU
+ * the client behaves on the wire as QEMU's vfio-user-pci client does (see
+ * the guide's QEMU section): QEMU's VERSION request and checks of the
+ * reply, DMA maps of one rte_vfio_user_dma_map() call pipelined, the
+ * server's DMA_READ / DMA_WRITE answered in QEMU's layout,
+ * rte_vfio_user_region_write() to an MMIO BAR posted unless a region is
+ * mappable, and posted writes of at most 8 bytes coalesced into
+ * REGION_WRITE_MULTI when the server announced write_multiple (see
+ * rte_vfio_user_region_flush()). Thread-safe.
+ *
+ * @param sock_addr
+ *   Path of the server's UNIX socket.
+ * @param opts
+ *   Options; NULL: none (as rte_vfio_user_attach_dev()).
+ * @return
+ *   As rte_vfio_user_attach_dev(); -EINVAL also for an opts size too small
+ *   or too large, unknown flags or non-zero reserved fields.
+ */
+__rte_experimental
+int
+rte_vfio_user_attach_dev_opts(const char *sock_addr,
+		const struct rte_vfio_user_attach_opts *opts);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * The RTE_VFIO_USER_ATTACH_F_* flags a client device was attached with,
+ * e.g. to tell whether it is in QEMU mode.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @param flags
+ *   Set to the flags.
+ * @return
+ *   0 on success; -EINVAL (bad id, flags NULL).
+ */
+__rte_experimental
+int
+rte_vfio_user_get_attach_flags(int dev_id, uint32_t *flags);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Send the posted writes a QEMU-mode device has queued for
+ * REGION_WRITE_MULTI now. Not needed for ordering: any other message of
+ * the device sends them first, and the client's control thread sends them
+ * within about 2 ms without further calls. Returns at once on a device
+ * with nothing queued or not in QEMU mode. Thread-safe.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @return
+ *   0 on success; -EINVAL (bad id), -ENOTCONN or -ETIMEDOUT (the send
+ *   failed: the connection is lost).
+ */
+__rte_experimental
+int
+rte_vfio_user_region_flush(int dev_id);
+
 /**
  * @warning
  * @b EXPERIMENTAL: this API may change without prior notice.
@@ -1161,7 +1243,10 @@ rte_vfio_user_get_irq_info(int dev_id, struct vfio_irq_info *info);
  *
  * Map client memory for DMA: one DMA_MAP per entry, in order. fds[i] is
  * sent with entry i when it has RTE_VUSER_MEM_MAPPABLE (the caller keeps
- * its fd). Stops at the first failure.
+ * its fd). Stops at the first failure. In QEMU mode
+ * (RTE_VFIO_USER_ATTACH_F_QEMU) several entries are pipelined as QEMU
+ * does: all are checked, all sent, then the replies read; an entry the
+ * server refuses is not mapped, the others are.
  *
  * @param dev_id
  *   Client device id.

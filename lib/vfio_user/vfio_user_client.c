@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -94,6 +95,12 @@ vu_cli_put(struct vu_client *c)
 	vu_cli_put_id(c->id);
 }
 
+static bool
+vu_cli_dead_hint(struct vu_client *c)
+{
+	return vu_pending_closed(&c->pend) != 0;
+}
+
 
 /* The control thread's tick: see vu_cli_tick_one(). */
 static bool
@@ -110,6 +117,8 @@ vu_cli_tick(void)
 				__ATOMIC_SEQ_CST))
 			continue;
 		if (vu_cli_tick_one(c))
+			pending = true;
+		if (c->qemu != NULL && vu_qemu_tick(c))
 			pending = true;
 	}
 	pthread_mutex_unlock(&vu_cli_lock);
@@ -214,6 +223,7 @@ vu_cli_free(struct vu_client *c)
 	vu_close(&c->disc_fd);
 	vu_dma_fini(&c->dma);
 	vu_cli_iofd_free(c);
+	vu_qemu_fini(c);
 	pthread_mutex_destroy(&c->tx_lock);
 	pthread_mutex_destroy(&c->lock);
 	vu_pending_fini(&c->pend);
@@ -223,15 +233,47 @@ vu_cli_free(struct vu_client *c)
 int
 rte_vfio_user_attach_dev(const char *sock_addr)
 {
+	return rte_vfio_user_attach_dev_opts(sock_addr, NULL);
+}
+
+/* Check attach options; returns the flags or -EINVAL. */
+static int64_t
+vu_cli_attach_flags(const struct rte_vfio_user_attach_opts *o)
+{
+	size_t min = offsetof(struct rte_vfio_user_attach_opts, flags) +
+		sizeof(o->flags);
+	const uint8_t *p = (const uint8_t *)o;
+	size_t i;
+
+	if (o == NULL)
+		return 0;
+	if (o->size < min || o->size > sizeof(*o))
+		return VU_CLI_EINVAL("opts size too small or too large");
+	if (o->flags & ~(uint32_t)RTE_VFIO_USER_ATTACH_F_QEMU)
+		return VU_CLI_EINVAL("unknown attach flags");
+	for (i = min; i < o->size; i++)
+		if (p[i] != 0)
+			return VU_CLI_EINVAL("reserved opts fields not zero");
+	return o->flags;
+}
+
+int
+rte_vfio_user_attach_dev_opts(const char *sock_addr,
+		const struct rte_vfio_user_attach_opts *opts)
+{
 	struct vu_client *c;
+	int64_t flags = vu_cli_attach_flags(opts);
 	int i, id = -1, r;
 
+	if (flags < 0)
+		return (int)flags;
 	if (sock_addr == NULL || sock_addr[0] == '\0' ||
 			strlen(sock_addr) >= sizeof(c->path))
 		return VU_CLI_EINVAL("socket path NULL, empty or too long");
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return -ENOMEM;
+	c->attach_flags = (uint32_t)flags;
 	strcpy(c->path, sock_addr);
 	c->timeout_ms = RTE_VFIO_USER_DEFAULT_TIMEOUT_MS;
 	pthread_mutex_init(&c->tx_lock, NULL);
@@ -240,6 +282,11 @@ rte_vfio_user_attach_dev(const char *sock_addr)
 	vu_dma_init(&c->dma, RTE_VUSER_MAX_DMA);
 	rte_rwlock_init(&c->iofd_lock);
 	c->fd = -1;
+	if (flags & RTE_VFIO_USER_ATTACH_F_QEMU) {
+		r = vu_qemu_init(c);
+		if (r < 0)
+			goto err;
+	}
 	c->disc_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->disc_fd < 0) {
 		r = -errno;
@@ -256,7 +303,7 @@ rte_vfio_user_attach_dev(const char *sock_addr)
 		goto err;
 	}
 	c->fd = r;
-	r = vu_cli_version(c);
+	r = c->qemu != NULL ? vu_qemu_version(c) : vu_cli_version(c);
 	if (r < 0)
 		goto err;
 
@@ -314,6 +361,9 @@ rte_vfio_user_detach_dev(int dev_id)
 	__atomic_store_n(&vu_cli_detaching[dev_id], true, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&vu_cli_lock);
 
+	/* QEMU mode: queued posted writes still go out (best effort) */
+	if (c->qemu != NULL && !vu_cli_dead_hint(c))
+		vu_qemu_flush(c);
 	/* wake every waiting call and the reader */
 	__atomic_store_n(&c->lost, true, __ATOMIC_RELEASE);
 	vu_pending_close(&c->pend, -ENOTCONN);
@@ -364,6 +414,21 @@ rte_vfio_user_set_busy_poll(int dev_id, bool enable)
 	if (c == NULL)
 		return VU_CLI_EINVAL("no such client device");
 	__atomic_store_n(&c->busy_poll, enable, __ATOMIC_RELAXED);
+	vu_cli_put(c);
+	return 0;
+}
+
+int
+rte_vfio_user_get_attach_flags(int dev_id, uint32_t *flags)
+{
+	struct vu_client *c;
+
+	if (flags == NULL)
+		return VU_CLI_EINVAL("invalid argument: flags == NULL");
+	c = vu_cli_get(dev_id);
+	if (c == NULL)
+		return VU_CLI_EINVAL("no such client device");
+	*flags = c->attach_flags;
 	vu_cli_put(c);
 	return 0;
 }
@@ -600,6 +665,12 @@ rte_vfio_user_dma_map(int dev_id, struct rte_vfio_user_mem_reg *mem,
 	c = vu_cli_get(dev_id);
 	if (c == NULL)
 		return VU_CLI_EINVAL("no such client device");
+	if (c->qemu != NULL && num > 1) {
+		/* QEMU pipelines the maps of a memory transaction */
+		r = vu_qemu_dma_map(c, mem, fds, num);
+		vu_cli_put(c);
+		return r;
+	}
 	for (i = 0; i < num && r == 0; i++) {
 		int fd = -1;
 
@@ -844,20 +915,61 @@ rte_vfio_user_region_read(int dev_id, uint32_t idx, uint64_t offset,
 	return vu_cli_region_rw(dev_id, idx, offset, size, data, VU_RW_READ);
 }
 
+/* QEMU mode: queued, posted or waited as QEMU's client would send it. */
+static int
+vu_cli_qemu_route(int dev_id, uint32_t idx, uint64_t offset, uint32_t size,
+		const void *data, bool posted)
+{
+	struct vu_client *c;
+	int r;
+
+	if (data == NULL || size == 0 || offset + size < offset)
+		return posted ? VU_QEMU_POST : VU_QEMU_WAIT;
+	c = vu_cli_get(dev_id);
+	if (c == NULL)
+		return VU_CLI_EINVAL("no such client device");
+	r = c->qemu == NULL ? (posted ? VU_QEMU_POST : VU_QEMU_WAIT) :
+		vu_qemu_write(c, idx, offset, size, data, posted);
+	vu_cli_put(c);
+	return r;
+}
+
 int
 rte_vfio_user_region_write(int dev_id, uint32_t idx, uint64_t offset,
 		uint32_t size, const void *data)
 {
+	int r = vu_cli_qemu_route(dev_id, idx, offset, size, data, false);
+
+	if (r < 0 || r == VU_QEMU_DONE)
+		return r;
 	return vu_cli_region_rw(dev_id, idx, offset, size,
-		(uint8_t *)(uintptr_t)data, VU_RW_WRITE);
+		(uint8_t *)(uintptr_t)data,
+		r == VU_QEMU_POST ? VU_RW_POSTED : VU_RW_WRITE);
 }
 
 int
 rte_vfio_user_region_write_posted(int dev_id, uint32_t idx, uint64_t offset,
 		uint32_t size, const void *data)
 {
+	int r = vu_cli_qemu_route(dev_id, idx, offset, size, data, true);
+
+	if (r < 0 || r == VU_QEMU_DONE)
+		return r;
 	return vu_cli_region_rw(dev_id, idx, offset, size,
 		(uint8_t *)(uintptr_t)data, VU_RW_POSTED);
+}
+
+int
+rte_vfio_user_region_flush(int dev_id)
+{
+	struct vu_client *c = vu_cli_get(dev_id);
+	int r;
+
+	if (c == NULL)
+		return VU_CLI_EINVAL("no such client device");
+	r = c->qemu != NULL ? vu_qemu_flush(c) : 0;
+	vu_cli_put(c);
+	return r;
 }
 
 int

@@ -57,6 +57,10 @@
  *   dma_map/unmap callers)
  *   c->iofd_lock: alone (read by register writes, written by
  *   rte_vfio_user_get_region_io_fds() once its reply is in)
+ *   QEMU mode (vfio_user_client_qemu.c): learn_lock -> (calls);
+ *   c->tx_lock -> the write queue's lock (every send, under tx_lock, first
+ *   sends what the queue holds; the queueing thread takes the queue's lock
+ *   alone and never tx_lock under it)
  *
  * Object lifetime
  * ---------------
@@ -138,6 +142,8 @@ struct vu_client {
 	uint32_t nr_iofds;        /* atomic: read without the lock first */
 	/* migration flags of the device, once asked (atomic, 0: not yet) */
 	uint32_t mig_flags;
+	uint32_t attach_flags;    /* RTE_VFIO_USER_ATTACH_F_* */
+	struct vu_qemu *qemu;     /* QEMU mode state, else NULL */
 };
 
 /* vfio_user_client.c: a reference to client device id, or NULL */
@@ -186,5 +192,49 @@ void vu_cli_evcb(int fd, void *arg, uint32_t events);
 /* The control thread's tick for one device (c->lock not held); returns
  * true while the device still needs ticks. */
 bool vu_cli_tick_one(struct vu_client *c);
+
+/* A call in two halves, for pipelined requests without a reply payload
+ * (QEMU mode's DMA maps): vu_call_start() sends, vu_call_finish() waits. */
+struct vu_acall {
+	struct vu_preq q;
+	struct vu_cwait w;
+	int64_t deadline;
+};
+int vu_call_start(struct vu_client *c, struct vu_acall *a, uint16_t cmd,
+		const struct iovec *iov, int iovcnt, const int *fds,
+		unsigned int nr_fds);
+int vu_call_finish(struct vu_client *c, struct vu_acall *a);
+
+/* vfio_user_client_qemu.c: QEMU mode (RTE_VFIO_USER_ATTACH_F_QEMU) */
+typedef void (*vu_qemu_reply_t)(struct vu_client *c,
+		struct vfio_user_hdr *hdr, const struct iovec *iov, int iovcnt);
+typedef void (*vu_qemu_error_t)(struct vu_client *c,
+		const struct vfio_user_hdr *req, int err);
+
+int vu_qemu_init(struct vu_client *c);
+void vu_qemu_fini(struct vu_client *c);
+/* VERSION exactly as QEMU's client negotiates it. */
+int vu_qemu_version(struct vu_client *c);
+/* Answer a server request (DMA_READ / DMA_WRITE) as QEMU does. */
+void vu_qemu_serve(struct vu_client *c, struct vu_msg *msg,
+		vu_qemu_reply_t reply, vu_qemu_error_t error);
+/* How rte_vfio_user_region_write() / _posted() go out in QEMU mode. */
+enum vu_qemu_route {
+	VU_QEMU_DONE,    /* queued for REGION_WRITE_MULTI */
+	VU_QEMU_POST,    /* one posted REGION_WRITE */
+	VU_QEMU_WAIT,    /* one REGION_WRITE waiting for its reply */
+};
+int vu_qemu_write(struct vu_client *c, uint32_t idx, uint64_t offset,
+		uint32_t size, const void *data, bool posted);
+/* Send the queued writes; c->tx_lock held (every send calls it first). */
+int vu_qemu_flush_locked(struct vu_client *c);
+/* Send the queued writes (takes c->tx_lock); a failure loses the stream. */
+int vu_qemu_flush(struct vu_client *c);
+/* The control thread's tick: true while writes stay queued. */
+bool vu_qemu_tick(struct vu_client *c);
+struct rte_vfio_user_mem_reg;
+/* Several DMA maps, pipelined as QEMU does: all sent, then the replies. */
+int vu_qemu_dma_map(struct vu_client *c, struct rte_vfio_user_mem_reg *mem,
+		const int *fds, uint32_t num);
 
 #endif /* _VFIO_USER_CLIENT_H_ */

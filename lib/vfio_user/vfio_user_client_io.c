@@ -98,8 +98,11 @@ vu_cli_send(struct vu_client *c, struct vfio_user_hdr *hdr,
 	int r;
 
 	pthread_mutex_lock(&c->tx_lock);
-	r = vu_send_msg(c->fd, hdr, iov, iovcnt, fds, nr_fds,
-		tmo == 0 ? -1 : (int)tmo);
+	/* QEMU mode: queued posted writes go first (in order) */
+	r = c->qemu == NULL ? 0 : vu_qemu_flush_locked(c);
+	if (r == 0)
+		r = vu_send_msg(c->fd, hdr, iov, iovcnt, fds, nr_fds,
+			tmo == 0 ? -1 : (int)tmo);
 	pthread_mutex_unlock(&c->tx_lock);
 	return r;
 }
@@ -195,6 +198,11 @@ vu_cli_serve(struct vu_client *c, struct vu_msg *msg)
 	uint8_t *va;
 	int err;
 
+	if (c->qemu != NULL) {
+		/* QEMU's layout and checks (vfio_user_client_qemu.c) */
+		vu_qemu_serve(c, msg, vu_cli_send_reply, vu_cli_reply_error);
+		return;
+	}
 	if (msg->hdr.cmd != VFIO_USER_DMA_READ && !write) {
 		err = -ENOSYS;
 		goto fail;
@@ -681,5 +689,68 @@ vu_cli_post(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 		vu_cli_set_dead(c, r);
 		return r == -ETIMEDOUT ? r : -ENOTCONN;
 	}
+	return 0;
+}
+
+/*
+ * vu_call() in two halves, for requests sent back to back before any reply
+ * is read (QEMU mode's pipelined DMA maps). No reply payload, no fd.
+ */
+int
+vu_call_start(struct vu_client *c, struct vu_acall *a, uint16_t cmd,
+		const struct iovec *iov, int iovcnt, const int *fds,
+		unsigned int nr_fds)
+{
+	struct vfio_user_hdr hdr = {
+		.cmd = cmd,
+		.size = VFIO_USER_HDR_SIZE,
+		.flags = VFIO_USER_F_TYPE_COMMAND,
+	};
+	int i, r;
+
+	memset(a, 0, sizeof(*a));
+	a->w.fd = -1;
+	a->deadline = -2;
+	for (i = 0; i < iovcnt; i++)
+		hdr.size += iov[i].iov_len;
+	__atomic_add_fetch(&c->calls, 1, __ATOMIC_RELAXED);
+	if (vu_cli_has_msg_maps(c))
+		vu_cli_disarm(c);
+	r = vu_pending_add(&c->pend, &a->q, cmd, &a->w);
+	if (r < 0)
+		return -ENOTCONN;
+	hdr.msg_id = a->q.id;
+	r = vu_cli_send(c, &hdr, iov, iovcnt, fds, nr_fds);
+	if (r < 0) {
+		vu_pending_remove(&c->pend, &a->q);
+		vu_cli_set_dead(c, r);
+		return r == -ETIMEDOUT ? r : -ENOTCONN;
+	}
+	return 0;
+}
+
+/* Wait for the reply of a vu_call_start() that returned 0. */
+int
+vu_call_finish(struct vu_client *c, struct vu_acall *a)
+{
+	uint32_t tmo = vu_cli_timeout(c);
+	int r;
+
+	for (;;) {
+		r = vu_cli_read_for(c, &a->q, tmo, &a->deadline, false);
+		if (r != 1)
+			break;
+		r = vu_pending_follow(&c->pend, &a->q,
+			vu_cli_deadline(tmo, &a->deadline));
+		if (r != 1)
+			break;
+	}
+	if (r == 0)
+		r = a->q.err;
+	vu_pending_remove(&c->pend, &a->q);
+	vu_close(&a->w.fd);
+	if (r < 0)
+		return r == -ETIMEDOUT || r == -ENOTCONN || !vu_cli_dead(c) ?
+			r : -ENOTCONN;
 	return 0;
 }

@@ -319,6 +319,14 @@ vu_cli_iofd_write(struct vu_client *c, uint32_t idx, uint64_t offset,
 	int r = -ENOENT;
 	uint32_t i;
 
+	/* QEMU mode queues posted writes: an eventfd write must not
+	 * overtake them */
+	if (c->qemu != NULL) {
+		r = vu_qemu_flush(c);
+		if (r < 0)
+			return r;
+		r = -ENOENT;
+	}
 	rte_rwlock_read_lock(&c->iofd_lock);
 	for (i = 0; i < c->nr_iofds; i++) {
 		const struct vu_cli_iofd *e = &c->iofds[i];

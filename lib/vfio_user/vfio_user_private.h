@@ -102,5 +102,10 @@ void vu_caps_default(struct vu_caps *caps);
 int vu_caps_parse(const char *json, size_t len, struct vu_caps *caps);
 /* Format our capabilities into buf; returns length including the NUL. */
 int vu_caps_format(const struct vu_caps *caps, char *buf, size_t len);
+/* QEMU's client capabilities, byte for byte as QEMU 10.1 sends them. */
+int vu_caps_format_qemu(char *buf, size_t len);
+/* Parse a server's capabilities as QEMU's client does (its defaults and
+ * its limits: see vu_caps_parse_qemu()). */
+int vu_caps_parse_qemu(const char *json, size_t len, struct vu_caps *caps);
 
 #endif /* _VFIO_USER_PRIVATE_H_ */

@@ -179,3 +179,79 @@ vu_caps_format(const struct vu_caps *caps, char *buf, size_t len)
 	free(s);
 	return r;
 }
+
+/*
+ * QEMU's client (hw/vfio-user/proxy.c, read 2026-12) sends, with ", " and
+ * ": " separators, in this order: {"capabilities": {"migration":
+ * {"pgsize": 4096, "max_bitmap_size": 268435456}, "max_msg_fds": 16,
+ * "max_data_xfer_size": 1048576, "pgsizes": 4096, "max_dma_maps": 65535,
+ * "write_multiple": true}}. jansson without JSON_COMPACT writes exactly
+ * those separators.
+ */
+int
+vu_caps_format_qemu(char *buf, size_t len)
+{
+	json_t *root;
+	char *s;
+	size_t n;
+	int r;
+
+	root = json_pack("{s:{s:{s:I,s:I},s:I,s:I,s:I,s:I,s:b}}",
+		"capabilities",
+		"migration", "pgsize", (json_int_t)4096,
+		"max_bitmap_size", (json_int_t)268435456,
+		"max_msg_fds", (json_int_t)16,
+		"max_data_xfer_size", (json_int_t)1048576,
+		"pgsizes", (json_int_t)4096,
+		"max_dma_maps", (json_int_t)65535,
+		"write_multiple", 1);
+	if (root == NULL)
+		return -ENOMEM;
+	s = json_dumps(root, JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (s == NULL)
+		return -ENOMEM;
+	n = strlen(s) + 1;
+	if (n <= len) {
+		memcpy(buf, s, n);
+		r = (int)n;
+	} else {
+		r = -ENOSPC;
+	}
+	free(s);
+	return r;
+}
+
+/*
+ * A server's reply as QEMU's client takes it: JSON required (QEMU
+ * misparses a reply without it), max_msg_fds 8 when absent (the spec says
+ * 1), and QEMU's limits: max_msg_fds <= 16, max_data_xfer_size <= 64 MiB,
+ * max_dma_maps <= 65535 (pgsizes below 4 KiB are refused by
+ * vu_caps_parse() already).
+ */
+int
+vu_caps_parse_qemu(const char *json, size_t len, struct vu_caps *caps)
+{
+	json_t *root, *c;
+	bool has_fds = false;
+	int r;
+
+	if (len <= 1)
+		return -EINVAL;
+	r = vu_caps_parse(json, len, caps);
+	if (r < 0)
+		return r;
+	root = json_loadb(json, strnlen(json, len), 0, NULL);
+	if (root != NULL) {
+		c = json_object_get(root, "capabilities");
+		has_fds = c != NULL && json_object_get(c, "max_msg_fds") != NULL;
+		json_decref(root);
+	}
+	if (!has_fds)
+		caps->max_msg_fds = 8;
+	if (caps->max_msg_fds > 16 || caps->max_dma_maps > 65535) {
+		VU_LOG(ERR, "server capabilities beyond QEMU's limits");
+		return -EINVAL;
+	}
+	return 0;
+}
