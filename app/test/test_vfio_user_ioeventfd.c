@@ -25,6 +25,9 @@
  * - unregister: 20 unregisters while a client thread rings the
  *   ioeventfd (control thread and poll mode), no callback after; an
  *   unregister from the device's own ioeventfd callback: -EDEADLK.
+ * - qemu_order: in QEMU mode (posted writes queued for WRITE_MULTI) a
+ *   doorbell through the ioeventfd finds the device has every posted
+ *   write before it.
  * - lying: our client against scripted servers: the specification's
  *   40-byte entries are read; an entry outside the region, an fd index
  *   past the fds, a size that does not divide: -EPROTO, no fd kept.
@@ -979,6 +982,81 @@ test_unregister(void)
 	return TEST_SUCCESS;
 }
 
+/* ------------------------------------------------------------------ */
+/* QEMU mode: a doorbell never overtakes queued posted writes          */
+/* ------------------------------------------------------------------ */
+
+static uint32_t e_seen_at_kick;
+
+static void
+e_cb_seen(int dev_id, uint32_t region, uint64_t offset, uint64_t count,
+		void *arg)
+{
+	RTE_SET_USED(dev_id);
+	RTE_SET_USED(region);
+	RTE_SET_USED(offset);
+	RTE_SET_USED(arg);
+	/* what the device had when the doorbell rang */
+	__atomic_store_n(&e_seen_at_kick, __atomic_load_n(&e_dev.last_rw,
+		__ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&e_dev.kicks, count, __ATOMIC_SEQ_CST);
+}
+
+static int
+test_qemu_order(void)
+{
+	const struct rte_vfio_user_ioeventfd ioe = {
+		.region = VFIO_PCI_BAR0_REGION_INDEX, .offset = E_DB,
+		.size = 4, .fd = -1, .cb = e_cb_seen,
+	};
+	const struct rte_vfio_user_attach_opts opts = {
+		.size = sizeof(opts), .flags = RTE_VFIO_USER_ATTACH_F_QEMU,
+	};
+	struct tvu_dev_desc desc = {
+		.cfg = e_dev.cfg, .bar0_size = E_BAR0_SIZE,
+		.bar0_rw = e_bar0_rw, .irq_count = { 1, 0, 0, 0, 0 },
+		.ioefds = &ioe, .nr_ioefds = 1,
+	};
+	struct rte_vfio_user_io_fd io[2];
+	int base = tvu_settled_fds(), dev, round;
+	uint32_t v;
+
+	memset(&e_dev, 0, sizeof(e_dev));
+	snprintf(e_dev.path, sizeof(e_dev.path), "/tmp/vfio-user-ioe-q-%d.sock",
+		getpid());
+	TEST_ASSERT(tvu_dev_create(e_dev.path, NULL, &desc) >= 0, "create");
+	dev = rte_vfio_user_attach_dev_opts(e_dev.path, &opts);
+	TEST_ASSERT(dev >= 0, "attach in QEMU mode: %d", dev);
+	TEST_ASSERT_EQUAL(rte_vfio_user_get_region_io_fds(dev,
+		VFIO_PCI_BAR0_REGION_INDEX, io, 2), 1, "io fds");
+	for (round = 1; round <= 20; round++) {
+		/* 50 posted writes (queued for WRITE_MULTI), then the
+		 * doorbell: the device must have seen the 50th */
+		for (v = 1; v <= 50; v++) {
+			uint32_t x = (uint32_t)round * 100 + v;
+
+			TEST_ASSERT_SUCCESS(rte_vfio_user_region_write_posted(
+				dev, VFIO_PCI_BAR0_REGION_INDEX, 0x40, 4, &x),
+				"posted write");
+		}
+		/* the explicit eventfd write (a posted MMIO write of QEMU
+		 * mode would itself be queued behind them) */
+		v = 1;
+		TEST_ASSERT_SUCCESS(rte_vfio_user_region_write_ioeventfd(dev,
+			VFIO_PCI_BAR0_REGION_INDEX, E_DB, 4, &v), "doorbell");
+		TEST_ASSERT_SUCCESS(e_wait_u64(&e_dev.kicks, (uint64_t)round),
+			"doorbell %d seen", round);
+		TEST_ASSERT_EQUAL(__atomic_load_n(&e_seen_at_kick,
+			__ATOMIC_SEQ_CST), (uint32_t)round * 100 + 50,
+			"round %d: the doorbell overtook the queued writes "
+			"(device had %u)", round, e_seen_at_kick);
+	}
+	rte_vfio_user_detach_dev(dev);
+	rte_vfio_user_unregister(e_dev.path);
+	TEST_ASSERT_EQUAL(tvu_settled_fds(), base, "fds back to baseline");
+	return TEST_SUCCESS;
+}
+
 /* Start the library's control threads (their fds stay for good). */
 static int
 e_warm_up(void)
@@ -1004,6 +1082,7 @@ test_vfio_user_ioeventfd(void)
 	TEST_ASSERT_SUCCESS(test_wire(), "wire");
 	TEST_ASSERT_SUCCESS(test_lying(), "lying servers");
 	TEST_ASSERT_SUCCESS(test_unregister(), "unregister at any moment");
+	TEST_ASSERT_SUCCESS(test_qemu_order(), "QEMU mode ordering");
 	return TEST_SUCCESS;
 }
 
