@@ -726,6 +726,103 @@ __rte_experimental
 int
 rte_vfio_user_mark_dirty(int dev_id, uint64_t iova, uint64_t len);
 
+/** One segment of a scatter-gather list: a part of one DMA map. */
+struct rte_vfio_user_sg {
+	uint64_t iova;   /**< Start in the client's IOVA space. */
+	uint64_t len;    /**< Length in bytes. */
+	/** The server's mapping of it, or NULL: the map has no fd and is
+	 * reached by DMA_READ / DMA_WRITE messages. */
+	void *vaddr;
+	uint32_t prot;   /**< PROT_READ / PROT_WRITE of its map. */
+};
+
+/** rte_vfio_user_sgl_read()/_write(): DMA_READ / DMA_WRITE messages even
+ * where the map has an fd (as libvfio-user's SGL calls always do). */
+#define RTE_VFIO_USER_SGL_F_MSG (1u << 0)
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Translate [@p iova, @p iova + @p len) into a list of segments, one per
+ * DMA map it crosses (libvfio-user's vfu_addr_to_sgl()). The segments are
+ * valid while the maps are: between new_device() and destroy_device(),
+ * and until a DMA_UNMAP (which the device sees through lock_dp()).
+ *
+ * @param dev_id
+ *   Server device id.
+ * @param iova
+ *   Start of the range.
+ * @param len
+ *   Its length.
+ * @param prot
+ *   PROT_READ and/or PROT_WRITE every map must grant.
+ * @param sg
+ *   Filled with up to @p max segments (may be NULL if @p max is 0).
+ * @param max
+ *   Room in @p sg.
+ * @return
+ *   The number of segments (more than @p max: only @p max filled);
+ *   -EFAULT (a part is not mapped, or without @p prot), -EINVAL.
+ */
+__rte_experimental
+int
+rte_vfio_user_iova_to_sgl(int dev_id, uint64_t iova, uint64_t len, int prot,
+		struct rte_vfio_user_sg *sg, uint32_t max);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Read the segments of a list, in order, into one buffer: through the
+ * server's mapping where there is one (guarded as rte_vfio_user_dma_read()
+ * is), else, or for every segment with RTE_VFIO_USER_SGL_F_MSG, by
+ * DMA_READ messages. Any thread.
+ *
+ * @param dev_id
+ *   Server device id.
+ * @param sg
+ *   The segments (from rte_vfio_user_iova_to_sgl()).
+ * @param n
+ *   How many.
+ * @param buf
+ *   Room for the sum of their lengths.
+ * @param flags
+ *   RTE_VFIO_USER_SGL_F_* or 0.
+ * @return
+ *   0 on success; -EINVAL, -EFAULT, -ENOTCONN, -ETIMEDOUT.
+ */
+__rte_experimental
+int
+rte_vfio_user_sgl_read(int dev_id, const struct rte_vfio_user_sg *sg,
+		uint32_t n, void *buf, uint32_t flags);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Write one buffer into the segments of a list, in order, as
+ * rte_vfio_user_sgl_read() reads; the pages written are marked for dirty
+ * page logging.
+ *
+ * @param dev_id
+ *   Server device id.
+ * @param sg
+ *   The segments.
+ * @param n
+ *   How many.
+ * @param buf
+ *   The sum of their lengths in bytes.
+ * @param flags
+ *   RTE_VFIO_USER_SGL_F_* or 0.
+ * @return
+ *   0 on success; -EINVAL, -EFAULT, -ENOTCONN, -ETIMEDOUT.
+ */
+__rte_experimental
+int
+rte_vfio_user_sgl_write(int dev_id, const struct rte_vfio_user_sg *sg,
+		uint32_t n, const void *buf, uint32_t flags);
+
 /** Largest number of uids and of gids in a peer allow-list. */
 #define RTE_VFIO_USER_MAX_PEER_IDS 16
 

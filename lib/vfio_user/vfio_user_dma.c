@@ -391,6 +391,40 @@ vu_dma_translate(struct vu_dma_table *t, uint64_t iova, uint64_t *len,
 	return va;
 }
 
+int
+vu_dma_segments(struct vu_dma_table *t, uint64_t iova, uint64_t len,
+		uint32_t prot, struct rte_vfio_user_sg *sg, uint32_t max)
+{
+	uint32_t n = 0;
+	int r = 0;
+
+	if (len == 0 || iova + len < iova)
+		return -EINVAL;
+	rte_rwlock_read_lock(&t->lock);
+	while (len > 0) {
+		const struct vu_dma_map *m = vu_dma_find(t, iova);
+		uint64_t off, k;
+
+		if (m == NULL || (m->prot & prot) != prot) {
+			r = -EFAULT;
+			break;
+		}
+		off = iova - m->iova;
+		k = RTE_MIN(len, m->size - off);
+		if (n < max) {
+			sg[n].iova = iova;
+			sg[n].len = k;
+			sg[n].vaddr = m->vaddr != NULL ? m->vaddr + off : NULL;
+			sg[n].prot = m->prot;
+		}
+		n++;
+		iova += k;
+		len -= k;
+	}
+	rte_rwlock_read_unlock(&t->lock);
+	return r < 0 ? r : (int)RTE_MIN(n, (uint32_t)INT32_MAX);
+}
+
 /*
  * A copy that cannot kill the process: through the kernel, which reports
  * pages that went away (a truncated file) as EFAULT instead of raising

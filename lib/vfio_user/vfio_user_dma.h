@@ -105,6 +105,13 @@ void *vu_dma_translate(struct vu_dma_table *t, uint64_t iova, uint64_t *len,
  */
 int64_t vu_dma_access(struct vu_dma_table *t, uint64_t iova, uint8_t *buf,
 		uint64_t len, bool write, bool *by_msg, bool *faulted);
+/*
+ * The maps covering [iova, iova + len) with prot, one segment per map, up
+ * to max of them into sg: the number of segments, -EFAULT (a gap or a map
+ * without prot), -EINVAL (empty or wrapping).
+ */
+int vu_dma_segments(struct vu_dma_table *t, uint64_t iova, uint64_t len,
+		uint32_t prot, struct rte_vfio_user_sg *sg, uint32_t max);
 int vu_dma_copy_table(struct vu_dma_table *t,
 		struct rte_vfio_user_mtb_entry *e, uint32_t max);
 

@@ -258,6 +258,11 @@ int vu_iofd_reply(struct vu_sconn *c, const struct vfio_user_region_io_fds *in,
 		uint8_t *out, uint32_t room, const int **fds, uint32_t *nr_fds);
 void vu_iofd_free(struct vu_sdev *d);
 
+/* vfio_user_server_dma.c: DMA_READ / DMA_WRITE messages for len bytes at
+ * iova (chunked), whatever the map */
+int vu_dma_msg(struct vu_sdev *d, bool write, uint64_t iova, uint8_t *buf,
+		uint64_t len);
+
 /* vfio_user_server_mig.c: migration. The handlers build their reply in
  * out (room bytes) and return its length, or -errno. */
 int vu_mig_feature(struct vu_sconn *c, const struct vu_msg *msg,

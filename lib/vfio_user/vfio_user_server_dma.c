@@ -87,7 +87,7 @@ vu_dma_msg_chunk(struct vu_sconn *c, bool write, uint64_t iova,
 	return r;
 }
 
-static int
+int
 vu_dma_msg(struct vu_sdev *d, bool write, uint64_t iova, uint8_t *buf,
 		uint64_t len)
 {
