@@ -214,8 +214,10 @@ rte_vfio_user_mig_read(int dev_id, void *buf, uint32_t len)
 	riov[1] = (struct iovec){ buf, len };
 	r = vu_call(c, VFIO_USER_MIG_DATA_READ, &iov, 1, NULL, 0, riov, 2,
 		&rlen, NULL);
+	/* the reply is 8 + size bytes, or as long as asked for with size
+	 * saying how much is data (libvfio-user's, and ours) */
 	if (r == 0 && (rlen < sizeof(rep) || rep.size > len ||
-			rlen != sizeof(rep) + rep.size)) {
+			rlen < sizeof(rep) + rep.size)) {
 		VU_DLOG(c->path, ERR, "MIG_DATA_READ: reply of %u bytes says "
 			"%u of %u", rlen, rlen >= sizeof(rep) ? rep.size : 0,
 			len);

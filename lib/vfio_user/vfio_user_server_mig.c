@@ -421,7 +421,10 @@ vu_mig_data_read(struct vu_sconn *c, const struct vu_msg *msg, uint8_t *out,
 	}
 	rep->argsz = sizeof(in) + (uint32_t)n;
 	rep->size = (uint32_t)n;
-	return (int)rep->argsz;
+	/* as libvfio-user: the reply is as long as asked for, size says
+	 * how much of it is data (its clients read that many bytes) */
+	memset(rep->data + n, 0, in.size - (size_t)n);
+	return (int)(sizeof(in) + in.size);
 }
 
 int
