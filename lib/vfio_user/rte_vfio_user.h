@@ -784,6 +784,17 @@ struct rte_vfio_user_limits {
 #define RTE_VFIO_USER_LIMIT_F_REQUIRE_SEALED (1u << 0)
 
 /**
+ * Limit flag: never grant the twin socket. By default a client that offers
+ * twin_socket in VERSION gets one (the reply carries one end of a
+ * socketpair), and rte_vfio_user_dma_read() / _write() through maps
+ * without an fd send their DMA_READ / DMA_WRITE and read the replies there,
+ * never interleaved with the client's commands on the main socket. With
+ * this flag they use the main socket, as with a client that does not
+ * offer it (QEMU).
+ */
+#define RTE_VFIO_USER_LIMIT_F_NO_TWIN_SOCKET (1u << 1)
+
+/**
  * @warning
  * @b EXPERIMENTAL: this API may change without prior notice.
  *
