@@ -996,6 +996,8 @@ struct rte_vfio_user_caps {
 	uint64_t max_data_xfer_size; /**< Largest data count per message. */
 	uint64_t max_dma_maps;       /**< DMA maps the server accepts. */
 	uint64_t pgsizes;            /**< Supported DMA page sizes. */
+	/** The server granted the twin socket: its DMA requests come there. */
+	bool twin_socket;
 };
 
 /**
@@ -1016,6 +1018,24 @@ struct rte_vfio_user_caps {
 __rte_experimental
 int
 rte_vfio_user_attach_dev(const char *sock_addr);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Whether later rte_vfio_user_attach_dev() calls offer the twin_socket
+ * capability (default: true). A server that grants it sends its DMA_READ /
+ * DMA_WRITE requests on a second socket, served by the control thread,
+ * never interleaved with the calls' replies on the main socket. A server
+ * that does not grant it (or with false) sends them on the main socket.
+ * Devices already attached keep what they negotiated. Thread-safe.
+ *
+ * @param enable
+ *   true to offer twin_socket, false not to.
+ */
+__rte_experimental
+void
+rte_vfio_user_set_twin_socket(bool enable);
 
 /**
  * @warning

@@ -48,6 +48,19 @@
  * device without such memory is re-armed by the control thread's tick once
  * idle (vu_cli_tick), which spares it a wake-up per call.
  *
+ * The twin socket: attach offers twin_socket in VERSION (unless
+ * rte_vfio_user_set_twin_socket(false)); a server that grants it sends one
+ * end of a socketpair with the reply (validated: supported true with
+ * fd_index 0 and the fd present, else attach fails with -EPROTO; an fd
+ * without a grant is closed). The server's DMA_READ / DMA_WRITE then come
+ * on c->twin_fd only, read and answered by the control thread
+ * (vu_cli_twin_evcb, its own EPOLLONESHOT registration, re-armed by the
+ * callback itself; nothing else reads or writes twin_fd or twin_rx). The
+ * main socket then carries only our calls and their replies, so a device
+ * with fd-less maps is treated like one without (no disarm per call, the
+ * tick may unwatch it); a server request on the main socket is refused.
+ * Without a grant, everything stays on the main socket as above.
+ *
  * Lock order (outer first)
  * ------------------------
  *   vu_cli_lock (registry) -> c->lock -> evloop lock
@@ -66,7 +79,8 @@
  * no lock). rte_vfio_user_detach_dev() marks the slot detaching, fails every
  * waiting call (vu_pending_close(), shutdown(2)), waits for the count to reach zero, takes
  * the socket out of the event loop (which waits for a running callback) and
- * frees. The control thread's callbacks run with the device registered in
+ * frees (twin_fd likewise: out of the loop, then closed by vu_cli_free()).
+ * The control thread's callbacks run with the device registered in
  * the loop, so they never see a freed client. disc_fd (the disconnect
  * eventfd) lives exactly as long as the client.
  */
@@ -138,6 +152,10 @@ struct vu_client {
 	uint32_t nr_iofds;        /* atomic: read without the lock first */
 	/* migration flags of the device, once asked (atomic, 0: not yet) */
 	uint32_t mig_flags;
+	/* the twin socket, -1 if none (set at attach, before the loop) */
+	int twin_fd;
+	struct vu_rx twin_rx;     /* the control thread's */
+	bool twin_in_evloop;
 };
 
 /* vfio_user_client.c: a reference to client device id, or NULL */
@@ -182,6 +200,8 @@ int vu_cli_post(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 
 /* The control thread's callback for a device's socket. */
 void vu_cli_evcb(int fd, void *arg, uint32_t events);
+/* The control thread's callback for a device's twin socket. */
+void vu_cli_twin_evcb(int fd, void *arg, uint32_t events);
 
 /* The control thread's tick for one device (c->lock not held); returns
  * true while the device still needs ticks. */
