@@ -502,6 +502,7 @@ vu_cli_twin_evcb(int fd, void *arg, uint32_t events)
 		if (!vu_cli_dead(c))
 			VU_DLOG(c->path, ERR, "twin socket: %s",
 				r == -ECONNRESET ? "closed by the server" :
+				r == -EPROTO ? "not a request, or garbage" :
 				strerror(-r));
 		vu_cli_set_dead(c, r);
 		return;
