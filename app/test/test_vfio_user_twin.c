@@ -19,6 +19,9 @@
  *   and the fds come back to baseline; a good answer works.
  * - inconsistent server (raw listener) granting twin_socket with a bad
  *   fd_index or without an fd: attach fails with -EPROTO, no fd leaks.
+ * - our client against a raw server granting it properly: DMA served on
+ *   the twin socket, refused on the main socket, garbage on the twin
+ *   socket loses the connection (disconnect fd).
  * - a QEMU-shaped VERSION (0.0, no twin_socket) gets no fd and a reply no
  *   longer than its request.
  */
@@ -609,6 +612,144 @@ test_twin_bad_grant(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * A raw server that grants the twin socket properly, then: DMA_WRITE and
+ * DMA_READ on the twin socket (served), a DMA_READ on the main socket
+ * (refused with an error reply), garbage on the twin socket (the client
+ * drops the connection: its disconnect fd becomes readable).
+ */
+struct tw_gsrv {
+	int lfd;
+	int wrote;        /* DMA_WRITE answered without error */
+	int read_ok;      /* DMA_READ on twin brought the bytes */
+	int main_refused; /* DMA_READ on the main socket got an error */
+};
+
+static int
+tw_gsrv_dma(int sock, uint16_t id, uint16_t cmd, uint8_t fill,
+		struct vfio_user_hdr *h, uint8_t *rep, size_t cap)
+{
+	uint8_t p[sizeof(struct vfio_user_dma_access) + 16];
+	struct vfio_user_dma_access *a = (void *)p;
+	size_t len = sizeof(*a) + (cmd == VFIO_USER_DMA_WRITE ? 16 : 0);
+
+	a->addr = TW_IOVA + 32;
+	a->count = 16;
+	memset(a->data, fill, 16);
+	if (tvu_msg_send(sock, id, cmd, 0, p, len) < 0)
+		return -1;
+	return tvu_msg_recv(sock, h, rep, cap, NULL, NULL);
+}
+
+static void *
+tw_gsrv_fn(void *arg)
+{
+	struct tw_gsrv *t = arg;
+	uint8_t req[TW_BUF], rep[TW_BUF];
+	struct vfio_user_hdr h;
+	struct iovec iov[2];
+	struct timeval tv = { .tv_sec = TW_WAIT_MS / 1000 };
+	int s, n, sv[2] = { -1, -1 };
+
+	s = accept(t->lfd, NULL, NULL);
+	if (s < 0)
+		return NULL;
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (tvu_msg_recv(s, &h, req, sizeof(req), NULL, NULL) < 0 ||
+			socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		goto out;
+	setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = tvu_version_payload(rep, sizeof(rep), 0, 2, tw_grant_json[1],
+		true);
+	h.flags = VFIO_USER_F_TYPE_REPLY;
+	h.size = sizeof(h) + n;
+	iov[0].iov_base = &h;
+	iov[0].iov_len = sizeof(h);
+	iov[1].iov_base = rep;
+	iov[1].iov_len = n;
+	tvu_send_fds(s, iov, 2, &sv[1], 1);
+	close(sv[1]);
+	sv[1] = -1;
+	/* DMA_MAP of the fd-less memory */
+	if (tvu_msg_recv(s, &h, req, sizeof(req), NULL, NULL) < 0 ||
+			h.cmd != VFIO_USER_DMA_MAP)
+		goto out;
+	h.flags = VFIO_USER_F_TYPE_REPLY;
+	h.size = sizeof(h);
+	send(s, &h, sizeof(h), MSG_NOSIGNAL);
+	/* served on the twin socket */
+	t->wrote = tw_gsrv_dma(sv[0], 100, VFIO_USER_DMA_WRITE, 0x77, &h,
+		rep, sizeof(rep)) >= 0 && h.msg_id == 100 &&
+		!(h.flags & VFIO_USER_F_ERROR);
+	t->read_ok = tw_gsrv_dma(sv[0], 101, VFIO_USER_DMA_READ, 0, &h,
+		rep, sizeof(rep)) >= 0 && h.msg_id == 101 &&
+		!(h.flags & VFIO_USER_F_ERROR) &&
+		h.size == sizeof(h) + 16 + 16 && rep[16] == 0x77 &&
+		rep[31] == 0x77;
+	/* refused on the main socket */
+	t->main_refused = tw_gsrv_dma(s, 102, VFIO_USER_DMA_READ, 0, &h,
+		rep, sizeof(rep)) >= 0 && h.msg_id == 102 &&
+		(h.flags & VFIO_USER_F_ERROR);
+	/* garbage on the twin socket: msg_size below the header's */
+	memset(&h, 0, sizeof(h));
+	h.size = 4;
+	send(sv[0], &h, sizeof(h), MSG_NOSIGNAL);
+	tw_closed(s);
+out:
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	close(s);
+	return NULL;
+}
+
+static int
+test_twin_client_serves(void)
+{
+	int base = tvu_settled_fds();
+	struct tw_gsrv t = { .lfd = -1 };
+	struct rte_vfio_user_caps caps;
+	struct pollfd p = { .events = POLLIN };
+	uint8_t *mem;
+	pthread_t tid;
+	int cli, r;
+
+	mem = mmap(NULL, TW_SIZE, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(mem != MAP_FAILED, "mmap");
+	t.lfd = tvu_listen(tw_path);
+	TEST_ASSERT(t.lfd >= 0, "listen: %d", t.lfd);
+	pthread_create(&tid, NULL, tw_gsrv_fn, &t);
+	cli = rte_vfio_user_attach_dev(tw_path);
+	if (cli >= 0) {
+		rte_vfio_user_get_caps(cli, &caps);
+		r = tw_map(cli, mem, TW_SIZE);
+		p.fd = rte_vfio_user_get_disconnect_fd(cli);
+		/* the scripted server ends with garbage: connection lost */
+		if (r == 0)
+			r = poll(&p, 1, TW_WAIT_MS) == 1 ? 0 : -ETIMEDOUT;
+	}
+	if (cli >= 0)
+		rte_vfio_user_detach_dev(cli);
+	pthread_join(tid, NULL);
+	close(t.lfd);
+	unlink(tw_path);
+	printf("client: attach %d, twin %d, map+lost %d; server saw write %d, "
+		"read %d, main refused %d, memory %#x\n", cli,
+		cli >= 0 ? caps.twin_socket : -1, cli >= 0 ? r : -1, t.wrote,
+		t.read_ok, t.main_refused, mem[32]);
+	TEST_ASSERT(cli >= 0 && caps.twin_socket, "attach with the twin");
+	TEST_ASSERT_SUCCESS(r, "dma_map, then the connection lost");
+	TEST_ASSERT(t.wrote && t.read_ok && mem[32] == 0x77 &&
+		mem[47] == 0x77, "DMA on the twin socket");
+	TEST_ASSERT(t.main_refused, "DMA on the main socket not refused");
+	munmap(mem, TW_SIZE);
+	TEST_ASSERT_EQUAL(tvu_settled_fds(), base, "fds %d, baseline %d",
+		tvu_settled_fds(), base);
+	return TEST_SUCCESS;
+}
+
 static int
 test_vfio_user_twin(void)
 {
@@ -624,7 +765,8 @@ test_vfio_user_twin(void)
 	if (test_twin_ours() != TEST_SUCCESS ||
 			test_twin_hostile() != TEST_SUCCESS ||
 			test_twin_qemu_version() != TEST_SUCCESS ||
-			test_twin_bad_grant() != TEST_SUCCESS)
+			test_twin_bad_grant() != TEST_SUCCESS ||
+			test_twin_client_serves() != TEST_SUCCESS)
 		return TEST_FAILED;
 	return TEST_SUCCESS;
 }
