@@ -68,15 +68,44 @@ tw_paths(void)
 }
 
 static int
-tw_dev(const char *path, uint32_t limit_flags)
+tw_dev_mode(const char *path, uint32_t limit_flags, bool poll_mode)
 {
 	struct rte_vfio_user_limits lim = { .flags = limit_flags };
 	struct tvu_dev_desc desc = {
 		.cfg = tw_cfg,
 		.limits = limit_flags ? &lim : NULL,
+		.poll_mode = poll_mode,
 	};
 
 	return tvu_dev_create(path, NULL, &desc);
+}
+
+static int
+tw_dev(const char *path, uint32_t limit_flags)
+{
+	return tw_dev_mode(path, limit_flags, false);
+}
+
+/* A poll-mode device served by rte_vfio_user_serve() or _poll(). */
+struct tw_server {
+	int dev;
+	bool serve;
+	volatile bool stop;
+};
+
+static void *
+tw_server_fn(void *arg)
+{
+	struct tw_server *s = arg;
+
+	if (s->serve) {
+		rte_vfio_user_serve(s->dev); /* until the unregister */
+		return NULL;
+	}
+	while (!s->stop)
+		if (rte_vfio_user_poll(s->dev) == 0)
+			usleep(50);
+	return NULL;
 }
 
 static int
@@ -216,7 +245,7 @@ static int
 test_twin_ours(void)
 {
 	int base = tvu_settled_fds();
-	int dev, r;
+	int dev, r, i;
 
 	/* granted */
 	dev = tw_dev(tw_path, 0);
@@ -235,6 +264,22 @@ test_twin_ours(void)
 	r = tw_run(dev, false, TW_ROUNDS / 4);
 	rte_vfio_user_unregister(tw_path);
 	TEST_ASSERT_SUCCESS(r, "DMA on the main socket (server: no twin)");
+	/* poll mode: rte_vfio_user_poll(), then rte_vfio_user_serve() */
+	for (i = 0; i < 2; i++) {
+		struct tw_server srv = { .serve = i == 1 };
+		pthread_t tid;
+
+		dev = tw_dev_mode(tw_path, 0, true);
+		TEST_ASSERT(dev >= 0, "register: %d", dev);
+		srv.dev = dev;
+		pthread_create(&tid, NULL, tw_server_fn, &srv);
+		r = tw_run(dev, true, TW_ROUNDS / 2);
+		srv.stop = true;
+		rte_vfio_user_unregister(tw_path);
+		pthread_join(tid, NULL);
+		TEST_ASSERT_SUCCESS(r, "twin DMA, device served by %s",
+			i ? "serve" : "poll");
+	}
 	TEST_ASSERT_EQUAL(tvu_settled_fds(), base, "fds %d, baseline %d",
 		tvu_settled_fds(), base);
 	return TEST_SUCCESS;
