@@ -59,6 +59,9 @@
  * main socket then carries only our calls and their replies, so a device
  * with fd-less maps is treated like one without (no disarm per call, the
  * tick may unwatch it); a server request on the main socket is refused.
+ * Requests on the twin socket are not ordered with the replies on the main
+ * one, so an unmap waits, once its map is out of the table, for a request
+ * the control thread may still be serving from it (twin_serving).
  * Without a grant, everything stays on the main socket as above.
  *
  * Lock order (outer first)
@@ -156,6 +159,7 @@ struct vu_client {
 	int twin_fd;
 	struct vu_rx twin_rx;     /* the control thread's */
 	bool twin_in_evloop;
+	bool twin_serving;        /* atomic: a request is being served */
 };
 
 /* vfio_user_client.c: a reference to client device id, or NULL */

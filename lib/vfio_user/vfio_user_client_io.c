@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -48,11 +49,28 @@ vu_cmap_add(struct vu_client *c, uint64_t iova, uint64_t size, void *vaddr,
 	return r;
 }
 
+/*
+ * Once a map is out of the table no new request reaches it, but one the
+ * control thread is serving from the twin socket may still copy: requests
+ * there are not ordered with the unmap's reply on the main socket. Wait
+ * for it, so the application may free the memory once its unmap returned.
+ * The server answered the unmap, so nothing it waits for is in the way.
+ */
+static void
+vu_cmap_quiesce(struct vu_client *c)
+{
+	if (c->twin_fd < 0)
+		return;
+	while (__atomic_load_n(&c->twin_serving, __ATOMIC_SEQ_CST))
+		sched_yield();
+}
+
 void
 vu_cmap_del(struct vu_client *c, uint64_t iova, uint64_t size)
 {
 	if (vu_dma_remove(&c->dma, iova, size) == 0)
 		__atomic_sub_fetch(&c->nr_maps, 1, __ATOMIC_RELAXED);
+	vu_cmap_quiesce(c);
 }
 
 void
@@ -60,6 +78,7 @@ vu_cmap_clear(struct vu_client *c)
 {
 	vu_dma_remove_all(&c->dma);
 	__atomic_store_n(&c->nr_maps, 0, __ATOMIC_RELAXED);
+	vu_cmap_quiesce(c);
 }
 
 /* Has the application memory the server reaches by message on the main
@@ -486,7 +505,12 @@ vu_cli_twin_evcb(int fd, void *arg, uint32_t events)
 		type = msg.hdr.flags & VFIO_USER_F_TYPE_MASK;
 		if (type == VFIO_USER_F_TYPE_COMMAND &&
 				!(msg.hdr.flags & VFIO_USER_F_ERROR)) {
+			/* seen by vu_cmap_quiesce() before the lookup */
+			__atomic_store_n(&c->twin_serving, true,
+				__ATOMIC_SEQ_CST);
 			vu_cli_serve(c, &msg, fd);
+			__atomic_store_n(&c->twin_serving, false,
+				__ATOMIC_RELEASE);
 		} else {
 			VU_DLOG(c->path, ERR, "twin socket: %s id %u flags "
 				"0x%x is not a request",
