@@ -90,7 +90,7 @@ tw_dev(const char *path, uint32_t limit_flags)
 struct tw_server {
 	int dev;
 	bool serve;
-	volatile bool stop;
+	bool stop;
 };
 
 static void *
@@ -102,7 +102,7 @@ tw_server_fn(void *arg)
 		rte_vfio_user_serve(s->dev); /* until the unregister */
 		return NULL;
 	}
-	while (!s->stop)
+	while (!__atomic_load_n(&s->stop, __ATOMIC_RELAXED))
 		if (rte_vfio_user_poll(s->dev) == 0)
 			usleep(50);
 	return NULL;
@@ -125,7 +125,7 @@ tw_map(int cli, void *mem, size_t size)
 
 struct tw_caller {
 	int cli;
-	volatile bool *stop;
+	bool *stop;
 	uint32_t calls;
 	int err;
 };
@@ -138,7 +138,7 @@ tw_caller_fn(void *arg)
 	uint8_t b[64];
 	int r;
 
-	while (!*t->stop) {
+	while (!__atomic_load_n(t->stop, __ATOMIC_RELAXED)) {
 		r = rte_vfio_user_region_read(t->cli,
 			VFIO_PCI_CONFIG_REGION_INDEX, 0, sizeof(b), b);
 		if (r < 0 || memcmp(b, tw_cfg, sizeof(b)) != 0) {
@@ -196,7 +196,7 @@ tw_run(int dev, bool want, uint32_t rounds)
 	struct tw_caller t[TW_THREADS];
 	pthread_t tid[TW_THREADS];
 	struct rte_vfio_user_caps caps;
-	volatile bool stop = false;
+	bool stop = false;
 	uint8_t *mem;
 	int cli, i, r, ret = -1;
 
@@ -223,7 +223,7 @@ tw_run(int dev, bool want, uint32_t rounds)
 		pthread_create(&tid[i], NULL, tw_caller_fn, &t[i]);
 	}
 	r = tw_dma_rounds(dev, mem, rounds);
-	stop = true;
+	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
 	for (i = 0; i < TW_THREADS; i++) {
 		pthread_join(tid[i], NULL);
 		if (t[i].err != 0) {
@@ -274,7 +274,7 @@ test_twin_ours(void)
 		srv.dev = dev;
 		pthread_create(&tid, NULL, tw_server_fn, &srv);
 		r = tw_run(dev, true, TW_ROUNDS / 2);
-		srv.stop = true;
+		__atomic_store_n(&srv.stop, true, __ATOMIC_RELAXED);
 		rte_vfio_user_unregister(tw_path);
 		pthread_join(tid, NULL);
 		TEST_ASSERT_SUCCESS(r, "twin DMA, device served by %s",
