@@ -881,6 +881,17 @@ struct rte_vfio_user_limits {
 #define RTE_VFIO_USER_LIMIT_F_REQUIRE_SEALED (1u << 0)
 
 /**
+ * Limit flag: never grant the twin socket. By default a client that offers
+ * twin_socket in VERSION gets one (the reply carries one end of a
+ * socketpair), and rte_vfio_user_dma_read() / _write() through maps
+ * without an fd send their DMA_READ / DMA_WRITE and read the replies there,
+ * never interleaved with the client's commands on the main socket. With
+ * this flag they use the main socket, as with a client that does not
+ * offer it (QEMU).
+ */
+#define RTE_VFIO_USER_LIMIT_F_NO_TWIN_SOCKET (1u << 1)
+
+/**
  * @warning
  * @b EXPERIMENTAL: this API may change without prior notice.
  *
@@ -1082,6 +1093,8 @@ struct rte_vfio_user_caps {
 	uint64_t max_data_xfer_size; /**< Largest data count per message. */
 	uint64_t max_dma_maps;       /**< DMA maps the server accepts. */
 	uint64_t pgsizes;            /**< Supported DMA page sizes. */
+	/** The server granted the twin socket: its DMA requests come there. */
+	bool twin_socket;
 };
 
 /**
@@ -1184,6 +1197,24 @@ rte_vfio_user_get_attach_flags(int dev_id, uint32_t *flags);
 __rte_experimental
 int
 rte_vfio_user_region_flush(int dev_id);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Whether later rte_vfio_user_attach_dev() calls offer the twin_socket
+ * capability (default: true). A server that grants it sends its DMA_READ /
+ * DMA_WRITE requests on a second socket, served by the control thread,
+ * never interleaved with the calls' replies on the main socket. A server
+ * that does not grant it (or with false) sends them on the main socket.
+ * Devices already attached keep what they negotiated. Thread-safe.
+ *
+ * @param enable
+ *   true to offer twin_socket, false not to.
+ */
+__rte_experimental
+void
+rte_vfio_user_set_twin_socket(bool enable);
 
 /**
  * @warning

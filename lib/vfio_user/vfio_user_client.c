@@ -161,14 +161,63 @@ vu_cli_connect(const char *path, uint32_t timeout_ms)
 	return fd;
 }
 
+/* Offer twin_socket at attach (rte_vfio_user_set_twin_socket()). */
+static bool vu_cli_twin_offer = true;
+
+void
+rte_vfio_user_set_twin_socket(bool enable)
+{
+	__atomic_store_n(&vu_cli_twin_offer, enable, __ATOMIC_RELAXED);
+}
+
+/*
+ * The server's answer to our twin_socket offer: supported true needs
+ * fd_index 0 (the reply has one fd at most) and the fd; anything else
+ * granted is inconsistent and the connection is closed (spec, VERSION).
+ * An fd without a grant is closed. Takes *fd.
+ */
+static int
+vu_cli_twin_check(struct vu_client *c, bool offered, int *fd)
+{
+	int r;
+
+	if (!c->srv.twin_socket) {
+		if (*fd >= 0)
+			VU_DLOG(c->path, ERR, "VERSION reply carries an fd "
+				"without twin_socket: closed");
+		vu_close(fd);
+		return 0;
+	}
+	if (!offered || c->srv.twin_fd_index != 0 || *fd < 0) {
+		VU_DLOG(c->path, ERR, "VERSION: inconsistent twin_socket "
+			"(%s, fd_index %d, %s fd)", offered ? "offered" :
+			"not offered", c->srv.twin_fd_index,
+			*fd >= 0 ? "1" : "no");
+		vu_close(fd);
+		return -EPROTO;
+	}
+	r = vu_rx_init(&c->twin_rx, vfio_user_max_msg_size(VU_MAX_XFER));
+	if (r < 0) {
+		vu_close(fd);
+		return r;
+	}
+	c->twin_fd = *fd;
+	*fd = -1;
+	VU_DLOG(c->path, DEBUG, "twin socket granted");
+	return 0;
+}
+
 static int
 vu_cli_version(struct vu_client *c)
 {
+	bool twin = __atomic_load_n(&vu_cli_twin_offer, __ATOMIC_RELAXED);
 	struct vu_caps ours = {
 		.max_msg_fds = VU_MAX_MSG_FDS,
 		.max_data_xfer_size = VU_MAX_XFER,
 		.max_dma_maps = RTE_VUSER_MAX_DMA,
 		.pgsizes = VU_PGSIZE,
+		.twin_socket = twin,
+		.twin_fd_index = -1,
 	};
 	struct vfio_user_version v = {
 		.major = RTE_VFIO_USER_VERSION_MAJOR,
@@ -179,7 +228,7 @@ vu_cli_version(struct vu_client *c)
 	struct vfio_user_version rv;
 	struct iovec iov[2], riov;
 	uint32_t rlen = 0;
-	int n, r;
+	int n, r, fd = -1;
 
 	n = vu_caps_format(&ours, json, sizeof(json));
 	if (n < 0)
@@ -191,22 +240,30 @@ vu_cli_version(struct vu_client *c)
 	riov.iov_base = rbuf;
 	riov.iov_len = sizeof(rbuf);
 	r = vu_call(c, VFIO_USER_VERSION, iov, 2, NULL, 0, &riov, 1, &rlen,
-		NULL);
+		twin ? &fd : NULL);
 	if (r < 0)
 		return r;
-	if (rlen < sizeof(rv))
+	if (rlen < sizeof(rv)) {
+		vu_close(&fd);
 		return -EPROTO;
+	}
 	memcpy(&rv, rbuf, sizeof(rv));
 	if (rv.major != RTE_VFIO_USER_VERSION_MAJOR ||
 			rv.minor > RTE_VFIO_USER_VERSION_MINOR) {
 		VU_DLOG(c->path, ERR, "server version %u.%u not acceptable",
 			rv.major, rv.minor);
+		vu_close(&fd);
 		return -EPROTO;
 	}
 	r = vu_caps_parse((const char *)rbuf + sizeof(rv), rlen - sizeof(rv),
 		&c->srv);
-	if (r < 0)
+	if (r < 0) {
+		vu_close(&fd);
 		return -EPROTO;
+	}
+	r = vu_cli_twin_check(c, twin, &fd);
+	if (r < 0)
+		return r;
 	c->major = rv.major;
 	c->minor = rv.minor;
 	VU_DLOG(c->path, DEBUG, "server speaks %u.%u, max xfer %" PRIu64
@@ -219,7 +276,9 @@ static void
 vu_cli_free(struct vu_client *c)
 {
 	vu_rx_free(&c->rx);
+	vu_rx_free(&c->twin_rx);
 	vu_close(&c->fd);
+	vu_close(&c->twin_fd);
 	vu_close(&c->disc_fd);
 	vu_dma_fini(&c->dma);
 	vu_cli_iofd_free(c);
@@ -282,6 +341,7 @@ rte_vfio_user_attach_dev_opts(const char *sock_addr,
 	vu_dma_init(&c->dma, RTE_VUSER_MAX_DMA);
 	rte_rwlock_init(&c->iofd_lock);
 	c->fd = -1;
+	c->twin_fd = -1;
 	if (flags & RTE_VFIO_USER_ATTACH_F_QEMU) {
 		r = vu_qemu_init(c);
 		if (r < 0)
@@ -338,6 +398,19 @@ rte_vfio_user_attach_dev_opts(const char *sock_addr,
 		goto err;
 	}
 	c->in_evloop = true;
+	if (c->twin_fd >= 0) {
+		r = vu_evloop_add(&vu_evl_client, c->twin_fd,
+			EPOLLIN | EPOLLONESHOT, vu_cli_twin_evcb, c);
+		if (r < 0) {
+			vu_evloop_del(&vu_evl_client, c->fd);
+			pthread_mutex_lock(&vu_cli_lock);
+			__atomic_store_n(&vu_clients[id], NULL,
+				__ATOMIC_SEQ_CST);
+			pthread_mutex_unlock(&vu_cli_lock);
+			goto err;
+		}
+		c->twin_in_evloop = true;
+	}
 	return id;
 err:
 	vu_cli_free(c);
@@ -368,6 +441,8 @@ rte_vfio_user_detach_dev(int dev_id)
 	__atomic_store_n(&c->lost, true, __ATOMIC_RELEASE);
 	vu_pending_close(&c->pend, -ENOTCONN);
 	shutdown(c->fd, SHUT_RDWR);
+	if (c->twin_fd >= 0)
+		shutdown(c->twin_fd, SHUT_RDWR);
 
 	pthread_mutex_lock(&vu_cli_lock);
 	while (__atomic_load_n(&vu_cli_refs[dev_id], __ATOMIC_SEQ_CST) > 0)
@@ -376,6 +451,8 @@ rte_vfio_user_detach_dev(int dev_id)
 
 	if (c->in_evloop)
 		vu_evloop_del(&vu_evl_client, c->fd);
+	if (c->twin_in_evloop)
+		vu_evloop_del(&vu_evl_client, c->twin_fd);
 
 	pthread_mutex_lock(&vu_cli_lock);
 	/* NULL first: a getter that sees detaching cleared sees NULL too */
@@ -449,6 +526,7 @@ rte_vfio_user_get_caps(int dev_id, struct rte_vfio_user_caps *caps)
 	caps->max_data_xfer_size = c->srv.max_data_xfer_size;
 	caps->max_dma_maps = c->srv.max_dma_maps;
 	caps->pgsizes = c->srv.pgsizes;
+	caps->twin_socket = c->twin_fd >= 0;
 	vu_cli_put(c);
 	return 0;
 }

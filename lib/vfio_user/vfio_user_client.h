@@ -48,6 +48,22 @@
  * device without such memory is re-armed by the control thread's tick once
  * idle (vu_cli_tick), which spares it a wake-up per call.
  *
+ * The twin socket: attach offers twin_socket in VERSION (unless
+ * rte_vfio_user_set_twin_socket(false)); a server that grants it sends one
+ * end of a socketpair with the reply (validated: supported true with
+ * fd_index 0 and the fd present, else attach fails with -EPROTO; an fd
+ * without a grant is closed). The server's DMA_READ / DMA_WRITE then come
+ * on c->twin_fd only, read and answered by the control thread
+ * (vu_cli_twin_evcb, its own EPOLLONESHOT registration, re-armed by the
+ * callback itself; nothing else reads or writes twin_fd or twin_rx). The
+ * main socket then carries only our calls and their replies, so a device
+ * with fd-less maps is treated like one without (no disarm per call, the
+ * tick may unwatch it); a server request on the main socket is refused.
+ * Requests on the twin socket are not ordered with the replies on the main
+ * one, so an unmap waits, once its map is out of the table, for a request
+ * the control thread may still be serving from it (twin_serving).
+ * Without a grant, everything stays on the main socket as above.
+ *
  * Lock order (outer first)
  * ------------------------
  *   vu_cli_lock (registry) -> c->lock -> evloop lock
@@ -70,7 +86,8 @@
  * no lock). rte_vfio_user_detach_dev() marks the slot detaching, fails every
  * waiting call (vu_pending_close(), shutdown(2)), waits for the count to reach zero, takes
  * the socket out of the event loop (which waits for a running callback) and
- * frees. The control thread's callbacks run with the device registered in
+ * frees (twin_fd likewise: out of the loop, then closed by vu_cli_free()).
+ * The control thread's callbacks run with the device registered in
  * the loop, so they never see a freed client. disc_fd (the disconnect
  * eventfd) lives exactly as long as the client.
  */
@@ -144,6 +161,11 @@ struct vu_client {
 	uint32_t mig_flags;
 	uint32_t attach_flags;    /* RTE_VFIO_USER_ATTACH_F_* */
 	struct vu_qemu *qemu;     /* QEMU mode state, else NULL */
+	/* the twin socket, -1 if none (set at attach, before the loop) */
+	int twin_fd;
+	struct vu_rx twin_rx;     /* the control thread's */
+	bool twin_in_evloop;
+	bool twin_serving;        /* atomic: a request is being served */
 };
 
 /* vfio_user_client.c: a reference to client device id, or NULL */
@@ -188,6 +210,8 @@ int vu_cli_post(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 
 /* The control thread's callback for a device's socket. */
 void vu_cli_evcb(int fd, void *arg, uint32_t events);
+/* The control thread's callback for a device's twin socket. */
+void vu_cli_twin_evcb(int fd, void *arg, uint32_t events);
 
 /* The control thread's tick for one device (c->lock not held); returns
  * true while the device still needs ticks. */
@@ -206,9 +230,9 @@ int vu_call_start(struct vu_client *c, struct vu_acall *a, uint16_t cmd,
 int vu_call_finish(struct vu_client *c, struct vu_acall *a);
 
 /* vfio_user_client_qemu.c: QEMU mode (RTE_VFIO_USER_ATTACH_F_QEMU) */
-typedef void (*vu_qemu_reply_t)(struct vu_client *c,
+typedef void (*vu_qemu_reply_t)(struct vu_client *c, int fd,
 		struct vfio_user_hdr *hdr, const struct iovec *iov, int iovcnt);
-typedef void (*vu_qemu_error_t)(struct vu_client *c,
+typedef void (*vu_qemu_error_t)(struct vu_client *c, int fd,
 		const struct vfio_user_hdr *req, int err);
 
 int vu_qemu_init(struct vu_client *c);
@@ -216,7 +240,7 @@ void vu_qemu_fini(struct vu_client *c);
 /* VERSION exactly as QEMU's client negotiates it. */
 int vu_qemu_version(struct vu_client *c);
 /* Answer a server request (DMA_READ / DMA_WRITE) as QEMU does. */
-void vu_qemu_serve(struct vu_client *c, struct vu_msg *msg,
+void vu_qemu_serve(struct vu_client *c, struct vu_msg *msg, int fd,
 		vu_qemu_reply_t reply, vu_qemu_error_t error);
 /* How rte_vfio_user_region_write() / _posted() go out in QEMU mode. */
 enum vu_qemu_route {

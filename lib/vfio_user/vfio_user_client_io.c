@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -48,11 +49,28 @@ vu_cmap_add(struct vu_client *c, uint64_t iova, uint64_t size, void *vaddr,
 	return r;
 }
 
+/*
+ * Once a map is out of the table no new request reaches it, but one the
+ * control thread is serving from the twin socket may still copy: requests
+ * there are not ordered with the unmap's reply on the main socket. Wait
+ * for it, so the application may free the memory once its unmap returned.
+ * The server answered the unmap, so nothing it waits for is in the way.
+ */
+static void
+vu_cmap_quiesce(struct vu_client *c)
+{
+	if (c->twin_fd < 0)
+		return;
+	while (__atomic_load_n(&c->twin_serving, __ATOMIC_SEQ_CST))
+		sched_yield();
+}
+
 void
 vu_cmap_del(struct vu_client *c, uint64_t iova, uint64_t size)
 {
 	if (vu_dma_remove(&c->dma, iova, size) == 0)
 		__atomic_sub_fetch(&c->nr_maps, 1, __ATOMIC_RELAXED);
+	vu_cmap_quiesce(c);
 }
 
 void
@@ -60,13 +78,18 @@ vu_cmap_clear(struct vu_client *c)
 {
 	vu_dma_remove_all(&c->dma);
 	__atomic_store_n(&c->nr_maps, 0, __ATOMIC_RELAXED);
+	vu_cmap_quiesce(c);
 }
 
-/* Has the application memory the server reaches by message? (a hint) */
+/* Has the application memory the server reaches by message on the main
+ * socket? (a hint) With a twin socket its requests come there, served by
+ * the control thread's watch of the twin socket, which calls never take
+ * off: the main socket is then like a device without such memory. */
 static bool
 vu_cli_has_msg_maps(const struct vu_client *c)
 {
-	return __atomic_load_n(&c->nr_maps, __ATOMIC_RELAXED) > 0;
+	return c->twin_fd < 0 &&
+		__atomic_load_n(&c->nr_maps, __ATOMIC_RELAXED) > 0;
 }
 
 /* Local address of [iova, iova + len) inside one map, or NULL. */
@@ -155,20 +178,29 @@ vu_cli_arm_nolock(struct vu_client *c)
 	return true;
 }
 
-/* Send an unsolicited reply; a failed send loses the stream. */
+/* Send an unsolicited reply on fd (the main or the twin socket); a failed
+ * send loses the stream. The twin socket has one sender, the control
+ * thread, and needs no lock. */
 static void
-vu_cli_send_reply(struct vu_client *c, struct vfio_user_hdr *hdr,
+vu_cli_send_reply(struct vu_client *c, int fd, struct vfio_user_hdr *hdr,
 		const struct iovec *iov, int iovcnt)
 {
-	int r = vu_cli_send(c, hdr, iov, iovcnt, NULL, 0);
+	uint32_t tmo = vu_cli_timeout(c);
+	int r;
+
+	if (fd == c->fd)
+		r = vu_cli_send(c, hdr, iov, iovcnt, NULL, 0);
+	else
+		r = vu_send_msg(fd, hdr, iov, iovcnt, NULL, 0,
+			tmo == 0 ? -1 : (int)tmo);
 
 	if (r < 0)
 		vu_cli_set_dead(c, r);
 }
 
 static void
-vu_cli_reply_error(struct vu_client *c, const struct vfio_user_hdr *req,
-		int err)
+vu_cli_reply_error(struct vu_client *c, int fd,
+		const struct vfio_user_hdr *req, int err)
 {
 	struct vfio_user_hdr hdr = {
 		.msg_id = req->msg_id,
@@ -179,12 +211,12 @@ vu_cli_reply_error(struct vu_client *c, const struct vfio_user_hdr *req,
 	};
 
 	if (!(req->flags & VFIO_USER_F_NO_REPLY))
-		vu_cli_send_reply(c, &hdr, NULL, 0);
+		vu_cli_send_reply(c, fd, &hdr, NULL, 0);
 }
 
-/* DMA_READ / DMA_WRITE from the server. */
+/* DMA_READ / DMA_WRITE from the server, answered on fd (where it came). */
 static void
-vu_cli_serve(struct vu_client *c, struct vu_msg *msg)
+vu_cli_serve(struct vu_client *c, struct vu_msg *msg, int fd)
 {
 	const struct vfio_user_dma_access *a = (const void *)msg->payload;
 	struct vfio_user_hdr hdr = {
@@ -200,7 +232,8 @@ vu_cli_serve(struct vu_client *c, struct vu_msg *msg)
 
 	if (c->qemu != NULL) {
 		/* QEMU's layout and checks (vfio_user_client_qemu.c) */
-		vu_qemu_serve(c, msg, vu_cli_send_reply, vu_cli_reply_error);
+		vu_qemu_serve(c, msg, fd, vu_cli_send_reply,
+			vu_cli_reply_error);
 		return;
 	}
 	if (msg->hdr.cmd != VFIO_USER_DMA_READ && !write) {
@@ -236,13 +269,13 @@ vu_cli_serve(struct vu_client *c, struct vu_msg *msg)
 	if (!write)
 		hdr.size += a->count;
 	if (!(msg->hdr.flags & VFIO_USER_F_NO_REPLY))
-		vu_cli_send_reply(c, &hdr, iov, 2);
+		vu_cli_send_reply(c, fd, &hdr, iov, 2);
 	return;
 fail:
 	VU_DLOG(c->path, ERR, "server request %s id %u: %s",
 		vfio_user_cmd_name(msg->hdr.cmd), msg->hdr.msg_id,
 		strerror(-err));
-	vu_cli_reply_error(c, &msg->hdr, err);
+	vu_cli_reply_error(c, fd, &msg->hdr, err);
 }
 
 static void
@@ -315,6 +348,17 @@ vu_cli_recv_spin(struct vu_client *c, struct vu_msg *msg, int timeout_ms)
 	}
 }
 
+/* A server request on the main socket while the twin socket carries them:
+ * refused (the spec puts them on the twin socket only). */
+static void
+vu_cli_twin_misplaced(struct vu_client *c, const struct vu_msg *msg)
+{
+	VU_DLOG(c->path, ERR, "server request %s id %u on the main socket: "
+		"the twin socket carries them, refused",
+		vfio_user_cmd_name(msg->hdr.cmd), msg->hdr.msg_id);
+	vu_cli_reply_error(c, c->fd, &msg->hdr, -EINVAL);
+}
+
 /* Read and dispatch one message. Caller holds the reader role. */
 static int
 vu_cli_read_one(struct vu_client *c, int timeout_ms)
@@ -334,8 +378,11 @@ vu_cli_read_one(struct vu_client *c, int timeout_ms)
 	if (type == VFIO_USER_F_TYPE_REPLY)
 		vu_cli_handle_reply(c, &msg);
 	else if (type == VFIO_USER_F_TYPE_COMMAND &&
+			!(msg.hdr.flags & VFIO_USER_F_ERROR) && c->twin_fd >= 0)
+		vu_cli_twin_misplaced(c, &msg);
+	else if (type == VFIO_USER_F_TYPE_COMMAND &&
 			!(msg.hdr.flags & VFIO_USER_F_ERROR))
-		vu_cli_serve(c, &msg);
+		vu_cli_serve(c, &msg, c->fd);
 	else
 		VU_DLOG(c->path, ERR, "message with flags 0x%x dropped",
 			msg.hdr.flags);
@@ -440,6 +487,62 @@ vu_cli_evcb(int fd, void *arg, uint32_t events)
 			vu_evloop_tick_request(&vu_evl_client);
 	}
 	pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * The control thread's watch of the twin socket (EPOLLONESHOT, re-armed
+ * here): it alone reads it and answers there, so it needs no reader role
+ * and no lock, and no call on the main socket ever waits for it or
+ * takes it off. The server only sends requests there: a reply, a
+ * malformed message or the hang-up loses the connection.
+ */
+void
+vu_cli_twin_evcb(int fd, void *arg, uint32_t events)
+{
+	struct vu_client *c = arg;
+	struct vu_msg msg;
+	uint32_t type;
+	int r;
+
+	RTE_SET_USED(events);
+	if (vu_cli_dead(c))
+		return;
+	for (;;) {
+		r = vu_recv_msg(fd, &c->twin_rx, &msg, 0);
+		if (r < 0)
+			break;
+		type = msg.hdr.flags & VFIO_USER_F_TYPE_MASK;
+		if (type == VFIO_USER_F_TYPE_COMMAND &&
+				!(msg.hdr.flags & VFIO_USER_F_ERROR)) {
+			/* seen by vu_cmap_quiesce() before the lookup */
+			__atomic_store_n(&c->twin_serving, true,
+				__ATOMIC_SEQ_CST);
+			vu_cli_serve(c, &msg, fd);
+			__atomic_store_n(&c->twin_serving, false,
+				__ATOMIC_RELEASE);
+		} else {
+			VU_DLOG(c->path, ERR, "twin socket: %s id %u flags "
+				"0x%x is not a request",
+				vfio_user_cmd_name(msg.hdr.cmd),
+				msg.hdr.msg_id, msg.hdr.flags);
+			r = -EPROTO;
+		}
+		vu_rx_consume(&c->twin_rx, &msg);
+		if (r < 0 || vu_cli_dead(c))
+			break;
+	}
+	if (r != -EAGAIN) {
+		if (!vu_cli_dead(c))
+			VU_DLOG(c->path, ERR, "twin socket: %s",
+				r == -ECONNRESET ? "closed by the server" :
+				r == -EPROTO ? "not a request, or garbage" :
+				strerror(-r));
+		vu_cli_set_dead(c, r);
+		return;
+	}
+	r = vu_evloop_mod(&vu_evl_client, fd, EPOLLIN | EPOLLONESHOT);
+	if (r < 0)
+		vu_cli_set_dead(c, r);
 }
 
 /*

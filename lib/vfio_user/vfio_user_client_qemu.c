@@ -160,7 +160,7 @@ vu_qemu_version(struct vu_client *c)
  * ENOSYS (another command).
  */
 void
-vu_qemu_serve(struct vu_client *c, struct vu_msg *msg,
+vu_qemu_serve(struct vu_client *c, struct vu_msg *msg, int fd,
 		vu_qemu_reply_t reply, vu_qemu_error_t error)
 {
 	static const uint8_t zero[4];
@@ -221,7 +221,7 @@ vu_qemu_serve(struct vu_client *c, struct vu_msg *msg,
 	if (write) {
 		if (count > 0)
 			memcpy(va, msg->payload + VU_DMA_QEMU_DATA, count);
-		reply(c, &hdr, NULL, 0);
+		reply(c, fd, &hdr, NULL, 0);
 		return;
 	}
 	hdr.size = VU_QEMU_DMARW_SIZE + count;
@@ -231,13 +231,13 @@ vu_qemu_serve(struct vu_client *c, struct vu_msg *msg,
 	iov[1].iov_len = count;
 	iov[2].iov_base = (void *)(uintptr_t)zero;
 	iov[2].iov_len = sizeof(zero);
-	reply(c, &hdr, iov, 3);
+	reply(c, fd, &hdr, iov, 3);
 	return;
 fail:
 	VU_DLOG(c->path, ERR, "QEMU mode: server request %s id %u: %s",
 		vfio_user_cmd_name(msg->hdr.cmd), msg->hdr.msg_id,
 		strerror(-err));
-	error(c, &msg->hdr, err);
+	error(c, fd, &msg->hdr, err);
 }
 
 /* ------------------------------------------------------------------ */

@@ -94,6 +94,7 @@ struct vu_caps {
 	uint64_t max_dma_maps;
 	uint64_t pgsizes;
 	bool twin_socket;
+	int32_t twin_fd_index; /* twin_socket's fd_index, -1: absent */
 	bool write_multiple;   /* announced by the peer (QEMU does) */
 };
 

@@ -718,6 +718,9 @@ rte_vfio_user_get_priv(int dev_id)
 	return priv;
 }
 
+#define VU_LIMIT_FLAGS (RTE_VFIO_USER_LIMIT_F_REQUIRE_SEALED | \
+	RTE_VFIO_USER_LIMIT_F_NO_TWIN_SOCKET)
+
 int
 rte_vfio_user_set_limits(const char *sock_addr,
 		const struct rte_vfio_user_limits *limits)
@@ -754,9 +757,9 @@ rte_vfio_user_set_limits(const char *sock_addr,
 			"msg_timeout_ms %u: at most %d", what,
 			limits->dma_timeout_ms, limits->msg_timeout_ms,
 			VU_MAX_TIMEOUT_MS);
-	if ((limits->flags & ~RTE_VFIO_USER_LIMIT_F_REQUIRE_SEALED) != 0)
+	if ((limits->flags & ~VU_LIMIT_FLAGS) != 0)
 		return VU_EINVAL(sock_addr, "%s: unknown flags 0x%x", what,
-			limits->flags & ~RTE_VFIO_USER_LIMIT_F_REQUIRE_SEALED);
+			limits->flags & ~VU_LIMIT_FLAGS);
 	d = vu_setup_dev(sock_addr, what, &r);
 	if (d == NULL)
 		return r;

@@ -52,11 +52,25 @@
  * followers. The reader alone touches rx, spare, deferred and the message
  * timer.
  *
+ * The twin socket: when the client asked for twin_socket in VERSION (and
+ * the device allows it, RTE_VFIO_USER_LIMIT_F_NO_TWIN_SOCKET unset), VERSION
+ * sends the client one end of a socketpair and keeps the other
+ * (c->twin_fd). Server->client DMA requests and their replies then travel
+ * there only: a DMA caller (any thread, any serving mode, a handler of c
+ * too) takes c->twin_lock, sends, and reads the twin socket itself until
+ * its reply is in or dma_timeout_ms passes; it never takes c's reader
+ * role, so the main socket's serving never waits for a DMA reply and DMA
+ * never waits for the serving context. Anything but the expected reply on
+ * the twin socket (a command, garbage, another id, fds, too long), a reply
+ * on the main socket, or the twin socket's hang-up breaks the connection
+ * (vu_conn_set_broken(), which shuts both sockets down).
+ *
  * Lock order (a lock is only taken while holding locks above it):
  *   vu_srv_lock (registry)
  *     d->lock (device: set-up, state, conn pointer, conn refs)
  *       the control thread's loop lock (vfio_user_evloop.c)
  *       d->irq_lock (eventfds and mask state)
+ *       c->twin_lock (one DMA request on the twin socket at a time)
  *       c->tx_lock (one sender at a time)
  *         c->pend.lock (requests and reader role; innermost)
  * Device callbacks are never called with a library lock held, except
@@ -151,6 +165,13 @@ struct vu_sconn {
 	pthread_mutex_t tx_lock;
 	struct vu_pending pend;
 	int refs;                /* users outside the serving context; d->lock */
+	/* the twin socket (server->client requests and their replies), set
+	 * by VERSION before READY, closed by vu_conn_free(); -1: none.
+	 * twin_lock serialises its users: one DMA request at a time is on
+	 * it, sent, read and matched by the thread that holds twin_lock */
+	int twin_fd;
+	struct vu_rx twin_rx;    /* twin_lock */
+	pthread_mutex_t twin_lock;
 };
 
 enum vu_dev_state {
@@ -301,7 +322,10 @@ int vfio_user_server_serve_io(int dev_id, const struct vu_io_ops *io,
 
 /* vfio_user_server_cmd.c: commands from the client */
 void vu_cmd_handle(struct vu_sconn *c, struct vu_msg *msg);
-void vu_reply_handle(struct vu_sconn *c, struct vu_msg *msg);
+/* A reply to our DMA request; twin: it came on the twin socket. Returns 0
+ * when it answered a waiting request, else -errno (logged; a reply on the
+ * main socket while the twin socket is in use breaks the connection). */
+int vu_reply_handle(struct vu_sconn *c, struct vu_msg *msg, bool twin);
 
 /* vfio_user_server_irq.c: interrupts */
 int vu_irqs_alloc(const struct rte_vfio_user_irq_info *irq,

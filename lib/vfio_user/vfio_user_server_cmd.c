@@ -30,6 +30,7 @@ struct vu_reply {
 	int fd;          /* one fd to send, or -1 */
 	const int *fdv;  /* or nr_fdv of them (they outlive the reply) */
 	uint32_t nr_fdv;
+	int own_fd;      /* the same fd, closed once sent (twin socket) */
 	bool new_device; /* VERSION done: notify after the reply */
 };
 
@@ -87,6 +88,54 @@ vu_conn_reply(struct vu_sconn *c, const struct vfio_user_hdr *req, int err,
 /* handlers                                                            */
 /* ------------------------------------------------------------------ */
 
+/*
+ * twin_socket: granted when the client asked for it, can take an fd, and
+ * the device allows it (never to a client that did not ask, QEMU's: its
+ * reply buffer is the size of its request). Writes the reply's JSON with
+ * twin_socket {supported: true, fd_index: 0} and puts the client's end in
+ * rep. Returns 1 (granted, rep->len set), 0 (not: the usual reply) or
+ * -errno.
+ */
+static int
+vu_version_twin(struct vu_sconn *c, const struct vu_caps *peer,
+		struct vfio_user_version *out, struct vu_reply *rep)
+{
+	struct vu_sdev *d = c->dev;
+	struct vu_caps caps;
+	int sv[2], n;
+
+	if (!peer->twin_socket || peer->max_msg_fds < 1 || c->io != NULL ||
+			(d->limit_flags & RTE_VFIO_USER_LIMIT_F_NO_TWIN_SOCKET))
+		return 0;
+	caps = d->caps;
+	caps.twin_socket = true;
+	caps.twin_fd_index = 0;
+	n = vu_caps_format(&caps, (char *)out->data,
+		c->tx_cap - sizeof(*out));
+	if (n < 0)
+		return n;
+	/* blocking ends: the transport reads and writes with MSG_DONTWAIT,
+	 * and the client gets an ordinary socket */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		n = -errno;
+		VU_DLOG(d->path, ERR, "twin socket: socketpair: %s",
+			strerror(-n));
+		return n;
+	}
+	if (vu_rx_init(&c->twin_rx, vfio_user_max_msg_size(
+			d->caps.max_data_xfer_size)) < 0) {
+		vu_close(&sv[0]);
+		vu_close(&sv[1]);
+		return -ENOMEM;
+	}
+	c->twin_fd = sv[0];
+	rep->fd = sv[1];
+	rep->own_fd = sv[1];
+	rep->len = sizeof(*out) + (uint32_t)n;
+	VU_DLOG(d->path, DEBUG, "twin socket granted");
+	return 1;
+}
+
 static int
 vu_h_version(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
 {
@@ -124,9 +173,14 @@ vu_h_version(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
 
 	out->major = RTE_VFIO_USER_VERSION_MAJOR;
 	out->minor = RTE_MIN(in->minor, RTE_VFIO_USER_VERSION_MINOR);
-	memcpy(out->data, c->dev->caps_json, c->dev->caps_json_len);
+	r = vu_version_twin(c, &peer, out, rep);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		memcpy(out->data, c->dev->caps_json, c->dev->caps_json_len);
+		rep->len = sizeof(*out) + c->dev->caps_json_len;
+	}
 	rep->payload = out;
-	rep->len = sizeof(*out) + c->dev->caps_json_len;
 	__atomic_store_n(&c->state, VU_CONN_READY, __ATOMIC_RELEASE);
 	rep->new_device = true;
 	VU_DLOG(c->dev->path, DEBUG, "client speaks %u.%u, max xfer %" PRIu64
@@ -622,7 +676,9 @@ static void
 vu_cmd_run(struct vu_sconn *c, struct vu_msg *msg)
 {
 	struct vu_sdev *d = c->dev;
-	struct vu_reply rep = { .payload = NULL, .len = 0, .fd = -1 };
+	struct vu_reply rep = {
+		.payload = NULL, .len = 0, .fd = -1, .own_fd = -1,
+	};
 	const struct vu_cmd_desc *desc;
 	int r;
 
@@ -643,6 +699,7 @@ vu_cmd_run(struct vu_sconn *c, struct vu_msg *msg)
 		d->ops.lock_dp(d->id, 0);
 	vu_msg_close_fds(msg);
 	vu_conn_reply(c, &msg->hdr, r, &rep);
+	vu_close(&rep.own_fd);
 	if (r == 0 && rep.new_device && d->ops.new_device != NULL)
 		d->ops.new_device(d->id);
 	else if (r == 0 && desc->notify && d->ops.update_status != NULL)
@@ -673,21 +730,30 @@ vu_cmd_handle(struct vu_sconn *c, struct vu_msg *msg)
 /* replies to our DMA requests                                         */
 /* ------------------------------------------------------------------ */
 
-void
-vu_reply_handle(struct vu_sconn *c, struct vu_msg *msg)
+int
+vu_reply_handle(struct vu_sconn *c, struct vu_msg *msg, bool twin)
 {
 	const struct vfio_user_dma_access *a = (void *)msg->payload;
 	struct vu_preq *q;
 	int err = 0;
 
+	if (!twin && c->twin_fd >= 0) {
+		VU_DLOG(c->dev->path, ERR, "%s reply id %u on the main socket: "
+			"the twin socket carries them, dropping the client",
+			vfio_user_cmd_name(msg->hdr.cmd), msg->hdr.msg_id);
+		vu_msg_close_fds(msg);
+		vu_conn_set_broken(c, -EPROTO);
+		return -EPROTO;
+	}
 	pthread_mutex_lock(&c->pend.lock);
 	q = vu_pending_match_nolock(&c->pend, msg->hdr.msg_id, msg->hdr.cmd);
 	if (q == NULL) {
 		pthread_mutex_unlock(&c->pend.lock);
-		VU_DLOG(c->dev->path, ERR, "unexpected reply id %u cmd %u",
-			msg->hdr.msg_id, msg->hdr.cmd);
+		VU_DLOG(c->dev->path, ERR, "unexpected reply id %u cmd %u%s",
+			msg->hdr.msg_id, msg->hdr.cmd,
+			twin ? " on the twin socket" : "");
 		vu_msg_close_fds(msg);
-		return;
+		return -EPROTO;
 	}
 	if (msg->hdr.flags & VFIO_USER_F_ERROR) {
 		err = vu_reply_errno(&msg->hdr);
@@ -729,4 +795,5 @@ vu_reply_handle(struct vu_sconn *c, struct vu_msg *msg)
 	vu_pending_complete_nolock(&c->pend, q, err);
 	pthread_mutex_unlock(&c->pend.lock);
 	vu_msg_close_fds(msg);
+	return err == -EPROTO ? err : 0;
 }

@@ -38,6 +38,9 @@ vu_conn_set_broken(struct vu_sconn *c, int err)
 	vu_pending_close(&c->pend, err);
 	if (c->fd >= 0)
 		shutdown(c->fd, SHUT_RDWR);
+	/* wakes a DMA caller reading the twin socket */
+	if (c->twin_fd >= 0)
+		shutdown(c->twin_fd, SHUT_RDWR);
 }
 
 static bool
@@ -120,9 +123,12 @@ vu_conn_free(struct vu_sconn *c)
 	vu_close(&c->fd);
 	vu_close(&c->kick_fd);
 	vu_close(&c->timer_fd);
+	vu_close(&c->twin_fd);
+	vu_rx_free(&c->twin_rx);
 	free(c->spare);
 	free(c->tx);
 	pthread_mutex_destroy(&c->tx_lock);
+	pthread_mutex_destroy(&c->twin_lock);
 	vu_pending_fini(&c->pend);
 	free(c);
 }
@@ -140,6 +146,7 @@ vu_conn_new(struct vu_sdev *d, int fd)
 		return NULL;
 	c->dev = d;
 	c->fd = fd;
+	c->twin_fd = -1;
 	c->state = VU_CONN_NEW;
 	c->tx_cap = max_msg;
 	if (d->buf_cache[0] != NULL && d->buf_cache_size == max_msg) {
@@ -168,6 +175,7 @@ vu_conn_new(struct vu_sdev *d, int fd)
 	}
 	vu_caps_default(&c->peer);
 	pthread_mutex_init(&c->tx_lock, NULL);
+	pthread_mutex_init(&c->twin_lock, NULL);
 	vu_pending_init(&c->pend);
 	TAILQ_INIT(&c->deferred);
 	return c;
@@ -325,7 +333,7 @@ vu_conn_dispatch(struct vu_sconn *c, struct vu_msg *msg)
 
 	if ((msg->hdr.flags & VFIO_USER_F_TYPE_MASK) ==
 			VFIO_USER_F_TYPE_REPLY) {
-		vu_reply_handle(c, msg);
+		vu_reply_handle(c, msg, false);
 	} else {
 		c->in_handler = true;
 		vu_cmd_handle(c, msg);
@@ -355,7 +363,7 @@ vu_conn_run_deferred(struct vu_sconn *c)
 		c->deferred_bytes -= df->msg.len;
 		if ((df->msg.hdr.flags & VFIO_USER_F_TYPE_MASK) ==
 				VFIO_USER_F_TYPE_REPLY) {
-			vu_reply_handle(c, &df->msg);
+			vu_reply_handle(c, &df->msg, false);
 		} else {
 			c->in_handler = true;
 			vu_cmd_handle(c, &df->msg);
@@ -505,7 +513,7 @@ vu_conn_read_for(struct vu_sconn *c, struct vu_preq *q, int64_t deadline_ms)
 		}
 		if ((msg.hdr.flags & VFIO_USER_F_TYPE_MASK) ==
 				VFIO_USER_F_TYPE_REPLY) {
-			vu_reply_handle(c, &msg);
+			vu_reply_handle(c, &msg, false);
 		} else if (vu_conn_defer(c, &msg) < 0) {
 			vu_rx_consume(&c->rx, &msg);
 			vu_conn_set_broken(c, -ENOBUFS);

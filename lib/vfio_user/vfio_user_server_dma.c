@@ -8,7 +8,8 @@
  * without one. Any thread may call rte_vfio_user_dma_read() / _write() at
  * any time; the reply is read by whoever holds the connection's reader
  * role (vfio_user_server.h), so the call never waits on a thread that is
- * not reading.
+ * not reading. With a twin socket (vfio_user_server.h), the requests and
+ * their replies go there instead, sent and read by the caller itself.
  */
 
 #include <errno.h>
@@ -18,6 +19,88 @@
 #include <rte_common.h>
 
 #include "vfio_user_server.h"
+
+/* One message from the twin socket while q waits: it must be q's reply. */
+static int
+vu_dma_twin_msg(struct vu_sconn *c, struct vu_msg *msg)
+{
+	const char *path = c->dev->path;
+	int r;
+
+	if (msg->oversize) {
+		VU_DLOG(path, ERR, "twin socket: message of %u bytes > our %zu",
+			msg->hdr.size, c->twin_rx.cap);
+		return -E2BIG;
+	}
+	if ((msg->hdr.flags & VFIO_USER_F_TYPE_MASK) !=
+			VFIO_USER_F_TYPE_REPLY ||
+			(msg->hdr.flags & ~VFIO_USER_F_KNOWN) != 0) {
+		VU_DLOG(path, ERR, "twin socket: %s id %u flags 0x%x is not a "
+			"reply", vfio_user_cmd_name(msg->hdr.cmd),
+			msg->hdr.msg_id, msg->hdr.flags);
+		return -EPROTO;
+	}
+	if (msg->nr_fds > 0 || msg->fd_error) {
+		VU_DLOG(path, ERR, "twin socket: %s reply id %u carries fds",
+			vfio_user_cmd_name(msg->hdr.cmd), msg->hdr.msg_id);
+		return -EPROTO;
+	}
+	r = vu_reply_handle(c, msg, true);
+	return r;
+}
+
+/*
+ * Send one DMA request on the twin socket and read its reply there, with
+ * c->twin_lock held. Anything else on the socket breaks the connection.
+ */
+static int
+vu_dma_twin_wait(struct vu_sconn *c, struct vfio_user_hdr *hdr,
+		const struct iovec *iov, int iovcnt, struct vu_preq *q,
+		int64_t deadline)
+{
+	struct vu_sdev *d = c->dev;
+	struct vu_msg msg;
+	int r;
+
+	r = vu_send_msg(c->twin_fd, hdr, iov, iovcnt, NULL, 0,
+		(int)d->dma_timeout_ms);
+	if (r < 0) {
+		VU_DLOG(d->path, ERR, "twin socket: send %s: %s",
+			vfio_user_cmd_name(hdr->cmd), strerror(-r));
+		if (r != -ETIMEDOUT)
+			vu_conn_set_broken(c, -ENOTCONN);
+		return r == -ETIMEDOUT ? r : -ENOTCONN;
+	}
+	while (!__atomic_load_n(&q->done, __ATOMIC_ACQUIRE)) {
+		int64_t left = deadline - vu_now_ms();
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = vu_recv_msg(c->twin_fd, &c->twin_rx, &msg, (int)left);
+		if (r == -ETIMEDOUT)
+			return r;
+		if (r < 0) {
+			if (vu_pending_closed(&c->pend) == 0)
+				VU_DLOG(d->path, ERR, "twin socket: %s",
+					r == -ECONNRESET ? "closed by the "
+					"client" : r == -EPROTO ? "message "
+					"size below the header's, garbage" :
+					strerror(-r));
+			vu_conn_set_broken(c, r == -ECONNRESET ?
+				-ECONNRESET : -EPROTO);
+			break;
+		}
+		r = vu_dma_twin_msg(c, &msg);
+		vu_rx_consume(&c->twin_rx, &msg);
+		if (r < 0) {
+			vu_conn_set_broken(c, r);
+			break;
+		}
+	}
+	/* done (the reply, or the connection closed with its errno) */
+	return __atomic_load_n(&q->done, __ATOMIC_ACQUIRE) ? q->err :
+		vu_pending_closed(&c->pend);
+}
 
 static int
 vu_dma_msg_chunk(struct vu_sconn *c, bool write, uint64_t iova,
@@ -48,13 +131,24 @@ vu_dma_msg_chunk(struct vu_sconn *c, bool write, uint64_t iova,
 		iov[0].iov_len = VU_DMA_QEMU_DATA;
 		iov[2].iov_len = sizeof(pad);
 	}
+	if (c->twin_fd >= 0)
+		pthread_mutex_lock(&c->twin_lock);
 	r = vu_pending_add(&c->pend, &q, hdr.cmd, &dr);
-	if (r < 0)
+	if (r < 0) {
+		if (c->twin_fd >= 0)
+			pthread_mutex_unlock(&c->twin_lock);
 		return -ENOTCONN;
+	}
 	hdr.msg_id = q.id;
 	hdr.size = VFIO_USER_HDR_SIZE + iov[0].iov_len + iov[1].iov_len +
 		iov[2].iov_len;
 	deadline = vu_now_ms() + d->dma_timeout_ms;
+	if (c->twin_fd >= 0) {
+		r = vu_dma_twin_wait(c, &hdr, iov, 3, &q, deadline);
+		vu_pending_remove(&c->pend, &q);
+		pthread_mutex_unlock(&c->twin_lock);
+		goto out;
+	}
 	r = vu_conn_send(c, &hdr, iov, 3, NULL, 0);
 	if (r < 0) {
 		vu_pending_remove(&c->pend, &q);
@@ -77,6 +171,7 @@ vu_dma_msg_chunk(struct vu_sconn *c, bool write, uint64_t iova,
 		}
 	}
 	vu_pending_remove(&c->pend, &q);
+out:
 	if (r == -ETIMEDOUT) {
 		VU_DLOG(d->path, ERR, "%s [0x%" PRIx64 ", +0x%" PRIx64 "): no "
 			"reply in %u ms, dropping the client",

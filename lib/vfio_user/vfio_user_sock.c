@@ -15,6 +15,33 @@
 
 #include "vfio_user_sock.h"
 
+/*
+ * ThreadSanitizer orders a receive after the send it reads only for fds
+ * it saw created as sockets; an fd received with SCM_RIGHTS (the twin
+ * socket, in a process that is both server and client) is tied to
+ * nothing, and every copy ordered by such a message (a DMA_WRITE served
+ * into memory the application then reads) would be reported. Tell it that
+ * a message is received after it was sent, as it assumes for the others
+ * (released where it does: right before the send call).
+ */
+#if defined(__SANITIZE_THREAD__)
+#define VU_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define VU_TSAN 1
+#endif
+#endif
+#ifdef VU_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+static char vu_tsan_msgs;
+#define VU_TSAN_SENDING() __tsan_release(&vu_tsan_msgs)
+#define VU_TSAN_RECEIVED() __tsan_acquire(&vu_tsan_msgs)
+#else
+#define VU_TSAN_SENDING() do { } while (0)
+#define VU_TSAN_RECEIVED() do { } while (0)
+#endif
+
 int
 vu_rx_init(struct vu_rx *rx, size_t max_msg)
 {
@@ -344,8 +371,10 @@ vu_rx_fill(int fd, struct vu_rx *rx, int timeout_ms, int64_t deadline)
 			mh.msg_controllen = sizeof(ctl.buf);
 			n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | flags);
 		}
-		if (n > 0)
+		if (n > 0) {
+			VU_TSAN_RECEIVED();
 			break;
+		}
 		if (n == 0)
 			return -ECONNRESET;
 		if (errno == EINTR)
@@ -465,6 +494,7 @@ vu_send_msg(int fd, const struct vfio_user_hdr *hdr,
 				memcpy(small + off, v[i].iov_base, v[i].iov_len);
 				off += v[i].iov_len;
 			}
+			VU_TSAN_SENDING();
 			do {
 				n = send(fd, small, total,
 					MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -480,6 +510,7 @@ vu_send_msg(int fd, const struct vfio_user_hdr *hdr,
 	while (first < cnt) {
 		mh.msg_iov = &v[first];
 		mh.msg_iovlen = cnt - first;
+		VU_TSAN_SENDING();
 		n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
 			int r;

@@ -32,6 +32,7 @@ vu_caps_default(struct vu_caps *caps)
 	caps->max_dma_maps = 65535;
 	caps->pgsizes = VU_PGSIZE;
 	caps->twin_socket = false;
+	caps->twin_fd_index = -1;
 	caps->write_multiple = false;
 }
 
@@ -54,6 +55,21 @@ vu_json_uint(json_t *obj, const char *key, uint64_t max, uint64_t *val)
 		return -EINVAL;
 	}
 	*val = (uint64_t)i;
+	return 0;
+}
+
+/* twin_socket's fd_index: absent (-1) or an integer in [0, max fds];
+ * whether it points at a received fd is the receiver's check */
+static int
+vu_json_twin_index(json_t *twin, struct vu_caps *caps)
+{
+	uint64_t v = UINT64_MAX;
+	int r;
+
+	r = vu_json_uint(twin, "fd_index", VU_CAP_MAX_FDS, &v);
+	if (r < 0)
+		return r;
+	caps->twin_fd_index = v == UINT64_MAX ? -1 : (int32_t)v;
 	return 0;
 }
 
@@ -109,6 +125,9 @@ vu_caps_from_json(json_t *root, struct vu_caps *caps)
 		if (s != NULL && !json_is_boolean(s))
 			return -EINVAL;
 		caps->twin_socket = s != NULL && json_is_true(s);
+		r = vu_json_twin_index(twin, caps);
+		if (r < 0)
+			return r;
 	}
 	if (caps->max_data_xfer_size == 0)
 		return -EINVAL;
@@ -145,6 +164,24 @@ vu_caps_parse(const char *json, size_t len, struct vu_caps *caps)
 	return r;
 }
 
+/* twin_socket {supported: true[, fd_index: n]}: a client's offer has no
+ * fd_index, a server's grant has one */
+static int
+vu_caps_format_twin(json_t *root, const struct vu_caps *caps)
+{
+	json_t *twin;
+
+	if (caps->twin_fd_index >= 0)
+		twin = json_pack("{s:b,s:i}", "supported", 1, "fd_index",
+			(int)caps->twin_fd_index);
+	else
+		twin = json_pack("{s:b}", "supported", 1);
+	if (twin == NULL)
+		return -ENOMEM;
+	return json_object_set_new(json_object_get(root, "capabilities"),
+		"twin_socket", twin);
+}
+
 int
 vu_caps_format(const struct vu_caps *caps, char *buf, size_t len)
 {
@@ -162,6 +199,10 @@ vu_caps_format(const struct vu_caps *caps, char *buf, size_t len)
 		return -ENOMEM;
 	if (caps->write_multiple && json_object_set_new(json_object_get(root,
 			"capabilities"), "write_multiple", json_true()) < 0) {
+		json_decref(root);
+		return -ENOMEM;
+	}
+	if (caps->twin_socket && vu_caps_format_twin(root, caps) < 0) {
 		json_decref(root);
 		return -ENOMEM;
 	}
