@@ -687,10 +687,49 @@ test_dirty(void)
 	return TEST_SUCCESS;
 }
 
+/* VERSION: "migration" announced for a migratable device only, and the
+ * reply to QEMU's request no longer than that request. */
+static int
+test_version(void)
+{
+	static const char qjson[] = "{\"capabilities\": {\"migration\": "
+		"{\"pgsize\": 4096, \"max_bitmap_size\": 268435456}, "
+		"\"max_msg_fds\": 16, \"max_data_xfer_size\": 1048576, "
+		"\"pgsizes\": 4096, \"max_dma_maps\": 65535, "
+		"\"write_multiple\": true}}";
+	struct m_dev *d = &m_devs[0];
+	struct vfio_user_hdr h;
+	uint8_t v[512], buf[512];
+	int n, k, s;
+
+	for (k = 0; k < 2; k++) {
+		TEST_ASSERT(m_create(d, k == 0 ? "vm" : "vn", k == 0 ?
+			RTE_VFIO_USER_MIG_F_STOP_COPY : 0) >= 0, "create");
+		s = tvu_connect(d->path, 5000);
+		TEST_ASSERT(s >= 0, "connect");
+		n = tvu_version_payload(v, sizeof(v), 0, 0, qjson, true);
+		TEST_ASSERT(n > 0 && tvu_msg_send(s, 1, VFIO_USER_VERSION, 0, v,
+			(size_t)n) == 0 && tvu_msg_recv(s, &h, buf,
+			sizeof(buf) - 1, NULL, NULL) == 0, "VERSION");
+		buf[h.size - 16] = 0;
+		TEST_ASSERT(!(h.flags & VFIO_USER_F_ERROR) &&
+			h.size <= 16 + (uint32_t)n, "reply of %u bytes to a "
+			"request of %d", h.size, 16 + n);
+		TEST_ASSERT((strstr((char *)buf + 4,
+			"\"migration\":{\"pgsize\":4096}") != NULL) == (k == 0),
+			"migration announced %s: %s", k == 0 ? "for a "
+			"migratable device" : "for no other", buf + 4);
+		close(s);
+		rte_vfio_user_unregister(d->path);
+	}
+	return TEST_SUCCESS;
+}
+
 static int
 test_vfio_user_migration(void)
 {
 	TEST_ASSERT_SUCCESS(test_none(), "no migration");
+	TEST_ASSERT_SUCCESS(test_version(), "VERSION");
 	TEST_ASSERT_SUCCESS(test_arcs(), "arcs");
 	TEST_ASSERT_SUCCESS(test_migrate(), "migrate");
 	TEST_ASSERT_SUCCESS(test_hostile(), "hostile");

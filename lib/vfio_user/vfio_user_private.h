@@ -96,6 +96,8 @@ struct vu_caps {
 	bool twin_socket;
 	int32_t twin_fd_index; /* twin_socket's fd_index, -1: absent */
 	bool write_multiple;   /* announced by the peer (QEMU does) */
+	/* migration {pgsize}: the device migrates (0: not announced) */
+	uint64_t mig_pgsize;
 };
 
 void vu_caps_default(struct vu_caps *caps);

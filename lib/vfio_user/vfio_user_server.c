@@ -440,6 +440,7 @@ rte_vfio_user_start(const char *sock_addr)
 	if (r < 0)
 		goto out;
 	/* what VERSION replies, fixed from now on: formatted once */
+	d->caps.mig_pgsize = d->migratable ? VU_PGSIZE : 0;
 	r = vu_caps_format(&d->caps, d->caps_json, sizeof(d->caps_json));
 	if (r < 0) {
 		VU_DLOG(d->path, ERR, "start: capabilities: %s",

@@ -34,6 +34,7 @@ vu_caps_default(struct vu_caps *caps)
 	caps->twin_socket = false;
 	caps->twin_fd_index = -1;
 	caps->write_multiple = false;
+	caps->mig_pgsize = 0;
 }
 
 static int
@@ -108,6 +109,16 @@ vu_caps_from_json(json_t *root, struct vu_caps *caps)
 		VU_LOG(ERR, "pgsizes 0x%" PRIx64 " has a size below 4 KiB",
 			caps->pgsizes);
 		return -EINVAL;
+	}
+	/* legacy migration {pgsize, max_bitmap_size}: the page size kept,
+	 * the rest (QEMU's) ignored */
+	wm = json_object_get(c, "migration");
+	if (wm != NULL) {
+		if (!json_is_object(wm))
+			return -EINVAL;
+		r = vu_json_uint(wm, "pgsize", 1ull << 30, &caps->mig_pgsize);
+		if (r < 0)
+			return r;
 	}
 	wm = json_object_get(c, "write_multiple");
 	if (wm != NULL) {
@@ -203,6 +214,14 @@ vu_caps_format(const struct vu_caps *caps, char *buf, size_t len)
 		return -ENOMEM;
 	}
 	if (caps->twin_socket && vu_caps_format_twin(root, caps) < 0) {
+		json_decref(root);
+		return -ENOMEM;
+	}
+	/* the legacy capability libvfio-user and QEMU still read: a device
+	 * that migrates, and its dirty page size */
+	if (caps->mig_pgsize != 0 && json_object_set_new(json_object_get(root,
+			"capabilities"), "migration", json_pack("{s:I}",
+			"pgsize", (json_int_t)caps->mig_pgsize)) < 0) {
 		json_decref(root);
 		return -ENOMEM;
 	}
