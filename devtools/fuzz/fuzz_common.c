@@ -874,6 +874,34 @@ fz_cli_op(int dev_id, unsigned int op, uint32_t arg, uint64_t val)
 		return rte_vfio_user_reset(dev_id);
 	case FZ_OP_CAPS:
 		return rte_vfio_user_get_caps(dev_id, &caps);
+	case FZ_OP_IOFDS: {
+		struct rte_vfio_user_io_fd io[4];
+
+		return rte_vfio_user_get_region_io_fds(dev_id, idx, io,
+			RTE_DIM(io));
+	}
+	case FZ_OP_MIG_FLAGS: {
+		uint32_t f;
+
+		return rte_vfio_user_mig_get_flags(dev_id, &f);
+	}
+	case FZ_OP_MIG_STATE:
+		return rte_vfio_user_mig_get_state(dev_id);
+	case FZ_OP_MIG_SET:
+		return rte_vfio_user_mig_set_state(dev_id,
+			(enum rte_vfio_user_mig_state)(arg & 7));
+	case FZ_OP_MIG_READ:
+		return rte_vfio_user_mig_read(dev_id, fz_cli_buf,
+			RTE_MIN(size, (uint32_t)sizeof(fz_cli_buf)));
+	case FZ_OP_DIRTY_START:
+		return rte_vfio_user_dirty_start(dev_id, 4096, NULL, 0);
+	case FZ_OP_DIRTY_REPORT: {
+		uint64_t bm[8];
+
+		/* at most 512 pages: 8 words */
+		return rte_vfio_user_dirty_report(dev_id, 0,
+			(uint64_t)RTE_MIN(size, 511u) * 4096 + 4096, 4096, bm);
+	}
 	default:
 		usleep(1000);
 		return 0;

@@ -135,6 +135,14 @@ enum fz_cli_op {
 	FZ_OP_RESET,
 	FZ_OP_CAPS,
 	FZ_OP_NOP,         /* wait 1 ms: let the control thread work */
+	/* (after NOP: older scripts keep their meaning) */
+	FZ_OP_IOFDS,       /* GET_REGION_IO_FDS of region idx */
+	FZ_OP_MIG_FLAGS,   /* DEVICE_FEATURE GET MIGRATION */
+	FZ_OP_MIG_STATE,   /* GET MIG_DEVICE_STATE */
+	FZ_OP_MIG_SET,     /* SET MIG_DEVICE_STATE to arg & 7 */
+	FZ_OP_MIG_READ,    /* MIG_DATA_READ of size bytes */
+	FZ_OP_DIRTY_START, /* DMA_LOGGING_START, every map */
+	FZ_OP_DIRTY_REPORT,/* DMA_LOGGING_REPORT of [0, size pages) */
 	FZ_OP_MAX,
 };
 

@@ -760,6 +760,59 @@ gs_client_dma(void)
 	free(b.p);
 }
 
+/* fuzz_client: a record answering op with one reply of payload p. */
+static void
+gs_cli_reply(struct gs_buf *b, uint8_t op, uint32_t arg, const void *p,
+		uint32_t len)
+{
+	struct gs_buf m = { 0 };
+
+	gs_msg(&m, 0, 0, VFIO_USER_F_TYPE_REPLY, p, len);
+	gs_cli_rec(b, op, arg, 0, 0, m.p, (uint16_t)m.len);
+	free(m.p);
+}
+
+/* fuzz_client: io fds, migration and dirty logging replies. */
+static void
+gs_client_new(void)
+{
+	struct vfio_user_region_info ri = { .argsz = 32, .flags = 3,
+		.index = 0, .size = 4096 };
+	struct vfio_user_region_io_fds io = { .argsz = 16, .index = 0 };
+	struct { struct vfio_user_region_io_fds h; uint8_t e[96]; } io2 = {
+		{ .argsz = 16 + 96, .index = 0, .count = 2 }, { 0 } };
+	struct { uint32_t argsz, flags; uint64_t v; } mf = { 16,
+		(1u << 16) | 1, 7 };
+	struct { uint32_t argsz, flags, st, fd; } ms = { 16,
+		(1u << 16) | 2, 2, 0xffffffff };
+	struct { uint32_t argsz, flags, st, fd; } mset = { 16,
+		(1u << 17) | 2, 6, 0xffffffff };
+	struct { uint32_t argsz, size; uint8_t d[64]; } md = { 8 + 64, 64,
+		{ 1 } };
+	struct { uint32_t argsz, flags; uint64_t q[3]; uint64_t bm; } dr = {
+		40, (1u << 16) | 8, { 0, 4096, 4096 }, 1 };
+	struct { uint32_t argsz, flags; uint64_t ps; uint32_t n, res; } ds = {
+		24, (1u << 17) | 6, 4096, 0, 0 };
+	struct gs_buf b = { 0 };
+	uint8_t cfg = 0;
+
+	gs_append(&b, &cfg, 1);
+	gs_cli_reply(&b, FZ_OP_REG_INFO, 0, &ri, sizeof(ri));
+	gs_cli_reply(&b, FZ_OP_IOFDS, FZ_ARG_RW(0, 0, 0), &io, sizeof(io));
+	gs_cli_reply(&b, FZ_OP_IOFDS, FZ_ARG_RW(0, 0, 0), &io2, sizeof(io2));
+	gs_cli_reply(&b, FZ_OP_MIG_FLAGS, 0, &mf, sizeof(mf));
+	gs_cli_reply(&b, FZ_OP_MIG_STATE, 0, &ms, sizeof(ms));
+	mset.st = 6;
+	gs_cli_reply(&b, FZ_OP_MIG_SET, 6, &mset, sizeof(mset));
+	gs_cli_reply(&b, FZ_OP_MIG_READ, FZ_ARG_RW(0, 0, 64), &md,
+		sizeof(md));
+	gs_cli_reply(&b, FZ_OP_DIRTY_START, 0, &ds, sizeof(ds));
+	gs_cli_reply(&b, FZ_OP_DIRTY_REPORT, FZ_ARG_RW(0, 0, 0), &dr,
+		sizeof(dr));
+	gs_write(1, b.p, b.len);
+	free(b.p);
+}
+
 static void
 gs_handmade(void)
 {
@@ -823,6 +876,7 @@ gs_handmade(void)
 	gs_iofd_streams();
 	gs_mig_streams();
 	gs_client_dma();
+	gs_client_new();
 }
 
 static void

@@ -1608,7 +1608,8 @@ struct rte_vfio_user_io_fd {
  * ioeventfds): make the writes it depends on with
  * rte_vfio_user_region_write(). Entries are read in the specification's
  * 40-byte and libvfio-user's 48-byte layouts; each is checked against the
- * region's size.
+ * region's size (from an earlier rte_vfio_user_get_reg_info() of it, or
+ * asked first).
  *
  * @param dev_id
  *   Client device id.

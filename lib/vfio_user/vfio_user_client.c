@@ -647,6 +647,17 @@ rte_vfio_user_get_reg_info(int dev_id, struct vfio_region_info *info,
 	}
 	memcpy(info, buf, RTE_MIN(rlen, info->argsz));
 	info->argsz = req.argsz;
+	if (req.index < VU_MAX_REGIONS) {
+		struct vu_client *k = vu_cli_get(dev_id);
+
+		if (k != NULL) {
+			__atomic_store_n(&k->reg_size[req.index], req.size,
+				__ATOMIC_RELAXED);
+			__atomic_fetch_or(&k->reg_known, 1ull << req.index,
+				__ATOMIC_RELEASE);
+			vu_cli_put(k);
+		}
+	}
 	if (req.argsz > argsz)
 		info->cap_offset = 0;
 	/* an fd only makes sense with a whole reply of a mappable region */

@@ -159,6 +159,11 @@ struct vu_client {
 	uint32_t nr_iofds;        /* atomic: read without the lock first */
 	/* migration flags of the device, once asked (atomic, 0: not yet) */
 	uint32_t mig_flags;
+	/* region sizes the server gave (REGION_INFO), for checking io fd
+	 * entries without asking again: reg_size[i] is valid once bit i of
+	 * reg_known is set (both atomic) */
+	uint64_t reg_size[VU_MAX_REGIONS];
+	uint64_t reg_known;
 	uint32_t attach_flags;    /* RTE_VFIO_USER_ATTACH_F_* */
 	struct vu_qemu *qemu;     /* QEMU mode state, else NULL */
 	/* the twin socket, -1 if none (set at attach, before the loop) */

@@ -41,15 +41,25 @@ vu_cli_iofd_einval(const char *fn, const char *why)
 	return -EINVAL;
 }
 
-/* Size of region idx (REGION_INFO), to check the entries against. */
+/* Size of region idx, to check the entries against: what an earlier
+ * REGION_INFO said, or ask. */
 static int
 vu_cli_region_size(int dev_id, uint32_t idx, uint64_t *size)
 {
 	struct vfio_region_info info = {
 		.argsz = sizeof(info), .index = idx,
 	};
+	struct vu_client *c = vu_cli_get(dev_id);
 	int r;
 
+	if (c != NULL && idx < VU_MAX_REGIONS && (__atomic_load_n(
+			&c->reg_known, __ATOMIC_ACQUIRE) & (1ull << idx))) {
+		*size = __atomic_load_n(&c->reg_size[idx], __ATOMIC_RELAXED);
+		vu_cli_put(c);
+		return 0;
+	}
+	if (c != NULL)
+		vu_cli_put(c);
 	r = rte_vfio_user_get_reg_info(dev_id, &info, NULL);
 	if (r == 0)
 		*size = info.size;
