@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,11 +59,14 @@ struct m_dev {
 	int locked;                    /* lock_dp depth */
 	bool arc_unlocked;             /* an arc ran without lock_dp */
 	int fail_arc_to;               /* transition() to this state fails */
+	int busy_arc_to;               /* ... is completed later */
 	bool no_check;                 /* leaving RESUMING checks nothing */
+	int busy_from;                 /* the arc left busy started here */
 	int fail_err;
 };
 
 static struct m_dev m_devs[2];
+static bool m_poll_mode;   /* m_create(): a device for rte_vfio_user_serve() */
 
 static struct m_dev *
 m_of(int id)
@@ -91,6 +95,11 @@ m_transition(int id, enum rte_vfio_user_mig_state from,
 		d->arc_unlocked = true;
 	if ((int)to == d->fail_arc_to)
 		return d->fail_err;
+	if ((int)to == d->busy_arc_to) {
+		d->busy_arc_to = -1;
+		__atomic_store_n(&d->busy_from, (int)from, __ATOMIC_RELEASE);
+		return -EINPROGRESS;
+	}
 	if (d->nr_arcs < M_MAX_ARCS) {
 		d->arcs[d->nr_arcs][0] = from;
 		d->arcs[d->nr_arcs][1] = to;
@@ -157,12 +166,14 @@ m_create(struct m_dev *d, const char *tag, uint32_t flags)
 	struct tvu_dev_desc desc = {
 		.cfg = d->cfg, .irq_count = { 1, 0, 0, 0, 0 },
 		.priv = d, .mig = flags != 0 ? &mig : NULL,
-		.dev_flags = VFIO_DEVICE_FLAGS_RESET,
+		.dev_flags = VFIO_DEVICE_FLAGS_RESET, .poll_mode = m_poll_mode,
 	};
 	uint32_t i;
 
 	memset(d, 0, sizeof(*d));
 	d->fail_arc_to = -1;
+	d->busy_arc_to = -1;
+	d->busy_from = -1;
 	snprintf(d->path, sizeof(d->path), "/tmp/vfio-user-mig-%s-%d.sock",
 		tag, getpid());
 	for (i = 0; i < M_STATE_LEN; i++)
@@ -725,6 +736,143 @@ test_version(void)
 	return TEST_SUCCESS;
 }
 
+/* Completes the busy arc after 50 ms, with m_busy_result. */
+static int m_busy_result;
+static uint64_t m_completed_at, m_info_at;
+static int m_info_dev;
+
+/* A command sent while an arc waits: answered after it. */
+static void *
+m_other_call(void *arg)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+
+	RTE_SET_USED(arg);
+	usleep(10 * 1000);
+	if (rte_vfio_user_get_dev_info(m_info_dev, &info) == 0)
+		__atomic_store_n(&m_info_at, tvu_now_ms(), __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void *
+m_completer(void *arg)
+{
+	struct m_dev *d = arg;
+	uint64_t t0 = tvu_now_ms();
+
+	while (__atomic_load_n(&d->busy_from, __ATOMIC_ACQUIRE) < 0 &&
+			tvu_now_ms() - t0 < 5000)
+		usleep(1000);
+	usleep(50 * 1000);
+	__atomic_store_n(&m_completed_at, tvu_now_ms(), __ATOMIC_RELEASE);
+	rte_vfio_user_mig_complete(d->id, m_busy_result);
+	return NULL;
+}
+
+static void *
+m_server(void *arg)
+{
+	rte_vfio_user_serve(((struct m_dev *)arg)->id);
+	return NULL;
+}
+
+/* An arc the device completes later: the SET waits for it, commands the
+ * client sends meanwhile are answered after it, in order. */
+static int
+m_busy(bool serve)
+{
+	const uint32_t flags = RTE_VFIO_USER_MIG_F_STOP_COPY |
+		RTE_VFIO_USER_MIG_F_P2P;
+	struct m_dev *d = &m_devs[0];
+	pthread_t ct, st, ot;
+	uint64_t t0, took;
+	int dev, r;
+
+	m_poll_mode = serve;
+	r = m_create(d, serve ? "bs" : "bc", flags);
+	m_poll_mode = false;
+	TEST_ASSERT(r >= 0, "create");
+	if (serve)
+		TEST_ASSERT_SUCCESS(pthread_create(&st, NULL, m_server, d),
+			"serve");
+	dev = rte_vfio_user_attach_dev(d->path);
+	TEST_ASSERT(dev >= 0, "attach");
+	TEST_ASSERT_EQUAL(rte_vfio_user_mig_complete(d->id, 0), -EINVAL,
+		"nothing to complete");
+
+	/* RUNNING -> STOP_COPY, its STOP arc completed 50 ms later */
+	d->busy_arc_to = RTE_VFIO_USER_MIG_STOP;
+	m_busy_result = 0;
+	d->nr_arcs = 0;
+	TEST_ASSERT_SUCCESS(pthread_create(&ct, NULL, m_completer, d),
+		"completer");
+	m_info_dev = dev;
+	m_info_at = 0;
+	TEST_ASSERT_SUCCESS(pthread_create(&ot, NULL, m_other_call, NULL),
+		"other call");
+	t0 = tvu_now_ms();
+	r = rte_vfio_user_mig_set_state(dev, RTE_VFIO_USER_MIG_STOP_COPY);
+	took = tvu_now_ms() - t0;
+	pthread_join(ct, NULL);
+	pthread_join(ot, NULL);
+	TEST_ASSERT(m_info_at != 0 && m_info_at >= m_completed_at,
+		"a GET_INFO sent meanwhile was answered after the arc "
+		"completed (%" PRIu64 " vs %" PRIu64 ")", m_info_at,
+		m_completed_at);
+	TEST_ASSERT_SUCCESS(r, "SET with a busy arc: %d", r);
+	TEST_ASSERT(took >= 45, "the reply waited for the device (%" PRIu64
+		" ms)", took);
+	TEST_ASSERT(d->nr_arcs == 2 && d->arcs[0][1] ==
+		RTE_VFIO_USER_MIG_RUNNING_P2P && d->arcs[1][0] ==
+		RTE_VFIO_USER_MIG_STOP && d->arcs[1][1] ==
+		RTE_VFIO_USER_MIG_STOP_COPY, "arcs around the busy one: %u",
+		d->nr_arcs);
+	TEST_ASSERT_EQUAL(rte_vfio_user_mig_get_state(dev),
+		RTE_VFIO_USER_MIG_STOP_COPY, "STOP_COPY");
+
+	/* a busy arc that fails: the SET fails, the device stays */
+	m_busy_result = -EBUSY;
+	TEST_ASSERT_SUCCESS(rte_vfio_user_mig_set_state(dev,
+		RTE_VFIO_USER_MIG_RUNNING), "back to RUNNING");
+	d->busy_arc_to = RTE_VFIO_USER_MIG_STOP;
+	d->busy_from = -1;
+	TEST_ASSERT_SUCCESS(pthread_create(&ct, NULL, m_completer, d),
+		"completer");
+	r = rte_vfio_user_mig_set_state(dev, RTE_VFIO_USER_MIG_STOP);
+	pthread_join(ct, NULL);
+	TEST_ASSERT_EQUAL(r, -EBUSY, "completed with -EBUSY: %d", r);
+	TEST_ASSERT_EQUAL(rte_vfio_user_mig_get_state(dev),
+		RTE_VFIO_USER_MIG_RUNNING_P2P, "left where the arc started");
+
+	/* the client goes while an arc waits: no reply, the device can
+	 * no longer complete it, the next client finds it working */
+	d->busy_arc_to = RTE_VFIO_USER_MIG_STOP;
+	d->busy_from = -1;
+	rte_vfio_user_set_timeout(dev, 100);
+	r = rte_vfio_user_mig_set_state(dev, RTE_VFIO_USER_MIG_STOP);
+	TEST_ASSERT_EQUAL(r, -ETIMEDOUT, "nobody completes: %d", r);
+	rte_vfio_user_detach_dev(dev);
+	dev = rte_vfio_user_attach_dev(d->path);
+	TEST_ASSERT(dev >= 0, "attach again");
+	TEST_ASSERT_EQUAL(rte_vfio_user_mig_complete(d->id, 0), -EINVAL,
+		"a late completion is refused");
+	TEST_ASSERT_EQUAL(rte_vfio_user_mig_get_state(dev),
+		RTE_VFIO_USER_MIG_RUNNING, "RUNNING for the next client");
+	rte_vfio_user_detach_dev(dev);
+	rte_vfio_user_unregister(d->path);
+	if (serve)
+		pthread_join(st, NULL);
+	return TEST_SUCCESS;
+}
+
+static int
+test_busy(void)
+{
+	TEST_ASSERT_SUCCESS(m_busy(false), "control thread");
+	TEST_ASSERT_SUCCESS(m_busy(true), "rte_vfio_user_serve()");
+	return TEST_SUCCESS;
+}
+
 static int
 test_vfio_user_migration(void)
 {
@@ -734,6 +882,7 @@ test_vfio_user_migration(void)
 	TEST_ASSERT_SUCCESS(test_migrate(), "migrate");
 	TEST_ASSERT_SUCCESS(test_hostile(), "hostile");
 	TEST_ASSERT_SUCCESS(test_dirty(), "dirty page logging");
+	TEST_ASSERT_SUCCESS(test_busy(), "arcs completed later");
 	return TEST_SUCCESS;
 }
 

@@ -642,7 +642,10 @@ struct rte_vfio_user_mig_ops {
 	 * One arc, from state @p from to state @p to (adjacent states).
 	 * Return 0, or a negative errno: the device stays in @p from (the
 	 * client's SET fails with that errno) unless it returns -EIO, which
-	 * moves it to ERROR.
+	 * moves it to ERROR. -EINPROGRESS: the device completes the arc
+	 * later (it has to quiesce first) and then calls
+	 * rte_vfio_user_mig_complete(); meanwhile the SET waits for its
+	 * reply and the client's other commands are queued, not handled.
 	 */
 	int (*transition)(int dev_id, enum rte_vfio_user_mig_state from,
 		enum rte_vfio_user_mig_state to);
@@ -685,6 +688,28 @@ __rte_experimental
 int
 rte_vfio_user_set_migration(const char *sock_addr,
 		const struct rte_vfio_user_mig_ops *ops);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Complete the migration arc a transition() answered with -EINPROGRESS,
+ * from any thread (e.g. the data-path lcore that quiesced). The serving
+ * context then takes the rest of the client's SET (which may wait again)
+ * and replies, and handles the commands that were queued meanwhile.
+ *
+ * @param dev_id
+ *   Server device id.
+ * @param result
+ *   0: the arc is done; a negative errno: it failed (the SET fails with
+ *   it; -EIO moves the device to ERROR).
+ * @return
+ *   0; -EINVAL (no such device, or no arc waits for it: its client left,
+ *   or it completed already).
+ */
+__rte_experimental
+int
+rte_vfio_user_mig_complete(int dev_id, int result);
 
 /**
  * @warning

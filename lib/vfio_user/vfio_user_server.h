@@ -162,6 +162,19 @@ struct vu_sconn {
 	/* written once by VERSION before READY, read after */
 	struct vu_caps peer;
 	bool qemu_dma;           /* the peer answers DMA in QEMU's layout */
+	/*
+	 * A migration arc the device completes later (transition() said
+	 * -EINPROGRESS): the SET's reply waits, and the client's commands
+	 * are queued (deferred) until rte_vfio_user_mig_complete(). The
+	 * serving context owns these; mig_done and mig_result are written
+	 * by the completing thread (atomics) before it kicks.
+	 */
+	bool mig_paused;
+	bool mig_done;
+	int mig_result;
+	uint32_t mig_from, mig_to, mig_target;
+	struct vfio_user_hdr mig_req;   /* the SET waiting for its reply */
+	uint32_t mig_req_flags;
 	pthread_mutex_t tx_lock;
 	struct vu_pending pend;
 	int refs;                /* users outside the serving context; d->lock */
@@ -291,6 +304,9 @@ int vu_mig_feature(struct vu_sconn *c, const struct vu_msg *msg,
 int vu_mig_data_read(struct vu_sconn *c, const struct vu_msg *msg,
 		uint8_t *out, uint32_t room);
 int vu_mig_data_write(struct vu_sconn *c, const struct vu_msg *msg);
+/* A paused connection whose device completed its arc: go on (serving
+ * context, reader role held); <0: close the connection */
+int vu_mig_resume(struct vu_sconn *c);
 /* DEVICE_RESET: ERROR -> RUNNING */
 void vu_mig_reset(struct vu_sdev *d);
 /* the client is gone: back to RUNNING (serving context) */

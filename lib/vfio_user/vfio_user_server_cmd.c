@@ -698,6 +698,12 @@ vu_cmd_run(struct vu_sconn *c, struct vu_msg *msg)
 	if (desc->lock_dp && d->ops.lock_dp != NULL)
 		d->ops.lock_dp(d->id, 0);
 	vu_msg_close_fds(msg);
+	if (r == -EINPROGRESS && c->mig_paused) {
+		/* a migration arc the device completes later: the reply
+		 * then (vu_mig_resume()) */
+		c->mig_req = msg->hdr;
+		return;
+	}
 	vu_conn_reply(c, &msg->hdr, r, &rep);
 	vu_close(&rep.own_fd);
 	if (r == 0 && rep.new_device && d->ops.new_device != NULL)

@@ -334,6 +334,14 @@ vu_conn_dispatch(struct vu_sconn *c, struct vu_msg *msg)
 	if ((msg->hdr.flags & VFIO_USER_F_TYPE_MASK) ==
 			VFIO_USER_F_TYPE_REPLY) {
 		vu_reply_handle(c, msg, false);
+	} else if (c->mig_paused && !oversize) {
+		/* a migration arc the device completes later: commands wait,
+		 * in order, behind the SET it holds */
+		if (vu_conn_defer(c, msg) < 0) {
+			vu_rx_consume(&c->rx, msg);
+			vu_conn_set_broken(c, -ENOBUFS);
+			return -ENOBUFS;
+		}
 	} else {
 		c->in_handler = true;
 		vu_cmd_handle(c, msg);
@@ -357,7 +365,8 @@ vu_conn_run_deferred(struct vu_sconn *c)
 	struct vu_deferred *df;
 	int r = 0, n = 0;
 
-	while (r == 0 && (df = TAILQ_FIRST(&c->deferred)) != NULL) {
+	while (r == 0 && !c->mig_paused &&
+			(df = TAILQ_FIRST(&c->deferred)) != NULL) {
 		TAILQ_REMOVE(&c->deferred, df, next);
 		c->nr_deferred--;
 		c->deferred_bytes -= df->msg.len;
@@ -422,8 +431,14 @@ vu_conn_process(struct vu_sconn *c)
 	struct vu_msg msg;
 	int r, n = 0;
 
+	/* a device that completed its migration arc: the SET goes on */
+	if (unlikely(c->mig_paused)) {
+		r = vu_mig_resume(c);
+		if (r < 0)
+			return r;
+	}
 	for (;;) {
-		if (!TAILQ_EMPTY(&c->deferred)) {
+		if (!TAILQ_EMPTY(&c->deferred) && !c->mig_paused) {
 			r = vu_conn_run_deferred(c);
 			if (r < 0)
 				return r;
@@ -438,7 +453,8 @@ vu_conn_process(struct vu_sconn *c)
 		if (r < 0)
 			return r;
 		n++;
-		if (!vu_rx_pending(&c->rx) && TAILQ_EMPTY(&c->deferred))
+		if (!vu_rx_pending(&c->rx) && (TAILQ_EMPTY(&c->deferred) ||
+				c->mig_paused))
 			break;
 	}
 	r = vu_conn_msg_deadline(c);
@@ -933,17 +949,25 @@ vu_serve_accept(struct vu_sdev *d)
 static int
 vu_serve_wait(struct vu_sdev *d, struct vu_sconn *c)
 {
-	struct pollfd p[1 + RTE_VFIO_USER_MAX_IOEVENTFDS];
+	struct pollfd p[2 + RTE_VFIO_USER_MAX_IOEVENTFDS];
 	unsigned int n;
 
 	p[0].fd = c->fd;
 	p[0].events = POLLIN;
 	p[0].revents = 0;
-	n = vu_iofd_pollfds(d, &p[1]);
-	if (poll(p, n + 1, -1) < 0)
+	/* the kick of rte_vfio_user_mig_complete() */
+	p[1].fd = c->kick_fd;
+	p[1].events = POLLIN;
+	p[1].revents = 0;
+	n = vu_iofd_pollfds(d, &p[2]);
+	if (poll(p, n + 2, -1) < 0)
 		return errno == EINTR ? 0 : -errno;
+	if (p[1].revents != 0) {
+		__atomic_store_n(&c->kicked, false, __ATOMIC_RELEASE);
+		vu_drain(c->kick_fd);
+	}
 	if (n > 0)
-		vu_iofd_run_ready(d, &p[1], n);
+		vu_iofd_run_ready(d, &p[2], n);
 	return p[0].revents != 0 ? 1 : 0;
 }
 
@@ -970,13 +994,19 @@ vu_serve_one(struct vu_sdev *d, struct vu_sconn *c)
 	c->rx.block_ms = d->msg_timeout_ms;
 	vu_set_serving_dev(d->id);
 	do {
+		if (unlikely(c->mig_paused)) {
+			r = vu_mig_resume(c);
+			if (r < 0)
+				break;
+		}
 		r = vu_conn_run_deferred(c);
 		if (r < 0)
 			break;
-		if (d->nr_iofd_cbs > 0 && !vu_rx_pending(&c->rx)) {
+		if ((d->nr_iofd_cbs > 0 || c->mig_paused) &&
+				!vu_rx_pending(&c->rx)) {
 			r = vu_serve_wait(d, c);
 			if (r <= 0)
-				continue; /* an ioeventfd, or an error */
+				continue; /* a kick, an ioeventfd, or an error */
 		}
 		r = vu_recv_msg(c->fd, &c->rx, &msg, VU_RECV_BLOCKING);
 		if (r == 0)

@@ -21,6 +21,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_common.h>
 
@@ -83,6 +84,12 @@ vu_mig_arc(struct vu_sdev *d, uint32_t from, uint32_t to)
 		d->ops.lock_dp(d->id, 0);
 	if (r > 0 || r < -VFIO_USER_MAX_ERRNO)
 		r = -EIO;
+	if (r == -EINPROGRESS) {
+		VU_DLOG(d->path, DEBUG, "migration: %s -> %s: the device "
+			"completes it later", vu_mig_name(from),
+			vu_mig_name(to));
+		return r;
+	}
 	if (r == 0) {
 		__atomic_store_n(&d->mig_state, to, __ATOMIC_RELEASE);
 		VU_DLOG(d->path, DEBUG, "migration: %s -> %s",
@@ -98,10 +105,15 @@ vu_mig_arc(struct vu_sdev *d, uint32_t from, uint32_t to)
 	return r;
 }
 
-/* Every arc from the current state to target; stops at the first that
- * fails (the device is then where that arc started, or in ERROR). */
+/*
+ * Every arc from the current state to target; stops at the first that
+ * fails (the device is then where that arc started, or in ERROR) or that
+ * the device completes later (-EINPROGRESS: c, the client's connection,
+ * then waits for rte_vfio_user_mig_complete(); without a connection the
+ * walk just stops).
+ */
 static int
-vu_mig_goto(struct vu_sdev *d, uint32_t target)
+vu_mig_goto(struct vu_sconn *c, struct vu_sdev *d, uint32_t target)
 {
 	uint32_t cur = __atomic_load_n(&d->mig_state, __ATOMIC_ACQUIRE);
 	uint32_t next;
@@ -114,11 +126,109 @@ vu_mig_goto(struct vu_sdev *d, uint32_t target)
 				"to %s (flags 0x%x)", vu_mig_name(cur),
 				vu_mig_name(target), d->mig.flags);
 		r = vu_mig_arc(d, cur, next);
+		if (r == -EINPROGRESS && c != NULL) {
+			c->mig_from = cur;
+			c->mig_to = next;
+			c->mig_target = target;
+			__atomic_store_n(&c->mig_done, false, __ATOMIC_RELEASE);
+			c->mig_paused = true;
+		}
 		if (r < 0)
 			return r;
 		cur = next;
 	}
 	return 0;
+}
+
+int
+rte_vfio_user_mig_complete(int dev_id, int result)
+{
+	struct vu_sdev *d = vu_dev_get(dev_id);
+	struct vu_sconn *c;
+	uint64_t one = 1;
+	int r = 0;
+
+	if (d == NULL) {
+		VU_LOG(ERR, "mig_complete: no server device %d", dev_id);
+		return -EINVAL;
+	}
+	c = vu_conn_get(d);
+	/* mig_paused is the serving context's: it is set before the SET's
+	 * handler returns and cleared only after mig_done was seen */
+	if (c == NULL || !__atomic_load_n(&c->mig_paused, __ATOMIC_ACQUIRE) ||
+			__atomic_load_n(&c->mig_done, __ATOMIC_ACQUIRE)) {
+		r = VU_EINVAL(d->path, "mig_complete: no transition waits "
+			"for the device");
+	} else {
+		__atomic_store_n(&c->mig_result, result > 0 ? -EIO : result,
+			__ATOMIC_RELAXED);
+		__atomic_store_n(&c->mig_done, true, __ATOMIC_RELEASE);
+		__atomic_store_n(&c->kicked, true, __ATOMIC_RELEASE);
+		if (write(c->kick_fd, &one, sizeof(one)) < 0)
+			VU_DLOG(d->path, ERR, "mig_complete: kick: %s",
+				strerror(errno));
+	}
+	if (c != NULL)
+		vu_conn_put(c);
+	vu_dev_put(d);
+	return r;
+}
+
+int
+vu_mig_resume(struct vu_sconn *c)
+{
+	struct vu_sdev *d = c->dev;
+	struct vfio_user_hdr hdr = {
+		.msg_id = c->mig_req.msg_id,
+		.cmd = c->mig_req.cmd,
+		.size = VFIO_USER_HDR_SIZE,
+		.flags = VFIO_USER_F_TYPE_REPLY,
+	};
+	struct {
+		struct vfio_user_device_feature f;
+		struct vfio_user_mig_device_state st;
+	} rep;
+	struct iovec iov = { &rep, sizeof(rep) };
+	int r;
+
+	if (!c->mig_paused || !__atomic_load_n(&c->mig_done,
+			__ATOMIC_ACQUIRE))
+		return 0;
+	__atomic_store_n(&c->mig_done, false, __ATOMIC_RELAXED);
+	r = __atomic_load_n(&c->mig_result, __ATOMIC_RELAXED);
+	if (r < -VFIO_USER_MAX_ERRNO || r == -EINPROGRESS)
+		r = -EIO;
+	if (r == 0) {
+		__atomic_store_n(&d->mig_state, c->mig_to, __ATOMIC_RELEASE);
+		VU_DLOG(d->path, DEBUG, "migration: %s -> %s (completed by "
+			"the device)", vu_mig_name(c->mig_from),
+			vu_mig_name(c->mig_to));
+		r = vu_mig_goto(c, d, c->mig_target);
+		if (r == -EINPROGRESS)
+			return 0;  /* the next arc waits too */
+	} else {
+		VU_DLOG(d->path, ERR, "migration: %s -> %s failed: %s%s",
+			vu_mig_name(c->mig_from), vu_mig_name(c->mig_to),
+			strerror(-r), r == -EIO ? " (device now in ERROR)" :
+			"");
+		if (r == -EIO)
+			__atomic_store_n(&d->mig_state, VU_MIG_ERROR,
+				__ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&c->mig_paused, false, __ATOMIC_RELEASE);
+	if (c->mig_req.flags & VFIO_USER_F_NO_REPLY)
+		return 0;
+	if (r < 0) {
+		hdr.flags |= VFIO_USER_F_ERROR;
+		hdr.error = (uint32_t)-r;
+		return vu_conn_send(c, &hdr, NULL, 0, NULL, 0);
+	}
+	rep.f.argsz = sizeof(rep);
+	rep.f.flags = c->mig_req_flags;
+	rep.st.device_state = __atomic_load_n(&d->mig_state, __ATOMIC_ACQUIRE);
+	rep.st.data_fd = -1;
+	hdr.size += sizeof(rep);
+	return vu_conn_send(c, &hdr, &iov, 1, NULL, 0);
 }
 
 void
@@ -149,7 +259,7 @@ vu_mig_client_gone(struct vu_sdev *d)
 		return;
 	VU_DLOG(d->path, NOTICE, "client left in migration state %s: back "
 		"to RUNNING", vu_mig_name(s));
-	if (vu_mig_goto(d, VU_MIG_RUNNING) < 0)
+	if (vu_mig_goto(NULL, d, VU_MIG_RUNNING) < 0)
 		VU_DLOG(d->path, ERR, "migration: left in %s after the "
 			"client went", vu_mig_name(__atomic_load_n(
 			&d->mig_state, __ATOMIC_ACQUIRE)));
@@ -371,7 +481,9 @@ vu_mig_feature(struct vu_sconn *c, const struct vu_msg *msg, uint8_t *out,
 					"state %u not one of the device's "
 					"(flags 0x%x)", st.device_state,
 					d->mig.flags);
-			r = vu_mig_goto(d, st.device_state);
+			r = vu_mig_goto(c, d, st.device_state);
+			if (r == -EINPROGRESS)
+				c->mig_req_flags = in.flags;
 			if (r < 0)
 				return r;
 		}
