@@ -66,6 +66,9 @@ struct m_dev {
 };
 
 static struct m_dev m_devs[2];
+
+#define M_LD(x)    __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define M_ST(x, v) __atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
 static bool m_poll_mode;   /* m_create(): a device for rte_vfio_user_serve() */
 
 static struct m_dev *
@@ -93,17 +96,21 @@ m_transition(int id, enum rte_vfio_user_mig_state from,
 
 	if (d->locked != 1)
 		d->arc_unlocked = true;
-	if ((int)to == d->fail_arc_to)
-		return d->fail_err;
-	if ((int)to == d->busy_arc_to) {
-		d->busy_arc_to = -1;
+	/* the test's settings, atomics: the thread that sets them and this
+	 * callback are ordered by sockets ThreadSanitizer does not see */
+	if ((int)to == M_LD(d->fail_arc_to))
+		return M_LD(d->fail_err);
+	if ((int)to == M_LD(d->busy_arc_to)) {
+		M_ST(d->busy_arc_to, -1);
 		__atomic_store_n(&d->busy_from, (int)from, __ATOMIC_RELEASE);
 		return -EINPROGRESS;
 	}
-	if (d->nr_arcs < M_MAX_ARCS) {
-		d->arcs[d->nr_arcs][0] = from;
-		d->arcs[d->nr_arcs][1] = to;
-		d->nr_arcs++;
+	if (M_LD(d->nr_arcs) < M_MAX_ARCS) {
+		uint32_t k = M_LD(d->nr_arcs);
+
+		M_ST(d->arcs[k][0], from);
+		M_ST(d->arcs[k][1], to);
+		M_ST(d->nr_arcs, k + 1);
 	}
 	if (to == RTE_VFIO_USER_MIG_PRE_COPY && from ==
 			RTE_VFIO_USER_MIG_RUNNING)
@@ -114,7 +121,7 @@ m_transition(int id, enum rte_vfio_user_mig_state from,
 	if (to == RTE_VFIO_USER_MIG_RESUMING)
 		d->in_len = 0;
 	/* leaving RESUMING: the device checks what it got */
-	if (from == RTE_VFIO_USER_MIG_RESUMING && !d->no_check) {
+	if (from == RTE_VFIO_USER_MIG_RESUMING && !M_LD(d->no_check)) {
 		if (d->in_len != M_STATE_LEN)
 			return -EINVAL;
 		memcpy(d->state, d->in, M_STATE_LEN);
@@ -171,8 +178,8 @@ m_create(struct m_dev *d, const char *tag, uint32_t flags)
 	uint32_t i;
 
 	memset(d, 0, sizeof(*d));
-	d->fail_arc_to = -1;
-	d->busy_arc_to = -1;
+	M_ST(d->fail_arc_to, -1);
+	M_ST(d->busy_arc_to, -1);
 	d->busy_from = -1;
 	snprintf(d->path, sizeof(d->path), "/tmp/vfio-user-mig-%s-%d.sock",
 		tag, getpid());
@@ -235,7 +242,7 @@ m_arcs_all(uint32_t flags)
 	int dev, k, i, r;
 
 	TEST_ASSERT(m_create(d, "arcs", flags) >= 0, "create");
-	d->no_check = true;
+	M_ST(d->no_check, true);
 	dev = rte_vfio_user_attach_dev(d->path);
 	TEST_ASSERT(dev >= 0, "attach");
 	TEST_ASSERT_SUCCESS(rte_vfio_user_mig_get_flags(dev, &got), "flags");
@@ -261,18 +268,18 @@ m_arcs_all(uint32_t flags)
 					RTE_VFIO_USER_MIG_RUNNING);
 			r = rte_vfio_user_mig_set_state(dev, a);
 			TEST_ASSERT_SUCCESS(r, "to %s: %d", vu_mig_name(a), r);
-			d->nr_arcs = 0;
+			M_ST(d->nr_arcs, 0);
 			d->arc_unlocked = false;
 			r = rte_vfio_user_mig_set_state(dev, b);
 			TEST_ASSERT_SUCCESS(r, "%s -> %s: %d", vu_mig_name(a),
 				vu_mig_name(b), r);
 			k = m_path(flags, a, b, want);
-			TEST_ASSERT_EQUAL((int)d->nr_arcs, k, "%s -> %s: %u "
+			TEST_ASSERT_EQUAL((int)M_LD(d->nr_arcs), k, "%s -> %s: %u "
 				"arcs, expected %d", vu_mig_name(a),
 				vu_mig_name(b), d->nr_arcs, k);
 			for (i = 0; i < k; i++)
-				TEST_ASSERT(d->arcs[i][0] == want[i][0] &&
-					d->arcs[i][1] == want[i][1],
+				TEST_ASSERT(M_LD(d->arcs[i][0]) == want[i][0] &&
+					M_LD(d->arcs[i][1]) == want[i][1],
 					"%s -> %s: arc %d %s -> %s",
 					vu_mig_name(a), vu_mig_name(b), i,
 					vu_mig_name(d->arcs[i][0]),
@@ -303,11 +310,11 @@ m_arcs_all(uint32_t flags)
 	if (flags & RTE_VFIO_USER_MIG_F_PRE_COPY) {
 		TEST_ASSERT_SUCCESS(rte_vfio_user_mig_set_state(dev,
 			RTE_VFIO_USER_MIG_STOP_COPY), "STOP_COPY");
-		d->nr_arcs = 0;
+		M_ST(d->nr_arcs, 0);
 		TEST_ASSERT_EQUAL(rte_vfio_user_mig_set_state(dev,
 			RTE_VFIO_USER_MIG_PRE_COPY), -EINVAL,
 			"STOP_COPY -> PRE_COPY");
-		TEST_ASSERT_EQUAL(d->nr_arcs, 0u, "no arc taken");
+		TEST_ASSERT_EQUAL(M_LD(d->nr_arcs), 0u, "no arc taken");
 		TEST_ASSERT_SUCCESS(rte_vfio_user_mig_set_state(dev,
 			RTE_VFIO_USER_MIG_RUNNING), "RUNNING");
 	}
@@ -396,31 +403,31 @@ test_migrate(void)
 		RTE_VFIO_USER_MIG_RUNNING, "destination running");
 
 	/* a transition that breaks the device: ERROR until reset */
-	b->fail_arc_to = RTE_VFIO_USER_MIG_RUNNING_P2P;
-	b->fail_err = -EIO;
+	M_ST(b->fail_arc_to, RTE_VFIO_USER_MIG_RUNNING_P2P);
+	M_ST(b->fail_err, -EIO);
 	TEST_ASSERT_EQUAL(rte_vfio_user_mig_set_state(cb,
 		RTE_VFIO_USER_MIG_STOP), -EIO, "failing arc");
 	TEST_ASSERT_EQUAL(rte_vfio_user_mig_get_state(cb),
 		RTE_VFIO_USER_MIG_ERROR, "ERROR");
-	b->fail_arc_to = -1;
+	M_ST(b->fail_arc_to, -1);
 	TEST_ASSERT_EQUAL(rte_vfio_user_mig_set_state(cb,
 		RTE_VFIO_USER_MIG_RUNNING), -EINVAL, "out of ERROR");
 	TEST_ASSERT_SUCCESS(rte_vfio_user_reset(cb), "reset");
 	TEST_ASSERT_EQUAL(rte_vfio_user_mig_get_state(cb),
 		RTE_VFIO_USER_MIG_RUNNING, "RUNNING after reset");
 	/* a failure that is not -EIO leaves the device where it was */
-	b->fail_arc_to = RTE_VFIO_USER_MIG_STOP;
-	b->fail_err = -EBUSY;
+	M_ST(b->fail_arc_to, RTE_VFIO_USER_MIG_STOP);
+	M_ST(b->fail_err, -EBUSY);
 	TEST_ASSERT_EQUAL(rte_vfio_user_mig_set_state(cb,
 		RTE_VFIO_USER_MIG_STOP_COPY), -EBUSY, "busy");
 	TEST_ASSERT_EQUAL(rte_vfio_user_mig_get_state(cb),
 		RTE_VFIO_USER_MIG_RUNNING_P2P, "stopped on the way");
-	b->fail_arc_to = -1;
+	M_ST(b->fail_arc_to, -1);
 
 	/* the client goes in STOP_COPY: the device comes back to RUNNING */
 	TEST_ASSERT_SUCCESS(rte_vfio_user_mig_set_state(ca,
 		RTE_VFIO_USER_MIG_STOP_COPY), "STOP_COPY");
-	a->nr_arcs = 0;
+	M_ST(a->nr_arcs, 0);
 	rte_vfio_user_detach_dev(ca);
 	{
 		uint64_t t0 = tvu_now_ms();
@@ -432,7 +439,7 @@ test_migrate(void)
 	}
 	TEST_ASSERT_EQUAL(rte_vfio_user_get_mig_state(a->id),
 		RTE_VFIO_USER_MIG_RUNNING, "back to RUNNING");
-	TEST_ASSERT(a->nr_arcs == 3 && a->arcs[2][1] ==
+	TEST_ASSERT(M_LD(a->nr_arcs) == 3 && M_LD(a->arcs[2][1]) ==
 		RTE_VFIO_USER_MIG_RUNNING, "%u arcs back", a->nr_arcs);
 	rte_vfio_user_detach_dev(cb);
 	rte_vfio_user_unregister(a->path);
@@ -801,9 +808,9 @@ m_busy(bool serve)
 		"nothing to complete");
 
 	/* RUNNING -> STOP_COPY, its STOP arc completed 50 ms later */
-	d->busy_arc_to = RTE_VFIO_USER_MIG_STOP;
+	M_ST(d->busy_arc_to, RTE_VFIO_USER_MIG_STOP);
 	m_busy_result = 0;
-	d->nr_arcs = 0;
+	M_ST(d->nr_arcs, 0);
 	TEST_ASSERT_SUCCESS(pthread_create(&ct, NULL, m_completer, d),
 		"completer");
 	m_info_dev = dev;
@@ -822,7 +829,7 @@ m_busy(bool serve)
 	TEST_ASSERT_SUCCESS(r, "SET with a busy arc: %d", r);
 	TEST_ASSERT(took >= 45, "the reply waited for the device (%" PRIu64
 		" ms)", took);
-	TEST_ASSERT(d->nr_arcs == 2 && d->arcs[0][1] ==
+	TEST_ASSERT(M_LD(d->nr_arcs) == 2 && M_LD(d->arcs[0][1]) ==
 		RTE_VFIO_USER_MIG_RUNNING_P2P && d->arcs[1][0] ==
 		RTE_VFIO_USER_MIG_STOP && d->arcs[1][1] ==
 		RTE_VFIO_USER_MIG_STOP_COPY, "arcs around the busy one: %u",
@@ -834,7 +841,7 @@ m_busy(bool serve)
 	m_busy_result = -EBUSY;
 	TEST_ASSERT_SUCCESS(rte_vfio_user_mig_set_state(dev,
 		RTE_VFIO_USER_MIG_RUNNING), "back to RUNNING");
-	d->busy_arc_to = RTE_VFIO_USER_MIG_STOP;
+	M_ST(d->busy_arc_to, RTE_VFIO_USER_MIG_STOP);
 	d->busy_from = -1;
 	TEST_ASSERT_SUCCESS(pthread_create(&ct, NULL, m_completer, d),
 		"completer");
@@ -846,7 +853,7 @@ m_busy(bool serve)
 
 	/* the client goes while an arc waits: no reply, the device can
 	 * no longer complete it, the next client finds it working */
-	d->busy_arc_to = RTE_VFIO_USER_MIG_STOP;
+	M_ST(d->busy_arc_to, RTE_VFIO_USER_MIG_STOP);
 	d->busy_from = -1;
 	rte_vfio_user_set_timeout(dev, 100);
 	r = rte_vfio_user_mig_set_state(dev, RTE_VFIO_USER_MIG_STOP);

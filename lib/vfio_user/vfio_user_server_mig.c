@@ -131,7 +131,9 @@ vu_mig_goto(struct vu_sconn *c, struct vu_sdev *d, uint32_t target)
 			c->mig_to = next;
 			c->mig_target = target;
 			__atomic_store_n(&c->mig_done, false, __ATOMIC_RELEASE);
-			c->mig_paused = true;
+			/* read by rte_vfio_user_mig_complete() elsewhere */
+			__atomic_store_n(&c->mig_paused, true,
+				__ATOMIC_RELEASE);
 		}
 		if (r < 0)
 			return r;
@@ -184,8 +186,10 @@ vu_mig_resume(struct vu_sconn *c)
 		.size = VFIO_USER_HDR_SIZE,
 		.flags = VFIO_USER_F_TYPE_REPLY,
 	};
+	/* struct vfio_user_device_feature, then its state */
 	struct {
-		struct vfio_user_device_feature f;
+		uint32_t argsz;
+		uint32_t flags;
 		struct vfio_user_mig_device_state st;
 	} rep;
 	struct iovec iov = { &rep, sizeof(rep) };
@@ -223,8 +227,8 @@ vu_mig_resume(struct vu_sconn *c)
 		hdr.error = (uint32_t)-r;
 		return vu_conn_send(c, &hdr, NULL, 0, NULL, 0);
 	}
-	rep.f.argsz = sizeof(rep);
-	rep.f.flags = c->mig_req_flags;
+	rep.argsz = sizeof(rep);
+	rep.flags = c->mig_req_flags;
 	rep.st.device_state = __atomic_load_n(&d->mig_state, __ATOMIC_ACQUIRE);
 	rep.st.data_fd = -1;
 	hdr.size += sizeof(rep);
