@@ -531,6 +531,130 @@ test_hostile(void)
 				"0x%x error %u", bad[k].what, h.flags,
 				h.error);
 	}
+	/* dirty logging: layouts, ranges, page sizes, bitmap bounds */
+	{
+		struct { uint32_t argsz, flags; uint64_t ps; uint32_t n, res;
+			uint64_t r[4]; } st;
+		struct { uint32_t argsz, flags; uint64_t q[3]; } rp;
+		const uint32_t fs = VU_FEATURE_SET | VU_FEATURE_DMA_LOGGING_START;
+		const uint32_t fr = VU_FEATURE_GET |
+			VU_FEATURE_DMA_LOGGING_REPORT;
+		struct { const void *p; size_t len; int err; const char *what; }
+			dl[16];
+		unsigned int nd = 0, j;
+
+#define DL(ptr, l, e, w) do { dl[nd].p = ptr; dl[nd].len = l; \
+		dl[nd].err = e; dl[nd].what = w; nd++; } while (0)
+		/* one case at a time: each reuses st / rp */
+		for (j = 0; j < 12; j++) {
+			nd = 0;
+			memset(&st, 0, sizeof(st));
+			memset(&rp, 0, sizeof(rp));
+			st.flags = fs;
+			st.ps = 4096;
+			rp.flags = fr;
+			rp.q[0] = 0x100000;
+			rp.q[1] = 0x10000;
+			rp.q[2] = 4096;
+			rp.argsz = 8 + 24 + 8 * 1;
+			switch (j) {
+			case 0:
+				st.argsz = 24;
+				st.n = 2;  /* no ranges follow */
+				DL(&st, 24, EINVAL, "START: 2 ranges in 0");
+				break;
+			case 1:
+				st.argsz = 40;
+				st.ps = 3000;
+				st.n = 1;
+				st.r[0] = 0x100000;
+				st.r[1] = 0x10000;
+				DL(&st, 40, EINVAL, "START: page size 3000");
+				break;
+			case 2:
+				st.argsz = 56;
+				st.n = 2;
+				st.r[0] = 0x100000;
+				st.r[1] = 0x2000;
+				st.r[2] = 0x101000;
+				st.r[3] = 0x1000;
+				DL(&st, 56, EINVAL, "START: overlapping");
+				break;
+			case 3:
+				DL(&rp, 32, EINVAL, "REPORT before START");
+				break;
+			case 4:
+				st.argsz = 40;
+				st.n = 1;
+				st.r[0] = 0x100000;
+				st.r[1] = 0x10000;
+				DL(&st, 40, 0, "START");
+				break;
+			case 5:
+				st.argsz = 40;
+				st.n = 1;
+				st.r[0] = 0x100000;
+				st.r[1] = 0x10000;
+				DL(&st, 40, EBUSY, "START twice");
+				break;
+			case 6:
+				DL(&rp, 28, EINVAL, "REPORT: 20 data bytes");
+				break;
+			case 7:
+				rp.argsz = 32;
+				DL(&rp, 32, EINVAL, "REPORT: argsz without "
+					"room for the bitmap");
+				break;
+			case 8:
+				rp.q[1] = 0;
+				DL(&rp, 32, EINVAL, "REPORT: length 0");
+				break;
+			case 9:
+				rp.q[1] = 1ull << 40;
+				rp.argsz = UINT32_MAX;
+				DL(&rp, 32, EINVAL, "REPORT: a 32 MiB bitmap");
+				break;
+			case 10:
+				rp.q[2] = 3;
+				DL(&rp, 32, EINVAL, "REPORT: page size 3");
+				break;
+			default:
+				rp.q[0] = 0x200000;
+				DL(&rp, 32, EINVAL, "REPORT: not logged");
+				break;
+			}
+			TEST_ASSERT_SUCCESS(m_raw(s, (uint16_t)(60 + j),
+				VFIO_USER_DEVICE_FEATURE, dl[0].p, dl[0].len, &h,
+				buf, sizeof(buf)), "%s: no reply", dl[0].what);
+			if (dl[0].err == 0)
+				TEST_ASSERT(!(h.flags & VFIO_USER_F_ERROR),
+					"%s: error %u", dl[0].what, h.error);
+			else
+				TEST_ASSERT((h.flags & VFIO_USER_F_ERROR) &&
+					h.error == (uint32_t)dl[0].err,
+					"%s: flags 0x%x error %u", dl[0].what,
+					h.flags, h.error);
+		}
+#undef DL
+		/* a good report: the bitmap after the request, all clear */
+		memset(&rp, 0, sizeof(rp));
+		rp.argsz = 8 + 24 + 8;
+		rp.flags = fr;
+		rp.q[0] = 0x100000;
+		rp.q[1] = 0x10000;
+		rp.q[2] = 4096;
+		TEST_ASSERT(m_raw(s, 80, VFIO_USER_DEVICE_FEATURE, &rp, 32, &h,
+			buf, sizeof(buf)) == 0 && !(h.flags & VFIO_USER_F_ERROR)
+			&& h.size == 16 + 40, "REPORT: reply of %u bytes",
+			h.size);
+		TEST_ASSERT(buf[32] == 0 && memcmp(buf + 8, rp.q, 24) == 0,
+			"REPORT echoes the range, nothing dirty");
+		f = (typeof(f)){ 8, VU_FEATURE_SET |
+			VU_FEATURE_DMA_LOGGING_STOP, 0, 0 };
+		TEST_ASSERT(m_raw(s, 81, VFIO_USER_DEVICE_FEATURE, &f, 8, &h,
+			buf, sizeof(buf)) == 0 && !(h.flags & VFIO_USER_F_ERROR),
+			"STOP");
+	}
 	/* data calls in STOP_COPY: too large, lying sizes */
 	f = (typeof(f)){ 16, VU_FEATURE_SET | 2, RTE_VFIO_USER_MIG_STOP_COPY,
 		0 };
