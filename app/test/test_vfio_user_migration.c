@@ -274,7 +274,8 @@ m_arcs_all(uint32_t flags)
 			TEST_ASSERT_SUCCESS(r, "%s -> %s: %d", vu_mig_name(a),
 				vu_mig_name(b), r);
 			k = m_path(flags, a, b, want);
-			TEST_ASSERT_EQUAL((int)M_LD(d->nr_arcs), k, "%s -> %s: %u "
+			TEST_ASSERT_EQUAL((int)M_LD(d->nr_arcs), k,
+				"%s -> %s: %u "
 				"arcs, expected %d", vu_mig_name(a),
 				vu_mig_name(b), d->nr_arcs, k);
 			for (i = 0; i < k; i++)
@@ -536,7 +537,8 @@ test_hostile(void)
 		struct { uint32_t argsz, flags; uint64_t ps; uint32_t n, res;
 			uint64_t r[4]; } st;
 		struct { uint32_t argsz, flags; uint64_t q[3]; } rp;
-		const uint32_t fs = VU_FEATURE_SET | VU_FEATURE_DMA_LOGGING_START;
+		const uint32_t fs = VU_FEATURE_SET |
+			VU_FEATURE_DMA_LOGGING_START;
 		const uint32_t fr = VU_FEATURE_GET |
 			VU_FEATURE_DMA_LOGGING_REPORT;
 		struct { const void *p; size_t len; int err; const char *what; }
@@ -624,8 +626,9 @@ test_hostile(void)
 				break;
 			}
 			TEST_ASSERT_SUCCESS(m_raw(s, (uint16_t)(60 + j),
-				VFIO_USER_DEVICE_FEATURE, dl[0].p, dl[0].len, &h,
-				buf, sizeof(buf)), "%s: no reply", dl[0].what);
+				VFIO_USER_DEVICE_FEATURE, dl[0].p, dl[0].len,
+				&h, buf, sizeof(buf)), "%s: no reply",
+				dl[0].what);
 			if (dl[0].err == 0)
 				TEST_ASSERT(!(h.flags & VFIO_USER_F_ERROR),
 					"%s: error %u", dl[0].what, h.error);
@@ -652,8 +655,8 @@ test_hostile(void)
 		f = (typeof(f)){ 8, VU_FEATURE_SET |
 			VU_FEATURE_DMA_LOGGING_STOP, 0, 0 };
 		TEST_ASSERT(m_raw(s, 81, VFIO_USER_DEVICE_FEATURE, &f, 8, &h,
-			buf, sizeof(buf)) == 0 && !(h.flags & VFIO_USER_F_ERROR),
-			"STOP");
+			buf, sizeof(buf)) == 0 &&
+			!(h.flags & VFIO_USER_F_ERROR), "STOP");
 	}
 	/* data calls in STOP_COPY: too large, lying sizes */
 	f = (typeof(f)){ 16, VU_FEATURE_SET | 2, RTE_VFIO_USER_MIG_STOP_COPY,
