@@ -557,12 +557,11 @@ vu_h_region_write_multi(struct vu_sconn *c, struct vu_msg *msg,
 	return 0;
 }
 
+/* A reply built in c->tx by one of the migration handlers: its length,
+ * or -errno. */
 static int
-vu_h_dev_feature(struct vu_sconn *c, struct vu_msg *msg,
-		struct vu_reply *rep)
+vu_reply_tx(struct vu_sconn *c, struct vu_reply *rep, int r)
 {
-	int r = vu_mig_feature(c, msg, c->tx, (uint32_t)c->tx_cap);
-
 	if (r < 0)
 		return r;
 	rep->payload = c->tx;
@@ -571,15 +570,18 @@ vu_h_dev_feature(struct vu_sconn *c, struct vu_msg *msg,
 }
 
 static int
+vu_h_dev_feature(struct vu_sconn *c, struct vu_msg *msg,
+		struct vu_reply *rep)
+{
+	return vu_reply_tx(c, rep, vu_mig_feature(c, msg, c->tx,
+		(uint32_t)c->tx_cap));
+}
+
+static int
 vu_h_mig_read(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
 {
-	int r = vu_mig_data_read(c, msg, c->tx, (uint32_t)c->tx_cap);
-
-	if (r < 0)
-		return r;
-	rep->payload = c->tx;
-	rep->len = (uint32_t)r;
-	return 0;
+	return vu_reply_tx(c, rep, vu_mig_data_read(c, msg, c->tx,
+		(uint32_t)c->tx_cap));
 }
 
 static int

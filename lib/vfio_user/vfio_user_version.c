@@ -175,6 +175,27 @@ vu_caps_parse(const char *json, size_t len, struct vu_caps *caps)
 	return r;
 }
 
+/* Write root (consumed) into buf, NUL included, in key order: its length,
+ * -ENOSPC, -ENOMEM. */
+static int
+vu_json_dump(json_t *root, size_t flags, char *buf, size_t len)
+{
+	char *s = json_dumps(root, flags | JSON_PRESERVE_ORDER);
+	size_t n;
+	int r = -ENOSPC;
+
+	json_decref(root);
+	if (s == NULL)
+		return -ENOMEM;
+	n = strlen(s) + 1;
+	if (n <= len) {
+		memcpy(buf, s, n);
+		r = (int)n;
+	}
+	free(s);
+	return r;
+}
+
 /* twin_socket {supported: true[, fd_index: n]}: a client's offer has no
  * fd_index, a server's grant has one */
 static int
@@ -197,9 +218,6 @@ int
 vu_caps_format(const struct vu_caps *caps, char *buf, size_t len)
 {
 	json_t *root;
-	char *s;
-	size_t n;
-	int r = -ENOMEM;
 
 	root = json_pack("{s:{s:I,s:I,s:I,s:I}}", "capabilities",
 		"max_msg_fds", (json_int_t)caps->max_msg_fds,
@@ -225,19 +243,7 @@ vu_caps_format(const struct vu_caps *caps, char *buf, size_t len)
 		json_decref(root);
 		return -ENOMEM;
 	}
-	s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(root);
-	if (s == NULL)
-		return -ENOMEM;
-	n = strlen(s) + 1;
-	if (n <= len) {
-		memcpy(buf, s, n);
-		r = (int)n;
-	} else {
-		r = -ENOSPC;
-	}
-	free(s);
-	return r;
+	return vu_json_dump(root, JSON_COMPACT, buf, len);
 }
 
 /*
@@ -252,9 +258,6 @@ int
 vu_caps_format_qemu(char *buf, size_t len)
 {
 	json_t *root;
-	char *s;
-	size_t n;
-	int r;
 
 	root = json_pack("{s:{s:{s:I,s:I},s:I,s:I,s:I,s:I,s:b}}",
 		"capabilities",
@@ -267,19 +270,7 @@ vu_caps_format_qemu(char *buf, size_t len)
 		"write_multiple", 1);
 	if (root == NULL)
 		return -ENOMEM;
-	s = json_dumps(root, JSON_PRESERVE_ORDER);
-	json_decref(root);
-	if (s == NULL)
-		return -ENOMEM;
-	n = strlen(s) + 1;
-	if (n <= len) {
-		memcpy(buf, s, n);
-		r = (int)n;
-	} else {
-		r = -ENOSPC;
-	}
-	free(s);
-	return r;
+	return vu_json_dump(root, 0, buf, len);
 }
 
 /*
