@@ -301,7 +301,7 @@ m_arcs_all(uint32_t flags)
 	TEST_ASSERT_SUCCESS(rte_vfio_user_mig_set_state(dev,
 		RTE_VFIO_USER_MIG_RUNNING), "RUNNING");
 	{
-		uint8_t buf[16];
+		uint8_t buf[16] = { 0 };
 
 		TEST_ASSERT_EQUAL(rte_vfio_user_mig_read(dev, buf, 16),
 			-EINVAL, "MIG_DATA_READ in RUNNING");
