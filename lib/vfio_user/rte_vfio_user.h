@@ -703,6 +703,11 @@ rte_vfio_user_set_migration(const char *sock_addr,
  * @param result
  *   0: the arc is done; a negative errno: it failed (the SET fails with
  *   it; -EIO moves the device to ERROR).
+ * If the client leaves while an arc waits, the arc is abandoned (the
+ * device is still in its start state) and the library brings the device
+ * back to RUNNING with new transition() calls, as for any client that
+ * leaves mid-migration; a completion after that is refused.
+ *
  * @return
  *   0; -EINVAL (no such device, or no arc waits for it: its client left,
  *   or it completed already).
