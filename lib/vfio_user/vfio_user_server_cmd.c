@@ -331,19 +331,23 @@ vu_h_region_info(struct vu_sconn *c, struct vu_msg *msg,
 	return 0;
 }
 
+/* A reply built in c->tx by a handler's helper: its length, or -errno. */
 static int
-vu_h_region_io_fds(struct vu_sconn *c, struct vu_msg *msg,
-		struct vu_reply *rep)
+vu_reply_tx(struct vu_sconn *c, struct vu_reply *rep, int r)
 {
-	int r;
-
-	r = vu_iofd_reply(c, (const void *)msg->payload, c->tx,
-		(uint32_t)c->tx_cap, &rep->fdv, &rep->nr_fdv);
 	if (r < 0)
 		return r;
 	rep->payload = c->tx;
 	rep->len = (uint32_t)r;
 	return 0;
+}
+
+static int
+vu_h_region_io_fds(struct vu_sconn *c, struct vu_msg *msg,
+		struct vu_reply *rep)
+{
+	return vu_reply_tx(c, rep, vu_iofd_reply(c, (const void *)msg->payload,
+		c->tx, (uint32_t)c->tx_cap, &rep->fdv, &rep->nr_fdv));
 }
 
 static int
@@ -554,18 +558,6 @@ vu_h_region_write_multi(struct vu_sconn *c, struct vu_msg *msg,
 	*out = n;
 	rep->payload = out;
 	rep->len = sizeof(*out);
-	return 0;
-}
-
-/* A reply built in c->tx by one of the migration handlers: its length,
- * or -errno. */
-static int
-vu_reply_tx(struct vu_sconn *c, struct vu_reply *rep, int r)
-{
-	if (r < 0)
-		return r;
-	rep->payload = c->tx;
-	rep->len = (uint32_t)r;
 	return 0;
 }
 
