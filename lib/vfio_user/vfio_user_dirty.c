@@ -193,13 +193,21 @@ vu_dirty_mark(struct vu_dirty_log *l, uint64_t iova, uint64_t len)
 	rte_rwlock_read_unlock(&l->lock);
 }
 
+/* Whether bit b of r is set. */
+static bool
+vu_dirty_test(const struct vu_dirty_range *r, uint64_t b)
+{
+	return (__atomic_load_n(&r->bits[b / 64], __ATOMIC_RELAXED) &
+		(1ull << (b % 64))) != 0;
+}
+
 /* Take (and clear) bit b of r. */
 static bool
 vu_dirty_take(struct vu_dirty_range *r, uint64_t b)
 {
 	uint64_t m = 1ull << (b % 64);
 
-	if ((__atomic_load_n(&r->bits[b / 64], __ATOMIC_RELAXED) & m) == 0)
+	if (!vu_dirty_test(r, b))
 		return false;
 	return (__atomic_fetch_and(&r->bits[b / 64], ~m, __ATOMIC_RELAXED) &
 		m) != 0;
@@ -261,9 +269,8 @@ vu_dirty_report(struct vu_dirty_log *l, uint64_t iova, uint64_t len,
 
 			/* a page the request covers in part is reported, not
 			 * cleared: its other part is still to be asked */
-			if (whole ? !vu_dirty_take(rg, b) :
-					!(__atomic_load_n(&rg->bits[b / 64],
-					__ATOMIC_RELAXED) & (1ull << (b % 64))))
+			if (!(whole ? vu_dirty_take(rg, b) :
+					vu_dirty_test(rg, b)))
 				continue;
 			ps = RTE_MAX(ps, s);
 			pe = RTE_MIN(pe, e);
