@@ -70,6 +70,26 @@ rte_vfio_user_get_mig_state(int dev_id)
 	return r;
 }
 
+/* The outcome r of the arc from -> to (now, or later as by says): the
+ * device moves to to, stays at from, or goes to ERROR on -EIO. */
+static void
+vu_mig_arc_done(struct vu_sdev *d, uint32_t from, uint32_t to, int r,
+		const char *by)
+{
+	if (r == 0) {
+		__atomic_store_n(&d->mig_state, to, __ATOMIC_RELEASE);
+		VU_DLOG(d->path, DEBUG, "migration: %s -> %s%s",
+			vu_mig_name(from), vu_mig_name(to), by);
+	} else {
+		VU_DLOG(d->path, ERR, "migration: %s -> %s failed: %s%s",
+			vu_mig_name(from), vu_mig_name(to), strerror(-r),
+			r == -EIO ? " (device now in ERROR)" : "");
+		if (r == -EIO)
+			__atomic_store_n(&d->mig_state, VU_MIG_ERROR,
+				__ATOMIC_RELEASE);
+	}
+}
+
 /* One arc, with the data path paused. */
 static int
 vu_mig_arc(struct vu_sdev *d, uint32_t from, uint32_t to)
@@ -90,18 +110,7 @@ vu_mig_arc(struct vu_sdev *d, uint32_t from, uint32_t to)
 			vu_mig_name(to));
 		return r;
 	}
-	if (r == 0) {
-		__atomic_store_n(&d->mig_state, to, __ATOMIC_RELEASE);
-		VU_DLOG(d->path, DEBUG, "migration: %s -> %s",
-			vu_mig_name(from), vu_mig_name(to));
-	} else {
-		VU_DLOG(d->path, ERR, "migration: %s -> %s failed: %s%s",
-			vu_mig_name(from), vu_mig_name(to), strerror(-r),
-			r == -EIO ? " (device now in ERROR)" : "");
-		if (r == -EIO)
-			__atomic_store_n(&d->mig_state, VU_MIG_ERROR,
-				__ATOMIC_RELEASE);
-	}
+	vu_mig_arc_done(d, from, to, r, "");
 	return r;
 }
 
@@ -202,22 +211,12 @@ vu_mig_resume(struct vu_sconn *c)
 	r = __atomic_load_n(&c->mig_result, __ATOMIC_RELAXED);
 	if (r < -VFIO_USER_MAX_ERRNO || r == -EINPROGRESS)
 		r = -EIO;
+	vu_mig_arc_done(d, c->mig_from, c->mig_to, r,
+		" (completed by the device)");
 	if (r == 0) {
-		__atomic_store_n(&d->mig_state, c->mig_to, __ATOMIC_RELEASE);
-		VU_DLOG(d->path, DEBUG, "migration: %s -> %s (completed by "
-			"the device)", vu_mig_name(c->mig_from),
-			vu_mig_name(c->mig_to));
 		r = vu_mig_goto(c, d, c->mig_target);
 		if (r == -EINPROGRESS)
 			return 0;  /* the next arc waits too */
-	} else {
-		VU_DLOG(d->path, ERR, "migration: %s -> %s failed: %s%s",
-			vu_mig_name(c->mig_from), vu_mig_name(c->mig_to),
-			strerror(-r), r == -EIO ? " (device now in ERROR)" :
-			"");
-		if (r == -EIO)
-			__atomic_store_n(&d->mig_state, VU_MIG_ERROR,
-				__ATOMIC_RELEASE);
 	}
 	__atomic_store_n(&c->mig_paused, false, __ATOMIC_RELEASE);
 	if (c->mig_req.flags & VFIO_USER_F_NO_REPLY)
