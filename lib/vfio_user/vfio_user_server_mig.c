@@ -272,6 +272,16 @@ vu_mig_client_gone(struct vu_sdev *d)
 /* DEVICE_FEATURE                                                      */
 /* ------------------------------------------------------------------ */
 
+/* A reply that is the request itself (PROBE, DMA_LOGGING_START/STOP). */
+static int
+vu_feature_echo(const struct vu_msg *msg, uint8_t *out, uint32_t room)
+{
+	if (room < msg->len)
+		return -E2BIG;
+	memcpy(out, msg->payload, msg->len);
+	return (int)msg->len;
+}
+
 /* Ranges of DMA_LOGGING_START with none given: the maps of the moment. */
 static int
 vu_mig_map_ranges(struct vu_sdev *d, uint64_t (**ranges)[2], uint32_t *n)
@@ -321,8 +331,7 @@ vu_mig_logging(struct vu_sconn *c, const struct vu_msg *msg,
 	if (feature == VU_FEATURE_DMA_LOGGING_STOP) {
 		vu_dirty_stop(&d->dirty);
 		VU_DLOG(d->path, DEBUG, "dirty page logging stopped");
-		memcpy(out, msg->payload, msg->len);
-		return (int)msg->len;
+		return vu_feature_echo(msg, out, room);
 	}
 	if (feature == VU_FEATURE_DMA_LOGGING_START) {
 		uint64_t page_size, (*ranges)[2] = NULL;
@@ -356,8 +365,7 @@ vu_mig_logging(struct vu_sconn *c, const struct vu_msg *msg,
 		}
 		VU_DLOG(d->path, DEBUG, "dirty page logging: %u ranges of %"
 			PRIu64 "-byte pages", n, page_size);
-		memcpy(out, msg->payload, msg->len);
-		return (int)msg->len;
+		return vu_feature_echo(msg, out, room);
 	}
 	/* REPORT */
 	{
@@ -444,10 +452,7 @@ vu_mig_feature(struct vu_sconn *c, const struct vu_msg *msg, uint8_t *out,
 	}
 	if (in.flags & VU_FEATURE_PROBE) {
 		/* supported: the reply is the request */
-		if (room < msg->len)
-			return -E2BIG;
-		memcpy(out, msg->payload, msg->len);
-		return (int)msg->len;
+		return vu_feature_echo(msg, out, room);
 	}
 	rep->argsz = in.argsz;
 	rep->flags = in.flags;
