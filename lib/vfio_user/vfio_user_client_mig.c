@@ -275,9 +275,9 @@ rte_vfio_user_dirty_start(int dev_id, uint64_t page_size,
 	} ctl = { .page_size = page_size, .num_ranges = n };
 	struct vfio_user_device_feature req, rep;
 	struct iovec iov[3], riov[2];
-	uint8_t echo[sizeof(ctl)];
 	struct vu_client *c;
 	uint32_t rlen = 0;
+	uint8_t *echo;
 	int r;
 
 	if ((ranges == NULL && n > 0) || n > 4095)
@@ -292,23 +292,16 @@ rte_vfio_user_dirty_start(int dev_id, uint64_t page_size,
 	iov[1] = (struct iovec){ &ctl, sizeof(ctl) };
 	iov[2] = (struct iovec){ (void *)(uintptr_t)ranges, n * 16 };
 	/* the reply echoes the request; only its head is kept */
-	riov[0] = (struct iovec){ &rep, sizeof(rep) };
-	riov[1] = (struct iovec){ echo, sizeof(echo) };
-	if (n == 0) {
-		r = vu_call(c, VFIO_USER_DEVICE_FEATURE, iov, 2, NULL, 0, riov,
-			2, &rlen, NULL);
-	} else {
-		uint8_t *all = malloc(req.argsz);
-
-		if (all == NULL) {
-			vu_cli_put(c);
-			return -ENOMEM;
-		}
-		riov[1] = (struct iovec){ all, req.argsz - sizeof(rep) };
-		r = vu_call(c, VFIO_USER_DEVICE_FEATURE, iov, 3, NULL, 0, riov,
-			2, &rlen, NULL);
-		free(all);
+	echo = malloc(req.argsz - sizeof(rep));
+	if (echo == NULL) {
+		vu_cli_put(c);
+		return -ENOMEM;
 	}
+	riov[0] = (struct iovec){ &rep, sizeof(rep) };
+	riov[1] = (struct iovec){ echo, req.argsz - sizeof(rep) };
+	r = vu_call(c, VFIO_USER_DEVICE_FEATURE, iov, n == 0 ? 2 : 3, NULL, 0,
+		riov, 2, &rlen, NULL);
+	free(echo);
 	if (r == -ENOSYS)
 		r = -ENOTSUP;
 	if (r == 0 && (rlen != req.argsz || rep.flags != req.flags)) {
@@ -340,9 +333,10 @@ rte_vfio_user_dirty_report(int dev_id, uint64_t iova, uint64_t len,
 {
 	uint64_t q[3] = { iova, len, page_size }, rq[3], words;
 	struct vfio_user_device_feature req, rep;
-	struct iovec iov[2], riov[3];
+	struct iovec iov[2], riov[2];
 	struct vu_client *c;
 	uint32_t rlen = 0;
+	uint8_t *buf;
 	int r;
 
 	words = vu_dirty_words(len, page_size);
@@ -364,26 +358,22 @@ rte_vfio_user_dirty_report(int dev_id, uint64_t iova, uint64_t len,
 	req.flags = VU_FEATURE_GET | VU_FEATURE_DMA_LOGGING_REPORT;
 	iov[0] = (struct iovec){ &req, sizeof(req) };
 	iov[1] = (struct iovec){ q, sizeof(q) };
-	riov[0] = (struct iovec){ &rep, sizeof(rep) };
-	riov[1] = (struct iovec){ rq, sizeof(rq) };
-	riov[2] = (struct iovec){ bitmap, words * 8 };
-	/* vu_call scatters into two pieces: header and the rest */
-	{
-		uint8_t *buf = malloc(sizeof(rq) + words * 8);
-
-		if (buf == NULL) {
-			vu_cli_put(c);
-			return -ENOMEM;
-		}
-		riov[1] = (struct iovec){ buf, sizeof(rq) + words * 8 };
-		r = vu_call(c, VFIO_USER_DEVICE_FEATURE, iov, 2, NULL, 0, riov,
-			2, &rlen, NULL);
-		if (r == 0 && rlen == req.argsz) {
-			memcpy(rq, buf, sizeof(rq));
-			memcpy(bitmap, buf + sizeof(rq), words * 8);
-		}
-		free(buf);
+	/* vu_call scatters into two pieces: the header and the rest (the
+	 * request's echo, then the bitmap) */
+	buf = malloc(sizeof(rq) + words * 8);
+	if (buf == NULL) {
+		vu_cli_put(c);
+		return -ENOMEM;
 	}
+	riov[0] = (struct iovec){ &rep, sizeof(rep) };
+	riov[1] = (struct iovec){ buf, sizeof(rq) + words * 8 };
+	r = vu_call(c, VFIO_USER_DEVICE_FEATURE, iov, 2, NULL, 0, riov, 2,
+		&rlen, NULL);
+	if (r == 0 && rlen == req.argsz) {
+		memcpy(rq, buf, sizeof(rq));
+		memcpy(bitmap, buf + sizeof(rq), words * 8);
+	}
+	free(buf);
 	if (r == -ENOSYS)
 		r = -ENOTSUP;
 	if (r == 0 && (rlen != req.argsz || rep.flags != req.flags ||
