@@ -296,6 +296,13 @@ void vu_iofd_free(struct vu_sdev *d);
  * iova (chunked), whatever the map */
 int vu_dma_msg(struct vu_sdev *d, bool write, uint64_t iova, uint8_t *buf,
 		uint64_t len);
+/* Copy len bytes between buf and the client's memory at iova: through
+ * the server's mapping where there is one, by messages elsewhere (or
+ * everywhere with msg_only, where the map must still allow the access);
+ * what is written is marked dirty. op names the caller in the log.
+ * 0 or -errno. */
+int vu_dma_copy(struct vu_sdev *d, const char *op, uint64_t iova,
+		uint8_t *buf, uint64_t len, bool write, bool msg_only);
 
 /* vfio_user_server_mig.c: migration. The handlers build their reply in
  * out (room bytes) and return its length, or -errno. */

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <rte_common.h>
 
@@ -208,6 +209,52 @@ vu_dma_msg(struct vu_sdev *d, bool write, uint64_t iova, uint8_t *buf,
 	return r;
 }
 
+int
+vu_dma_copy(struct vu_sdev *d, const char *op, uint64_t iova, uint8_t *buf,
+		uint64_t len, bool write, bool msg_only)
+{
+	int r;
+
+	while (len > 0) {
+		bool by_msg = msg_only, faulted = false;
+		int64_t n;
+
+		if (msg_only) {
+			/* the map must still be there and allow it */
+			struct rte_vfio_user_sg one;
+
+			n = vu_dma_segments(&d->dma, iova, len,
+				write ? PROT_WRITE : PROT_READ, &one, 1);
+			n = n < 0 ? n : (int64_t)one.len;
+		} else {
+			n = vu_dma_access(&d->dma, iova, buf, len, write,
+				&by_msg, &faulted);
+		}
+		if (n < 0) {
+			if (faulted)
+				VU_DLOG(d->path, ERR, "%s at 0x%" PRIx64 ": the "
+					"client's memory is gone (its file was "
+					"truncated after DMA_MAP)", op, iova);
+			else
+				VU_DLOG(d->path, DEBUG, "%s at 0x%" PRIx64
+					": %s", op, iova, strerror((int)-n));
+			return (int)n;
+		}
+		if (by_msg) {
+			r = vu_dma_msg(d, write, iova, buf, (uint64_t)n);
+			if (r < 0)
+				return r;
+		}
+		/* what the library wrote into client memory, for logging */
+		if (write)
+			vu_dirty_mark(&d->dirty, iova, (uint64_t)n);
+		iova += (uint64_t)n;
+		buf += n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
 static int
 vu_dma_rw(int dev_id, uint64_t iova, uint8_t *buf, size_t len, bool write)
 {
@@ -234,37 +281,8 @@ vu_dma_rw(int dev_id, uint64_t iova, uint8_t *buf, size_t len, bool write)
 		r = -ENOTCONN;
 		goto out;
 	}
-	while (len > 0) {
-		bool by_msg = false, faulted;
-		int64_t n;
-
-		n = vu_dma_access(&d->dma, iova, buf, len, write, &by_msg,
-			&faulted);
-		if (n < 0) {
-			r = (int)n;
-			if (faulted)
-				VU_DLOG(d->path, ERR, "dma_%s at 0x%" PRIx64
-					": the client's memory is gone (its "
-					"file was truncated after DMA_MAP)",
-					write ? "write" : "read", iova);
-			else
-				VU_DLOG(d->path, DEBUG, "dma_%s at 0x%" PRIx64
-					": %s", write ? "write" : "read", iova,
-					strerror(-r));
-			break;
-		}
-		if (by_msg) {
-			r = vu_dma_msg(d, write, iova, buf, (uint64_t)n);
-			if (r < 0)
-				break;
-		}
-		/* what the library wrote into client memory, for logging */
-		if (write)
-			vu_dirty_mark(&d->dirty, iova, (uint64_t)n);
-		iova += n;
-		buf += n;
-		len -= n;
-	}
+	r = vu_dma_copy(d, write ? "dma_write" : "dma_read", iova, buf, len,
+		write, false);
 out:
 	vu_dev_put(d);
 	return r;

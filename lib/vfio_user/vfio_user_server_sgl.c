@@ -65,46 +65,16 @@ vu_sgl_rw(int dev_id, const struct rte_vfio_user_sg *sg, uint32_t n,
 			"0x%x", op, flags);
 		goto out;
 	}
-	for (i = 0; i < n && r == 0; i++) {
-		uint64_t iova = sg[i].iova, len = sg[i].len;
-
-		if (iova + len < iova) {
+	for (i = 0; i < n; i++) {
+		if (sg[i].iova + sg[i].len < sg[i].iova) {
 			r = VU_EINVAL(d->path, "%s: segment %u wraps", op, i);
 			break;
 		}
-		while (len > 0 && r == 0) {
-			bool by_msg = (flags & RTE_VFIO_USER_SGL_F_MSG) != 0;
-			bool faulted = false;
-			int64_t k;
-
-			if (by_msg) {
-				/* the map must still be there and allow it */
-				struct rte_vfio_user_sg one;
-
-				k = vu_dma_segments(&d->dma, iova, len,
-					write ? PROT_WRITE : PROT_READ, &one,
-					1);
-				k = k < 0 ? k : (int64_t)one.len;
-			} else {
-				k = vu_dma_access(&d->dma, iova, buf, len,
-					write, &by_msg, &faulted);
-			}
-			if (k < 0) {
-				r = (int)k;
-				VU_DLOG(d->path, DEBUG, "%s: segment %u at 0x%"
-					PRIx64 ": %s", op, i, iova,
-					strerror(-r));
-				break;
-			}
-			if (by_msg)
-				r = vu_dma_msg(d, write, iova, buf,
-					(uint64_t)k);
-			if (r == 0 && write)
-				vu_dirty_mark(&d->dirty, iova, (uint64_t)k);
-			iova += (uint64_t)k;
-			buf += k;
-			len -= (uint64_t)k;
-		}
+		r = vu_dma_copy(d, op, sg[i].iova, buf, sg[i].len, write,
+			(flags & RTE_VFIO_USER_SGL_F_MSG) != 0);
+		if (r < 0)
+			break;
+		buf += sg[i].len;
 	}
 out:
 	vu_dev_put(d);
