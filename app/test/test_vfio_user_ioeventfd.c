@@ -30,7 +30,8 @@
  *   write before it.
  * - lying: our client against scripted servers: the specification's
  *   40-byte entries are read; an entry outside the region, an fd index
- *   past the fds, a size that does not divide: -EPROTO, no fd kept.
+ *   past the fds, an entry of 3 bytes, a size that does not divide:
+ *   -EPROTO, no fd kept.
  * fds come back to their baseline after each part.
  */
 
@@ -424,6 +425,15 @@ test_poll_mode(void)
 	TEST_ASSERT_EQUAL(rte_vfio_user_region_write_ioeventfd(dev,
 		VFIO_PCI_BAR0_REGION_INDEX, E_DB, 4, &v), -ENOENT,
 		"explicit, no datamatch");
+	TEST_ASSERT_EQUAL(rte_vfio_user_region_write_ioeventfd(dev,
+		VFIO_PCI_BAR0_REGION_INDEX, E_DB, 3, &v), -EINVAL,
+		"explicit, size 3");
+	TEST_ASSERT_EQUAL(rte_vfio_user_region_write_ioeventfd(dev,
+		VFIO_PCI_BAR0_REGION_INDEX, E_DB, 0, &v), -EINVAL,
+		"explicit, size 0");
+	TEST_ASSERT_EQUAL(rte_vfio_user_region_write_ioeventfd(dev,
+		VFIO_PCI_BAR0_REGION_INDEX, E_DB, 4, NULL), -EINVAL,
+		"explicit, NULL data");
 	TEST_ASSERT_EQUAL(__atomic_load_n(&e_dev.n_cb, __ATOMIC_SEQ_CST), 0u,
 		"no callback before the device polls");
 	/* one poll: every doorbell, counted by the eventfd */
@@ -715,6 +725,7 @@ enum e_lie {
 	E_OUTSIDE,         /* an entry past the region */
 	E_BAD_INDEX,       /* fd index past the fds */
 	E_BAD_STRIDE,      /* 44 bytes an entry */
+	E_BAD_SIZE,        /* an entry of 3 bytes */
 	E_LIE_MAX,
 };
 
@@ -780,7 +791,8 @@ e_script_server(void *arg)
 	memcpy(m, &io, sizeof(io));
 	{
 		uint64_t off[2] = { 0x40, x->lie == E_OUTSIDE ? 4094 : 0x80 };
-		uint64_t size = 4, dm = 0x77;
+		uint64_t size[2] = { 4, x->lie == E_BAD_SIZE ? 3 : 4 };
+		uint64_t dm = 0x77;
 		uint32_t fdi[2] = { 0, x->lie == E_BAD_INDEX ? 2 : 0 };
 		uint32_t fl = RTE_VFIO_USER_IOEVENTFD_F_DATAMATCH;
 		int k;
@@ -789,7 +801,7 @@ e_script_server(void *arg)
 			uint8_t *e = m + 16 + k * stride;
 
 			memcpy(e, &off[k], 8);
-			memcpy(e + 8, &size, 8);
+			memcpy(e + 8, &size[k], 8);
 			memcpy(e + 16, &fdi[k], 4);
 			memcpy(e + 24, &fl, 4);
 			memcpy(e + (stride == 40 ? 32 : 40) - (stride == 44 ?
