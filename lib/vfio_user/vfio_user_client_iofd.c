@@ -85,8 +85,7 @@ vu_cli_iofd_entry(const char *path, const uint8_t *p, uint32_t stride,
 		e.shadow_offset = 0;
 	}
 	len = e.size == 0 ? 1 : e.size;
-	if (e.size != 0 && e.size != 1 && e.size != 2 && e.size != 4 &&
-			e.size != 8) {
+	if (!vu_iofd_size_ok(e.size)) {
 		VU_DLOG(path, ERR, "REGION_IO_FDS: entry %u: size %" PRIu64,
 			i, e.size);
 		return -EPROTO;
@@ -363,8 +362,7 @@ rte_vfio_user_region_write_ioeventfd(int dev_id, uint32_t idx,
 	struct vu_client *c;
 	int r;
 
-	if (data == NULL || (size != 1 && size != 2 && size != 4 &&
-			size != 8))
+	if (data == NULL || size == 0 || !vu_iofd_size_ok(size))
 		return vu_cli_iofd_einval(__func__, "data NULL or size not "
 			"1, 2, 4 or 8");
 	c = vu_cli_get(dev_id);

@@ -77,6 +77,13 @@ vu_range_ok(uint64_t off, uint64_t len, uint64_t size)
 	return off <= size && len <= size - off;
 }
 
+/* An ioeventfd's width: 1, 2, 4 or 8 bytes, or 0 (any write). */
+static inline bool
+vu_iofd_size_ok(uint64_t size)
+{
+	return size <= 8 && (size & (size - 1)) == 0;
+}
+
 /* Monotonic clock in milliseconds, for deadlines. */
 static inline int64_t
 vu_now_ms(void)

@@ -105,8 +105,7 @@ rte_vfio_user_add_ioeventfd(const char *sock_addr,
 
 	if (ioe == NULL)
 		return VU_EINVAL(sock_addr, "%s: NULL ioeventfd", what);
-	if (ioe->size != 0 && ioe->size != 1 && ioe->size != 2 &&
-			ioe->size != 4 && ioe->size != 8)
+	if (!vu_iofd_size_ok(ioe->size))
 		return VU_EINVAL(sock_addr, "%s: size %u (1, 2, 4, 8 or 0)",
 			what, ioe->size);
 	if ((ioe->flags & ~VU_IOFD_KNOWN_FLAGS) != 0 || ioe->reserved != 0)
