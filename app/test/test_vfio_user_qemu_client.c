@@ -489,7 +489,7 @@ qc_own_server(int *base_fds)
 	uint8_t *mem;
 	char path[108];
 	uint32_t i, v = 0, cnt = 0, cnt2 = 0, cfgv = 0, badw = 0, badr = 0;
-	int nfds;
+	int nfds, badmap = 0;
 	int sid, dev, r;
 
 	snprintf(path, sizeof(path), "/tmp/vfio_user_qcs.%d.sock",
@@ -516,6 +516,14 @@ qc_own_server(int *base_fds)
 	m[1] = (struct rte_vfio_user_mem_reg){ .gpa = QS_IOVA + QS_MEM / 2,
 		.size = QS_MEM / 2, .protection = PROT_READ | PROT_WRITE,
 		.vaddr = mem + QS_MEM / 2 };
+	/* an invalid map fails the whole batch before any is sent */
+	if (r == 0) {
+		struct rte_vfio_user_mem_reg bad[2] = { m[0], m[1] };
+
+		bad[1].size = 0;
+		badmap = rte_vfio_user_dma_map(dev, bad, NULL, 2) != -EINVAL ||
+			rte_vfio_user_get_mem_table(sid, NULL, 0) != 0;
+	}
 	if (r == 0)
 		r = rte_vfio_user_dma_map(dev, m, NULL, 2);
 	for (i = 0; i < QS_LEN; i++)
@@ -575,6 +583,8 @@ qc_own_server(int *base_fds)
 	}
 	munmap(mem, QS_MEM);
 	TEST_ASSERT_SUCCESS(r, "client calls: %d", r);
+	TEST_ASSERT_EQUAL(badmap, 0, "a batch with a map of size 0: not "
+		"-EINVAL, or a map reached the server");
 	TEST_ASSERT_SUCCESS(qs_r1, "device's dma_write: %d", qs_r1);
 	TEST_ASSERT_SUCCESS(qs_r2, "device's dma_read: %d", qs_r2);
 	TEST_ASSERT_EQUAL(badw, 0u, "%u bytes of the device's DMA write "
