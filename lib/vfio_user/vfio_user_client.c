@@ -706,29 +706,49 @@ rte_vfio_user_get_irq_info(int dev_id, struct vfio_irq_info *info)
 /* DMA                                                                 */
 /* ------------------------------------------------------------------ */
 
-static int
-vu_cli_map_one(struct vu_client *c, const struct rte_vfio_user_mem_reg *m,
-		int fd)
+int
+vu_cli_map_req(const struct rte_vfio_user_mem_reg *m, const int *fds,
+		uint32_t i, struct vfio_user_dma_map *req, int *fd,
+		const char **why)
 {
-	struct vfio_user_dma_map req = {
-		.argsz = sizeof(req),
-		.offset = fd >= 0 ? m->fd_offset : 0,
-		.addr = m->gpa,
-		.size = m->size,
-	};
-	struct iovec iov = { &req, sizeof(req) };
-	int r;
-
+	*fd = -1;
+	if (m->flags & ~(uint32_t)RTE_VUSER_MEM_MAPPABLE) {
+		*why = "unknown map flags";
+		return -EINVAL;
+	}
+	if (m->flags & RTE_VUSER_MEM_MAPPABLE) {
+		if (fds == NULL || fds[i] < 0) {
+			*why = "RTE_VUSER_MEM_MAPPABLE without an fd";
+			return -EINVAL;
+		}
+		*fd = fds[i];
+	}
 	if (m->size == 0 || m->gpa + m->size < m->gpa ||
 			(m->protection & ~(uint32_t)(PROT_READ | PROT_WRITE)) ||
-			(fd < 0 && m->vaddr == NULL))
-		return VU_CLI_EINVAL("a map of size 0, that wraps, with "
-			"unknown protection bits, or with neither an fd nor "
-			"vaddr");
+			(*fd < 0 && m->vaddr == NULL)) {
+		*why = "a map of size 0, that wraps, with unknown protection "
+			"bits, or with neither an fd nor vaddr";
+		return -EINVAL;
+	}
+	memset(req, 0, sizeof(*req));
+	req->argsz = sizeof(*req);
+	req->offset = *fd >= 0 ? m->fd_offset : 0;
+	req->addr = m->gpa;
+	req->size = m->size;
 	if (m->protection & PROT_READ)
-		req.flags |= VFIO_USER_DMA_MAP_F_READ;
+		req->flags |= VFIO_USER_DMA_MAP_F_READ;
 	if (m->protection & PROT_WRITE)
-		req.flags |= VFIO_USER_DMA_MAP_F_WRITE;
+		req->flags |= VFIO_USER_DMA_MAP_F_WRITE;
+	return 0;
+}
+
+static int
+vu_cli_map_one(struct vu_client *c, const struct rte_vfio_user_mem_reg *m,
+		struct vfio_user_dma_map *req, int fd)
+{
+	struct iovec iov = { req, sizeof(*req) };
+	int r;
+
 	/* known locally first: the server may use it before we see the reply */
 	r = m->vaddr == NULL ? 0 : vu_cmap_add(c, m->gpa, m->size, m->vaddr,
 		m->protection);
@@ -761,21 +781,16 @@ rte_vfio_user_dma_map(int dev_id, struct rte_vfio_user_mem_reg *mem,
 		return r;
 	}
 	for (i = 0; i < num && r == 0; i++) {
-		int fd = -1;
+		struct vfio_user_dma_map req;
+		const char *why;
+		int fd;
 
-		if (mem[i].flags & ~(uint32_t)RTE_VUSER_MEM_MAPPABLE) {
-			r = VU_CLI_EINVAL("unknown map flags");
+		r = vu_cli_map_req(&mem[i], fds, i, &req, &fd, &why);
+		if (r < 0) {
+			r = VU_CLI_EINVAL(why);
 			break;
 		}
-		if (mem[i].flags & RTE_VUSER_MEM_MAPPABLE) {
-			if (fds == NULL || fds[i] < 0) {
-				r = VU_CLI_EINVAL("RTE_VUSER_MEM_MAPPABLE "
-					"without an fd");
-				break;
-			}
-			fd = fds[i];
-		}
-		r = vu_cli_map_one(c, &mem[i], fd);
+		r = vu_cli_map_one(c, &mem[i], &req, fd);
 	}
 	vu_cli_put(c);
 	return r;

@@ -176,6 +176,11 @@ struct vu_client {
 /* vfio_user_client.c: a reference to client device id, or NULL */
 struct vu_client *vu_cli_get(int id);
 void vu_cli_put(struct vu_client *c);
+/* The DMA_MAP request of map m, the i-th of rte_vfio_user_dma_map() (its
+ * fd fds[i] when mappable), into req and *fd: 0, or -EINVAL and *why. */
+int vu_cli_map_req(const struct rte_vfio_user_mem_reg *m, const int *fds,
+		uint32_t i, struct vfio_user_dma_map *req, int *fd,
+		const char **why);
 
 /* vfio_user_client_io.c */
 int vu_cmap_add(struct vu_client *c, uint64_t iova, uint64_t size,

@@ -244,34 +244,6 @@ fail:
 /* DMA maps, pipelined                                                 */
 /* ------------------------------------------------------------------ */
 
-static int
-vu_qemu_map_req(const struct rte_vfio_user_mem_reg *m, const int *fds,
-		uint32_t i, struct vfio_user_dma_map *req, int *fd)
-{
-	*fd = -1;
-	if (m->flags & ~(uint32_t)RTE_VUSER_MEM_MAPPABLE)
-		return -EINVAL;
-	if (m->flags & RTE_VUSER_MEM_MAPPABLE) {
-		if (fds == NULL || fds[i] < 0)
-			return -EINVAL;
-		*fd = fds[i];
-	}
-	if (m->size == 0 || m->gpa + m->size < m->gpa ||
-			(m->protection & ~(uint32_t)(PROT_READ | PROT_WRITE)) ||
-			(*fd < 0 && m->vaddr == NULL))
-		return -EINVAL;
-	memset(req, 0, sizeof(*req));
-	req->argsz = sizeof(*req);
-	req->offset = *fd >= 0 ? m->fd_offset : 0;
-	req->addr = m->gpa;
-	req->size = m->size;
-	if (m->protection & PROT_READ)
-		req->flags |= VFIO_USER_DMA_MAP_F_READ;
-	if (m->protection & PROT_WRITE)
-		req->flags |= VFIO_USER_DMA_MAP_F_WRITE;
-	return 0;
-}
-
 /*
  * As QEMU's listener commits a memory transaction: every DMA_MAP sent,
  * then every reply read. The maps are checked first (an invalid one fails
@@ -285,11 +257,13 @@ vu_qemu_dma_map(struct vu_client *c, struct rte_vfio_user_mem_reg *mem,
 	struct vfio_user_dma_map req;
 	struct vu_acall *a;
 	uint32_t i, sent = 0;
+	const char *why;
 	int fd, r = 0, e;
 
 	for (i = 0; i < num; i++)
-		if (vu_qemu_map_req(&mem[i], fds, i, &req, &fd) < 0) {
-			VU_LOG(ERR, "rte_vfio_user_dma_map: map %u invalid", i);
+		if (vu_cli_map_req(&mem[i], fds, i, &req, &fd, &why) < 0) {
+			VU_LOG(ERR, "rte_vfio_user_dma_map: map %u: %s", i,
+				why);
 			return -EINVAL;
 		}
 	a = calloc(num, sizeof(*a));
@@ -298,7 +272,7 @@ vu_qemu_dma_map(struct vu_client *c, struct rte_vfio_user_mem_reg *mem,
 	for (i = 0; i < num && r == 0; i++) {
 		struct iovec iov = { &req, sizeof(req) };
 
-		vu_qemu_map_req(&mem[i], fds, i, &req, &fd);
+		vu_cli_map_req(&mem[i], fds, i, &req, &fd, &why);
 		/* known locally first: the server may use it at once */
 		if (mem[i].vaddr != NULL) {
 			r = vu_cmap_add(c, mem[i].gpa, mem[i].size,
