@@ -647,12 +647,12 @@ vu_cli_read_for(struct vu_client *c, struct vu_preq *q, uint32_t tmo,
 	return r;
 }
 
-/* vu_call(), the reply's fds to w (want_fds: it may carry some) */
+/* vu_call(), the reply's fds to w (up to w->max_fds of them) */
 static int
 vu_call_w(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 		int iovcnt, const int *fds, unsigned int nr_fds,
 		const struct iovec *riov, int riovcnt, uint32_t *rlen,
-		struct vu_cwait *wp, bool want_fds)
+		struct vu_cwait *wp)
 {
 	struct vfio_user_hdr hdr = {
 		.cmd = cmd,
@@ -675,7 +675,7 @@ vu_call_w(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 	__atomic_add_fetch(&c->calls, 1, __ATOMIC_RELAXED);
 	if (vu_cli_has_msg_maps(c))
 		vu_cli_disarm(c);
-	if (want_fds) {
+	if (w.max_fds > 0) {
 		/*
 		 * The reply may carry an fd, which a reader without a control
 		 * buffer would let the kernel drop: take the role before
@@ -742,7 +742,7 @@ vu_call(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 	int r;
 
 	r = vu_call_w(c, cmd, iov, iovcnt, fds, nr_fds, riov, riovcnt, rlen,
-		&w, rfd != NULL);
+		&w);
 	if (r == 0 && rfd != NULL)
 		*rfd = w.fd;
 	else
@@ -763,7 +763,7 @@ vu_call_fds(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 
 	*nr_rfds = 0;
 	r = vu_call_w(c, cmd, iov, iovcnt, NULL, 0, riov, riovcnt, rlen,
-		&w, true);
+		&w);
 	if (r == 0)
 		*nr_rfds = w.nr_fdv;
 	return r;
