@@ -24,6 +24,7 @@ EMU=$BUILD/app/dpdk-vfio-user-emu/dpdk-vfio-user-emu
 INFO=$BUILD/app/dpdk-vfio-user-info/dpdk-vfio-user-info
 # every tool run is bounded: a hang is a failure, not a stuck CI job
 T="timeout -k 5 60"
+PY=${PY:-/usr/bin/python3}
 
 PASSED=0
 FAILED=0
@@ -123,6 +124,207 @@ expect()
 		fi
 	done
 	pass "$name"
+}
+
+# fd_count PID: open fds of a process
+fd_count()
+{
+	ls "/proc/$1/fd" 2>/dev/null | wc -l
+}
+
+# heap_delta LOG: the emulator's "heap in use" change at exit
+heap_delta()
+{
+	sed -n 's/.*heap in use \([-+0-9]*\) bytes since start.*/\1/p' "$1" |
+		tail -n 1
+}
+
+# wait_file PATH: up to 10 s for PATH to exist
+wait_file()
+{
+	for _ in $(seq 100); do
+		[ -e "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Live upgrade: dpdk-vfio-user-emu hands its two devices over to a new
+# process in the middle of two --dma-test runs; the clients see nothing.
+check_handover()
+{
+	local sock=$TMP/ho.sock h=$TMP/ho.h a b base rc1=0 rc2=0 rc
+	local ready handed fds n0 n1 c0 c1 d0 d1
+
+	# the heap a plain run of the same shape leaves, for the comparison
+	# below (a little stays with the library's control thread)
+	if ! start_emu "$TMP/ho-plain.log" --count 2 "$sock"; then
+		fail "hand-over: plain emulator" "did not start" \
+			"$TMP/ho-plain.log"
+		return
+	fi
+	$T "$INFO" --dma-test -n 4 --size 64K "$sock" > /dev/null 2>&1
+	$T "$INFO" --dma-test -n 4 --size 64K "$sock.1" > /dev/null 2>&1
+	stop_emu "$EMU_PID" TERM
+	base=$(heap_delta "$TMP/ho-plain.log")
+
+	if ! start_emu "$TMP/ho-a.log" --count 2 --handover-to "$h" "$sock"
+	then
+		fail "hand-over: predecessor" "did not start" "$TMP/ho-a.log"
+		return
+	fi
+	a=$EMU_PID
+	ready=$(sed -n 's/.*ready, .*; fds \([0-9]*\)$/\1/p' "$TMP/ho-a.log")
+	$T "$INFO" --dma-test -n 1000 --size 64K "$sock" > "$TMP/ho-c0.out" \
+		2>&1 &
+	c0=$!
+	$T "$INFO" --dma-test -n 1000 --size 64K "$sock.1" \
+		> "$TMP/ho-c1.out" 2>&1 &
+	c1=$!
+	sleep 1.5
+	"$EMU" --count 2 --handover-from "$h" "$sock" > "$TMP/ho-b.log" 2>&1 &
+	b=$!
+	EMU_PIDS+=("$b")
+	wait_file "$h"
+	kill -USR1 "$a"
+	rc=0
+	wait "$a" || rc=$?
+	wait "$c0" || rc1=$?
+	wait "$c1" || rc2=$?
+	handed=$(sed -n 's/.*handed 2 devices over; fds \([0-9]*\) .*/\1/p' \
+		"$TMP/ho-a.log")
+	if [ "$rc" -ne 0 ] || [ -z "$handed" ]; then
+		fail "hand-over: predecessor hands 2 devices over and exits 0" \
+			"exit $rc" "$TMP/ho-a.log"
+	elif [ "$handed" -ne $((ready - 2)) ]; then
+		fail "hand-over: predecessor's fds back to baseline" \
+			"$handed fds after, $ready ready with 2 listening" \
+			"$TMP/ho-a.log"
+	else
+		pass "hand-over: predecessor handed 2 devices over, exit 0, fds $handed = $ready - 2 listening sockets"
+	fi
+	if ! grep -q 'took 2 devices over' "$TMP/ho-b.log"; then
+		fail "hand-over: successor takes 2 devices over" "no line" \
+			"$TMP/ho-b.log"
+	else
+		pass "hand-over: successor took 2 devices over"
+	fi
+	# both clients: every transfer checked, none failed, the hand-over
+	# fell in the middle (the state moved with fewer transfers than the
+	# clients completed)
+	for i in 0 1; do
+		local out=$TMP/ho-c$i.out r=$rc1 moved done_n
+		[ "$i" = 1 ] && r=$rc2
+		moved=$(grep "^dpdk-vfio-user-emu\[$i\]: migration: state loaded" \
+			"$TMP/ho-b.log" | sed -n 's/.*, \([0-9]*\) transfers.*/\1/p')
+		done_n=$(sed -n 's/.*completion count \([0-9]*\)$/\1/p' "$out")
+		if [ "$r" -ne 0 ] || ! grep -q '^DMA test PASSED' "$out"; then
+			fail "hand-over: client $i's --dma-test" "exit $r" "$out"
+		elif [ -z "$moved" ] || [ "$moved" -le 0 ] ||
+				[ "$moved" -ge "$done_n" ]; then
+			fail "hand-over: mid-test for client $i" \
+				"state moved at ${moved:-?} of $done_n" "$TMP/ho-b.log"
+		else
+			pass "hand-over: client $i's --dma-test PASSED, zero failed operations, handed over at transfer $moved of $done_n"
+		fi
+	done
+	fds=$(fd_count "$b")
+	if [ "$fds" -ne "$ready" ]; then
+		fail "hand-over: successor's fds once the clients left" \
+			"$fds, predecessor had $ready" "$TMP/ho-b.log"
+	else
+		pass "hand-over: successor's fds once the clients left: $fds, as the predecessor's"
+	fi
+	# the successor serves a new client as any server would
+	dma_test "hand-over: --dma-test on the successor afterwards" "$sock.1" \
+		-n 4
+	stop_emu "$b" TERM
+	rc=$?
+	d0=$(heap_delta "$TMP/ho-a.log")
+	d1=$(heap_delta "$TMP/ho-b.log")
+	if [ "$rc" -ne 0 ] || [ -z "$d0" ] || [ -z "$d1" ] || [ -z "$base" ]
+	then
+		fail "hand-over: successor exits 0" "exit $rc" "$TMP/ho-b.log"
+	elif [ "$d0" -gt $((base + 1024)) ] || [ "$d1" -gt $((base + 1024)) ]
+	then
+		fail "hand-over: heap back to baseline" \
+			"predecessor $d0, successor $d1, plain run $base" \
+			"$TMP/ho-b.log"
+	else
+		pass "hand-over: heap back to baseline (predecessor $d0, successor $d1, plain run $base bytes, 1 KiB allowed)"
+	fi
+	check_handover_hostile
+}
+
+# A successor that lies, cuts off, refuses or goes silent: the
+# predecessor serves on, its client unaware.
+check_handover_hostile()
+{
+	local sock=$TMP/hh.sock h=$TMP/hh.h a c rc=0 mode n=0 fds ready
+
+	if ! start_emu "$TMP/hh-a.log" --handover-to "$h" \
+			--handover-timeout 2000 "$sock"; then
+		fail "hand-over: hostile successor" "emulator did not start" \
+			"$TMP/hh-a.log"
+		return
+	fi
+	a=$EMU_PID
+	ready=$(sed -n 's/.*ready, .*; fds \([0-9]*\)$/\1/p' "$TMP/hh-a.log")
+	$T "$INFO" --dma-test -n 1500 --size 64K "$sock" > "$TMP/hh-c.out" \
+		2>&1 &
+	c=$!
+	for mode in garbage badver cut refuse silent; do
+		$PY "$ROOT/devtools/handover-peer.py" successor "$mode" "$h" \
+			> "$TMP/hh-$mode.out" 2>&1 &
+		local p=$!
+		wait_file "$h"
+		kill -USR1 "$a"
+		wait "$p"
+		n=$((n + 1))
+		for _ in $(seq 50); do
+			[ "$(grep -c 'hand-over failed' "$TMP/hh-a.log")" -ge "$n" ] &&
+				break
+			sleep 0.1
+		done
+		if [ "$(grep -c 'hand-over failed' "$TMP/hh-a.log")" -lt "$n" ] ||
+				! kill -0 "$a" 2>/dev/null; then
+			fail "hand-over: $mode successor" "predecessor did not serve on" \
+				"$TMP/hh-a.log"
+		else
+			pass "hand-over: $mode successor refused, predecessor serves on ($(grep 'hand-over failed' "$TMP/hh-a.log" | tail -n 1 | sed 's/.*failed: //'))"
+		fi
+	done
+	wait "$c" || rc=$?
+	if [ "$rc" -ne 0 ] || ! grep -q '^DMA test PASSED' "$TMP/hh-c.out"; then
+		fail "hand-over: client through 5 failed hand-overs" "exit $rc" \
+			"$TMP/hh-c.out"
+	else
+		pass "hand-over: client's --dma-test PASSED through 5 failed hand-overs"
+	fi
+	fds=$(fd_count "$a")
+	if [ "$fds" -ne "$ready" ]; then
+		fail "hand-over: fds after 5 failed hand-overs" \
+			"$fds, $ready ready" "$TMP/hh-a.log"
+	else
+		pass "hand-over: predecessor's fds after 5 failed hand-overs: $fds, as when ready"
+	fi
+	stop_emu "$a" TERM
+	# a predecessor that lies: the successor fails cleanly and says why
+	for mode in garbage lie cut; do
+		$PY "$ROOT/devtools/handover-peer.py" predecessor "$mode" \
+			"$TMP/hp.h" > "$TMP/hp-$mode.out" 2>&1 &
+		rc=0
+		$T "$EMU" --handover-from "$TMP/hp.h" --handover-timeout 3000 \
+			"$TMP/hp.sock" > "$TMP/hp-emu.out" 2>&1 || rc=$?
+		wait
+		if [ "$rc" -ne 1 ] || ! grep -q 'hand-over from .* failed: ' \
+				"$TMP/hp-emu.out"; then
+			fail "hand-over: successor of a $mode predecessor" \
+				"exit $rc" "$TMP/hp-emu.out"
+		else
+			pass "hand-over: successor of a $mode predecessor exits 1 ($(grep 'hand-over from' "$TMP/hp-emu.out" | sed 's/.*failed: //'))"
+		fi
+	done
 }
 
 # ---------------------------------------------------------------------------
@@ -435,6 +637,7 @@ main()
 	check_emulator_serve
 	check_dead_socket
 	check_migration
+	check_handover
 
 	echo "e2e: $PASSED passed, $FAILED failed"
 	if [ -n "${STEP_COUNTS:-}" ]; then

@@ -23,6 +23,7 @@ struct emu_dev {
 	int dev_id;            /* server device id, -1 until registered */
 	int verbose;
 	bool serve;            /* a thread of ours in rte_vfio_user_serve() */
+	bool adopt;            /* set up, not started: a hand-over starts it */
 	bool serving;          /* that thread runs (join it) */
 	pthread_t serve_tid;
 	struct rte_vfio_user_pci *pci;

@@ -467,7 +467,7 @@ setup_server(struct emu_dev *d)
 		r = emu_mig_setup(d);
 	if (r == 0 && d->serve)
 		r = rte_vfio_user_set_poll_mode(d->path, true);
-	if (r == 0)
+	if (r == 0 && !d->adopt)
 		r = rte_vfio_user_start(d->path);
 	if (r == 0 && d->serve) {
 		r = -pthread_create(&d->serve_tid, NULL, serve_main, d);

@@ -736,6 +736,89 @@ rte_vfio_user_get_mig_state(int dev_id);
  * @warning
  * @b EXPERIMENTAL: this API may change without prior notice.
  *
+ * Live hand-over, predecessor half: give every started server device of
+ * this process to a successor process waiting in
+ * rte_vfio_user_handover_recv() on @p path, with no disconnect seen by
+ * their clients. Moved: the listening socket, the client's connection
+ * (and twin socket) with the bytes read but not yet handled and the
+ * commands queued, the DMA maps (their fds), the interrupt eventfds and
+ * mask state, the ioeventfds' eventfds, and the device state through the
+ * migration callbacks (rte_vfio_user_set_migration(): the device walks
+ * RUNNING -> STOP -> STOP_COPY and save() is read to its end).
+ *
+ * Each device is paused meanwhile (its connection's serving waits, DMA in
+ * flight completes first). Until the successor has acknowledged
+ * everything, any failure (a successor that sends garbage, refuses, goes
+ * silent or disconnects) leaves every device served here as before, its
+ * state walked back to RUNNING. Once handed over, a device is no longer
+ * served here: destroy_device() was called, its maps and eventfds are
+ * released, and rte_vfio_user_unregister() frees it without touching the
+ * socket file or the client's connection.
+ *
+ * Every device must be migratable, in RUNNING without dirty page logging,
+ * served by the control thread or rte_vfio_user_poll() (not by a thread in
+ * rte_vfio_user_serve()), with transition() completing arcs at once. The
+ * device callbacks run on the calling thread.
+ *
+ * @param path
+ *   The successor's hand-over socket.
+ * @param timeout_ms
+ *   Time limit of the whole hand-over, 1 to 60000.
+ * @return
+ *   The number of devices handed over; -EINVAL (bad argument),
+ *   -ENODEV (no started device), -ENOTSUP (a device that cannot be handed
+ *   over: not migratable, or in rte_vfio_user_serve()), -EBUSY (a device
+ *   is migrating), -EDEADLK (called from a device callback), -EPROTO,
+ *   -ETIMEDOUT, -ECONNRESET or another errno of the successor or the
+ *   socket: nothing was handed over.
+ */
+__rte_experimental
+int
+rte_vfio_user_handover_send(const char *path, uint32_t timeout_ms);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Live hand-over, successor half: in place of rte_vfio_user_start(), take
+ * over the devices of a predecessor process that calls
+ * rte_vfio_user_handover_send() on @p path. Register and set up each
+ * device as the predecessor did (same socket path, device info, regions,
+ * IRQs, limits, ioeventfds, migration callbacks), but do not start it;
+ * then call this: it listens on @p path (a SOCK_SEQPACKET socket, mode
+ * 0600, the predecessor must run as the same user or root), accepts the
+ * predecessor, checks that every device it hands over is registered here
+ * and is the same, loads each device's state (RUNNING -> STOP -> RESUMING,
+ * load(), -> STOP), maps the client's memory and installs its eventfds.
+ * Only then does it acknowledge; once the predecessor commits, each
+ * device is started on the predecessor's listening socket, new_device()
+ * is called for a connected client, the device walks to RUNNING, and the
+ * client's connection is served where the predecessor left it.
+ *
+ * On failure nothing is kept: every fd received is closed, the devices
+ * stay registered and unstarted, and the predecessor serves on. The
+ * ioeventfds the application got from rte_vfio_user_add_ioeventfd() keep
+ * their numbers but are the predecessor's eventfds afterwards (the ones
+ * the client writes).
+ *
+ * @param path
+ *   Where to listen for the predecessor (created, removed on return).
+ * @param timeout_ms
+ *   Time limit of the whole hand-over, 1 to 60000.
+ * @return
+ *   The number of devices taken over (>= 1); -EINVAL (bad argument),
+ *   -ENOENT (a device not registered here), -EBUSY (a device started
+ *   already), -ETIMEDOUT (no predecessor in time), -EPROTO (a malformed or
+ *   incomplete hand-over), or another negative errno.
+ */
+__rte_experimental
+int
+rte_vfio_user_handover_recv(const char *path, uint32_t timeout_ms);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
  * Mark client memory the device wrote directly (through
  * rte_vfio_user_iova_to_vva()) as dirty, for the client's dirty page
  * logging (DEVICE_FEATURE DMA_LOGGING_*). The library marks what it writes

@@ -307,6 +307,9 @@ rte_vfio_user_unregister(const char *sock_addr)
 	 * for them to let go.
 	 */
 	pthread_mutex_lock(&d->lock);
+	/* a hand-over in progress decides first whose sockets these are */
+	while (d->handing)
+		pthread_cond_wait(&d->cond, &d->lock);
 	if (d->listen_fd >= 0)
 		shutdown(d->listen_fd, SHUT_RDWR);
 	c = d->conn;
@@ -326,7 +329,9 @@ rte_vfio_user_unregister(const char *sock_addr)
 	vu_tls_serving = -1;
 	if (d->listen_fd >= 0) {
 		vu_close(&d->listen_fd);
-		unlink(d->path);
+		/* a device handed over: the socket file is the successor's */
+		if (!__atomic_load_n(&d->handed, __ATOMIC_ACQUIRE))
+			unlink(d->path);
 	}
 	/* gone from the registry; wait for the last lookups of the id */
 	pthread_mutex_lock(&vu_srv_lock);
@@ -422,37 +427,36 @@ vu_dev_check(struct vu_sdev *d)
 	return 0;
 }
 
+/*
+ * Start d (d->lock held, state SETUP): on a new listening socket, or with
+ * listen_fd >= 0 on one adopted from a predecessor (a hand-over, taken).
+ */
 int
-rte_vfio_user_start(const char *sock_addr)
+vu_dev_start_nolock(struct vu_sdev *d, int listen_fd)
 {
-	struct vu_sdev *d = vu_dev_get_path(sock_addr, "start");
-	int fd, r = 0;
+	bool adopt = listen_fd >= 0;
+	int fd, r;
 
-	if (d == NULL)
-		return sock_addr == NULL ? -EINVAL : -ENOENT;
-	pthread_mutex_lock(&d->lock);
-	if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != VU_DEV_SETUP)
-		goto out; /* already started */
 	r = vu_dev_check(d);
 	if (r < 0)
-		goto out;
+		goto err;
 	r = vu_iofd_start(d);
 	if (r < 0)
-		goto out;
+		goto err;
 	/* what VERSION replies, fixed from now on: formatted once */
 	d->caps.mig_pgsize = d->migratable ? VU_PGSIZE : 0;
 	r = vu_caps_format(&d->caps, d->caps_json, sizeof(d->caps_json));
 	if (r < 0) {
 		VU_DLOG(d->path, ERR, "start: capabilities: %s",
 			strerror(-r));
-		goto out;
+		goto err;
 	}
 	d->caps_json_len = (uint32_t)r;
-	r = 0;
-	fd = vu_listen(d);
+	fd = listen_fd >= 0 ? listen_fd : vu_listen(d);
+	listen_fd = -1;
 	if (fd < 0) {
 		r = fd;
-		goto out;
+		goto err;
 	}
 	d->listen_fd = fd;
 	r = vu_conn_start(d);
@@ -460,12 +464,33 @@ rte_vfio_user_start(const char *sock_addr)
 		VU_DLOG(d->path, ERR, "start: %s", strerror(-r));
 		d->listen_fd = -1;
 		close(fd);
-		unlink(d->path);
-		goto out;
+		if (!adopt)
+			unlink(d->path);
+		return r;
 	}
 	__atomic_store_n(&d->state, VU_DEV_STARTED, __ATOMIC_RELEASE);
-	VU_DLOG(sock_addr, DEBUG, "listening");
-out:
+	VU_DLOG(d->path, DEBUG, "listening");
+	return 0;
+err:
+	vu_close(&listen_fd);
+	return r;
+}
+
+int
+rte_vfio_user_start(const char *sock_addr)
+{
+	struct vu_sdev *d = vu_dev_get_path(sock_addr, "start");
+	int r = 0;
+
+	if (d == NULL)
+		return sock_addr == NULL ? -EINVAL : -ENOENT;
+	pthread_mutex_lock(&d->lock);
+	/* started already, or its predecessor's hand-over is being taken */
+	if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == VU_DEV_SETUP &&
+			!d->adopting)
+		r = vu_dev_start_nolock(d, -1);
+	else if (d->adopting)
+		r = -EBUSY;
 	pthread_mutex_unlock(&d->lock);
 	vu_dev_put(d);
 	return r;
@@ -522,10 +547,12 @@ vu_setup_dev(const char *sock_addr, const char *what, int *err)
 		return NULL;
 	}
 	pthread_mutex_lock(&d->lock);
-	if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != VU_DEV_SETUP) {
+	if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != VU_DEV_SETUP ||
+			d->adopting) {
 		pthread_mutex_unlock(&d->lock);
-		VU_DLOG(sock_addr, ERR, "%s: cannot change a started device",
-			what);
+		VU_DLOG(sock_addr, ERR, "%s: cannot change a started device%s",
+			what, d->adopting ? " (a hand-over is being taken)" :
+			"");
 		vu_dev_put(d);
 		*err = -EBUSY;
 		return NULL;

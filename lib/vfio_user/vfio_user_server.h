@@ -190,6 +190,7 @@ struct vu_sconn {
 enum vu_dev_state {
 	VU_DEV_SETUP,
 	VU_DEV_STARTED,
+	VU_DEV_HANDED,     /* handed over to a successor process: not served */
 	VU_DEV_DYING,
 };
 
@@ -250,6 +251,15 @@ struct vu_sdev {
 	uid_t uids[RTE_VFIO_USER_MAX_PEER_IDS];
 	gid_t gids[RTE_VFIO_USER_MAX_PEER_IDS];
 	bool poll_mode;         /* served by rte_vfio_user_poll() / serve() */
+	/* live hand-over (vfio_user_server_handover.c): handing is set while
+	 * rte_vfio_user_handover_send() holds the device quiesced (no
+	 * accept); handed once it went to the successor (atomic: unregister
+	 * then leaves the socket file alone); adopting while
+	 * rte_vfio_user_handover_recv() prepares it (no set-up, no start).
+	 * Written under d->lock. */
+	bool handing;
+	bool handed;
+	bool adopting;
 	bool serving;           /* a thread is in rte_vfio_user_serve() */
 	struct vu_sconn *conn;  /* current client, NULL if none */
 };
@@ -265,6 +275,9 @@ void vu_set_serving_dev(int dev_id);
 #define VU_EINVAL(path, fmt, ...) \
 	(VU_DLOG(path, ERR, fmt, ##__VA_ARGS__), -EINVAL)
 
+/* Start d (d->lock held, SETUP) on a new listening socket, or on
+ * listen_fd (>= 0, taken) adopted from a predecessor. */
+int vu_dev_start_nolock(struct vu_sdev *d, int listen_fd);
 /* set-up calls: the device on path, locked, if it is not started yet */
 struct vu_sdev *vu_setup_dev(const char *sock_addr, const char *what,
 		int *err);
@@ -318,6 +331,9 @@ int vu_mig_resume(struct vu_sconn *c);
 void vu_mig_reset(struct vu_sdev *d);
 /* the client is gone: back to RUNNING (serving context) */
 void vu_mig_client_gone(struct vu_sdev *d);
+/* every arc to target with no client command behind it (a hand-over);
+ * 0 or -errno (-EINPROGRESS: the device would complete an arc later) */
+int vu_mig_walk(struct vu_sdev *d, uint32_t target);
 
 /* vfio_user_server_conn.c: connections */
 int vu_conn_start(struct vu_sdev *d);
@@ -343,6 +359,20 @@ void vu_dev_free_bufs(struct vu_sdev *d);
 int vfio_user_server_serve_io(int dev_id, const struct vu_io_ops *io,
 		void *arg);
 
+/* live hand-over: the old process quiesces a connection (its reader role,
+ * DMA in flight answered, the twin socket's lock), then either serves on
+ * (unquiesce) or lets it go without touching its sockets (release); the
+ * new process builds one (adopt_new, adopt_deferred), installs it as
+ * d->conn and serves it (adopt_serve), or frees it (adopt_free) */
+struct vu_sconn *vu_conn_get_live(struct vu_sdev *d);
+int vu_conn_quiesce(struct vu_sconn *c, int64_t deadline_ms);
+void vu_conn_unquiesce(struct vu_sconn *c);
+void vu_conn_release(struct vu_sdev *d, struct vu_sconn *c);
+struct vu_sconn *vu_conn_adopt_new(struct vu_sdev *d, int fd);
+int vu_conn_adopt_deferred(struct vu_sconn *c, struct vu_msg *msg);
+void vu_conn_adopt_free(struct vu_sconn *c);
+int vu_conn_adopt_serve(struct vu_sdev *d, struct vu_sconn *c);
+
 /* vfio_user_server_cmd.c: commands from the client */
 void vu_cmd_handle(struct vu_sconn *c, struct vu_msg *msg);
 /* A reply to our DMA request; twin: it came on the twin socket. Returns 0
@@ -359,5 +389,12 @@ int vu_irq_set_check(struct vu_sdev *d, const struct vfio_user_irq_set *in,
 		const struct vu_msg *msg);
 void vu_irq_set(struct vu_sdev *d, const struct vfio_user_irq_set *in,
 		struct vu_msg *msg);
+/* hand-over: install a predecessor's vector (fds taken) / visit every
+ * vector with state (fn runs under irq_lock and must not block) */
+int vu_irq_adopt(struct vu_sdev *d, uint32_t index, uint32_t v, int efd,
+		int unmask_efd, bool masked, bool pending);
+void vu_irq_foreach(struct vu_sdev *d, void (*fn)(void *arg, uint32_t index,
+		uint32_t v, int efd, int unmask_efd, bool masked,
+		bool pending), void *arg);
 
 #endif /* _VFIO_USER_SERVER_H_ */

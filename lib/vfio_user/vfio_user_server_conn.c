@@ -605,7 +605,7 @@ vu_accept_nolock(struct vu_sdev *d)
 {
 	int cfd;
 
-	if (d->conn != NULL || d->listen_fd < 0 ||
+	if (d->conn != NULL || d->listen_fd < 0 || d->handing ||
 			__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) !=
 			VU_DEV_STARTED)
 		return;
@@ -1108,5 +1108,170 @@ vfio_user_server_serve_io(int dev_id, const struct vu_io_ops *io, void *arg)
 	vu_pending_unlead(&c->pend);
 	vu_conn_teardown(d, c, 1);
 	vu_dev_put(d);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* live hand-over (vfio_user_server_handover.c)                        */
+/* ------------------------------------------------------------------ */
+
+/* A reference to d's connection unless it is being closed, or NULL. */
+struct vu_sconn *
+vu_conn_get_live(struct vu_sdev *d)
+{
+	return vu_conn_get_any(d);
+}
+
+/*
+ * Quiesce c for a hand-over: take its reader role (the serving context
+ * finishes its pass and backs off), read the replies of DMA requests still
+ * in flight on the main socket (commands that come meanwhile are queued,
+ * as during any DMA wait), then take the twin socket's lock (a DMA request
+ * on it completes first). 0, or -errno with c served on as before.
+ */
+int
+vu_conn_quiesce(struct vu_sconn *c, int64_t deadline_ms)
+{
+	struct vu_msg msg;
+	int r;
+
+	r = vu_pending_lead(&c->pend, deadline_ms);
+	if (r < 0)
+		return r;
+	while (__atomic_load_n(&c->pend.nr, __ATOMIC_ACQUIRE) > 0) {
+		int64_t left = deadline_ms - vu_now_ms();
+
+		if (left <= 0) {
+			r = -ETIMEDOUT;
+			goto fail;
+		}
+		r = vu_recv_msg(c->fd, &c->rx, &msg, (int)RTE_MIN(left, 10));
+		if (r == -ETIMEDOUT)
+			continue;
+		if (r < 0)
+			goto fail;
+		if (msg.oversize) {
+			vu_rx_consume(&c->rx, &msg);
+			r = -E2BIG;
+			goto fail;
+		}
+		if ((msg.hdr.flags & VFIO_USER_F_TYPE_MASK) ==
+				VFIO_USER_F_TYPE_REPLY)
+			vu_reply_handle(c, &msg, false);
+		else
+			r = vu_conn_defer(c, &msg);
+		vu_rx_consume(&c->rx, &msg);
+		if (r < 0)
+			goto fail;
+	}
+	if (c->twin_fd >= 0)
+		pthread_mutex_lock(&c->twin_lock);
+	/* what came with the last read stays in rx, handed over as bytes */
+	return 0;
+fail:
+	vu_pending_unlead(&c->pend);
+	vu_conn_handoff(c, true);
+	return r;
+}
+
+/* The hand-over failed: c is served on, and what came meanwhile too. */
+void
+vu_conn_unquiesce(struct vu_sconn *c)
+{
+	if (c->twin_fd >= 0)
+		pthread_mutex_unlock(&c->twin_lock);
+	vu_pending_unlead(&c->pend);
+	vu_conn_handoff(c, true);
+}
+
+/*
+ * The hand-over is committed: let c go without touching its sockets (the
+ * successor serves them now: no shutdown(2), just close). Holds what
+ * vu_conn_quiesce() took. The device sees destroy_device() and loses its
+ * maps and eventfds, as when a client leaves.
+ */
+void
+vu_conn_release(struct vu_sdev *d, struct vu_sconn *c)
+{
+	int saved;
+
+	pthread_mutex_lock(&d->lock);
+	__atomic_store_n(&c->state, VU_CONN_CLOSING, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&d->lock);
+	/* out of the loop while we still read: nobody reads after us */
+	vu_conn_unwatch(d, c);
+	vu_pending_close(&c->pend, -ENOTCONN);
+	if (c->twin_fd >= 0)
+		pthread_mutex_unlock(&c->twin_lock);
+	vu_pending_unlead(&c->pend);
+	pthread_mutex_lock(&d->lock);
+	while (c->refs > 0)
+		pthread_cond_wait(&d->cond, &d->lock);
+	pthread_mutex_unlock(&d->lock);
+
+	saved = vu_serving_dev();
+	vu_set_serving_dev(d->id);
+	if (d->ops.destroy_device != NULL)
+		d->ops.destroy_device(d->id);
+	if (d->ops.lock_dp != NULL)
+		d->ops.lock_dp(d->id, 1);
+	vu_dma_remove_all(&d->dma);
+	vu_irqs_release(d);
+	if (d->ops.lock_dp != NULL)
+		d->ops.lock_dp(d->id, 0);
+	vu_set_serving_dev(saved);
+
+	pthread_mutex_lock(&d->lock);
+	__atomic_store_n(&d->conn, NULL, __ATOMIC_RELEASE);
+	vu_conn_keep_bufs_nolock(d, c);
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	vu_conn_free(c);
+	VU_DLOG(d->path, DEBUG, "client handed over");
+}
+
+/* A connection object for fd (taken), not installed: a hand-over being
+ * taken fills it in. NULL: out of memory (fd closed). */
+struct vu_sconn *
+vu_conn_adopt_new(struct vu_sdev *d, int fd)
+{
+	struct vu_sconn *c;
+
+	pthread_mutex_lock(&d->lock);
+	c = vu_conn_new(d, fd);
+	pthread_mutex_unlock(&d->lock);
+	if (c == NULL)
+		close(fd);
+	return c;
+}
+
+/* Queue a command the predecessor had queued (its payload copied, its
+ * fds taken). */
+int
+vu_conn_adopt_deferred(struct vu_sconn *c, struct vu_msg *msg)
+{
+	return vu_conn_defer(c, msg);
+}
+
+/* Free a connection object that was never installed (nothing shut down). */
+void
+vu_conn_adopt_free(struct vu_sconn *c)
+{
+	vu_conn_free(c);
+}
+
+/* Serve an adopted connection (d->conn is c already): watch it and look
+ * at what it holds at once. */
+int
+vu_conn_adopt_serve(struct vu_sdev *d, struct vu_sconn *c)
+{
+	int r;
+
+	pthread_mutex_lock(&d->lock);
+	r = vu_conn_watch(d, c);
+	pthread_mutex_unlock(&d->lock);
+	if (r < 0)
+		return r;
+	vu_conn_handoff(c, true);
 	return 0;
 }

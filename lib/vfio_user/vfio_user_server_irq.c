@@ -328,3 +328,57 @@ out:
 	vu_dev_put(d);
 	return r;
 }
+
+/*
+ * A hand-over being taken: vector v of IRQ type index gets the
+ * predecessor's eventfds (taken, -1: none) and mask state. -EINVAL if the
+ * device has no such vector (fds closed).
+ */
+int
+vu_irq_adopt(struct vu_sdev *d, uint32_t index, uint32_t v, int efd,
+		int unmask_efd, bool masked, bool pending)
+{
+	struct vu_irq *q;
+	int old;
+
+	if (index >= d->nr_irqs || v >= d->irqs[index].count) {
+		vu_close(&efd);
+		vu_close(&unmask_efd);
+		return VU_EINVAL(d->path, "hand-over: no IRQ %u vector %u",
+			index, v);
+	}
+	q = &d->irqs[index];
+	pthread_mutex_lock(&d->irq_lock);
+	vu_irq_set_efd_nolock(d, q, index, v, efd, false, &old);
+	vu_irq_set_efd_nolock(d, q, index, v, unmask_efd, true, &old);
+	q->masked[v] = masked;
+	q->pending[v] = pending;
+	pthread_mutex_unlock(&d->irq_lock);
+	if (old >= 0) {
+		vu_evloop_del(&vu_evl_server, old);
+		close(old);
+	}
+	return 0;
+}
+
+/* Each vector with an eventfd or a mask state, for a hand-over: fn is
+ * called with irq_lock held and must not block. */
+void
+vu_irq_foreach(struct vu_sdev *d, void (*fn)(void *arg, uint32_t index,
+		uint32_t v, int efd, int unmask_efd, bool masked,
+		bool pending), void *arg)
+{
+	uint32_t i, v;
+
+	pthread_mutex_lock(&d->irq_lock);
+	for (i = 0; i < d->nr_irqs; i++) {
+		const struct vu_irq *q = &d->irqs[i];
+
+		for (v = 0; v < q->count; v++)
+			if (q->efd[v] >= 0 || q->unmask_efd[v] >= 0 ||
+					q->masked[v] || q->pending[v])
+				fn(arg, i, v, q->efd[v], q->unmask_efd[v],
+					q->masked[v] != 0, q->pending[v] != 0);
+	}
+	pthread_mutex_unlock(&d->irq_lock);
+}

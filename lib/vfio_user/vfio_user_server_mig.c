@@ -580,3 +580,16 @@ vu_mig_data_write(struct vu_sconn *c, const struct vu_msg *msg)
 	}
 	return 0;
 }
+
+/* Every arc to target, outside any client's command (a hand-over): an arc
+ * the device would complete later (-EINPROGRESS) is a failure here. */
+int
+vu_mig_walk(struct vu_sdev *d, uint32_t target)
+{
+	int r = vu_mig_goto(NULL, d, target);
+
+	if (r == -EINPROGRESS)
+		VU_DLOG(d->path, ERR, "migration: a hand-over needs arcs the "
+			"device completes at once");
+	return r;
+}
