@@ -24,6 +24,7 @@ struct emu_dev {
 	int verbose;
 	bool serve;            /* a thread of ours in rte_vfio_user_serve() */
 	bool adopt;            /* set up, not started: a hand-over starts it */
+	bool handover;         /* may be handed over: keep the DMA map fds */
 	bool serving;          /* that thread runs (join it) */
 	pthread_t serve_tid;
 	struct rte_vfio_user_pci *pci;

@@ -463,6 +463,14 @@ setup_server(struct emu_dev *d)
 
 		r = fd < 0 ? fd : 0;
 	}
+	if (r == 0 && d->handover) {
+		struct rte_vfio_user_limits lim;
+
+		r = rte_vfio_user_get_limits(d->path, &lim);
+		lim.flags |= RTE_VFIO_USER_LIMIT_F_HANDOVER;
+		if (r == 0)
+			r = rte_vfio_user_set_limits(d->path, &lim);
+	}
 	if (r == 0)
 		r = emu_mig_setup(d);
 	if (r == 0 && d->serve)

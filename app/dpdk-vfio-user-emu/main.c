@@ -279,6 +279,8 @@ create_all(const struct opts *o, struct emu_dev *devs)
 		devs[i].verbose = o->verbose;
 		devs[i].serve = o->serve;
 		devs[i].adopt = o->handover_from != NULL;
+		devs[i].handover = o->handover_from != NULL ||
+			o->handover_to != NULL;
 		dev_path(o, i, devs[i].path, sizeof(devs[i].path));
 		r = emu_dev_create(&devs[i]);
 		if (r < 0) {

@@ -427,7 +427,7 @@ tvu_dev_create(const char *path, const struct rte_vfio_user_notify_ops *ops,
 	}
 	if (r == 0 && desc->poll_mode)
 		r = rte_vfio_user_set_poll_mode(path, true);
-	if (r == 0)
+	if (r == 0 && !desc->no_start)
 		r = rte_vfio_user_start(path);
 out:
 	free(regs);

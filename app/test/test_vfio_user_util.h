@@ -150,11 +150,12 @@ struct tvu_dev_desc {
 	uint32_t nr_ioefds;
 	int *ioefd_out;
 	const struct rte_vfio_user_mig_ops *mig; /* migratable, or NULL */
+	bool no_start;             /* set up only (a hand-over starts it) */
 };
 
 /*
- * Register, describe and start a device at path with notify ops (may be
- * NULL). Returns its id, or -errno (nothing left registered).
+ * Register, describe and (unless desc->no_start) start a device at path
+ * with notify ops (may be NULL). Returns its id, or -errno (nothing left registered).
  */
 int
 tvu_dev_create(const char *path, const struct rte_vfio_user_notify_ops *ops,

@@ -755,7 +755,8 @@ rte_vfio_user_get_mig_state(int dev_id);
  * released, and rte_vfio_user_unregister() frees it without touching the
  * socket file or the client's connection.
  *
- * Every device must be migratable, in RUNNING without dirty page logging,
+ * Every device must be migratable, keep its DMA map fds
+ * (RTE_VFIO_USER_LIMIT_F_HANDOVER), be in RUNNING without dirty page logging,
  * served by the control thread or rte_vfio_user_poll() (not by a thread in
  * rte_vfio_user_serve()), with transition() completing arcs at once. The
  * device callbacks run on the calling thread.
@@ -767,7 +768,8 @@ rte_vfio_user_get_mig_state(int dev_id);
  * @return
  *   The number of devices handed over; -EINVAL (bad argument),
  *   -ENODEV (no started device), -ENOTSUP (a device that cannot be handed
- *   over: not migratable, or in rte_vfio_user_serve()), -EBUSY (a device
+ *   over: not migratable, fd-backed maps without
+ *   RTE_VFIO_USER_LIMIT_F_HANDOVER, or in rte_vfio_user_serve()), -EBUSY (a device
  *   is migrating), -EDEADLK (called from a device callback), -EPROTO,
  *   -ETIMEDOUT, -ECONNRESET or another errno of the successor or the
  *   socket: nothing was handed over.
@@ -1003,6 +1005,16 @@ struct rte_vfio_user_limits {
  * offer it (QEMU).
  */
 #define RTE_VFIO_USER_LIMIT_F_NO_TWIN_SOCKET (1u << 1)
+
+/**
+ * Limit flag: the device may be handed over to another process
+ * (rte_vfio_user_handover_send()). The library then keeps the fd of every
+ * fd-backed DMA map (one fd per map, at most max_dma_maps: keep
+ * RLIMIT_NOFILE above it) to pass it on; without the flag it closes each
+ * fd once mapped, and a hand-over of a device with such maps is refused
+ * (-ENOTSUP).
+ */
+#define RTE_VFIO_USER_LIMIT_F_HANDOVER (1u << 2)
 
 /**
  * @warning

@@ -293,8 +293,10 @@ vu_dma_add(struct vu_dma_table *t, uint64_t iova, uint64_t size,
 		if (r < 0)
 			goto err;
 		/* the mapping keeps the memory; holding the fd too would let a
-		 * client exhaust our descriptors with maps */
-		vu_close(&m.fd);
+		 * client exhaust our descriptors with maps, unless the device
+		 * is to be handed over (bounded by its max_dma_maps) */
+		if (!(flags & VU_DMA_F_KEEP_FD))
+			vu_close(&m.fd);
 	}
 
 	r = vu_dma_insert(t, &m, why);

@@ -76,6 +76,7 @@ void vu_dma_fini(struct vu_dma_table *t);
 void vu_dma_reindex(struct vu_dma_table *t);
 /* vu_dma_add() flags */
 #define VU_DMA_F_REQUIRE_SEALED (1u << 0) /* refuse unsealed fds: -EPERM */
+#define VU_DMA_F_KEEP_FD        (1u << 1) /* keep the fd (a hand-over) */
 
 /*
  * Add a map; with an fd, mmap it (checked against the file's size and

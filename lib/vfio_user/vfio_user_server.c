@@ -747,7 +747,7 @@ rte_vfio_user_get_priv(int dev_id)
 }
 
 #define VU_LIMIT_FLAGS (RTE_VFIO_USER_LIMIT_F_REQUIRE_SEALED | \
-	RTE_VFIO_USER_LIMIT_F_NO_TWIN_SOCKET)
+	RTE_VFIO_USER_LIMIT_F_NO_TWIN_SOCKET | RTE_VFIO_USER_LIMIT_F_HANDOVER)
 
 int
 rte_vfio_user_set_limits(const char *sock_addr,

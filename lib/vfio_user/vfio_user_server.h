@@ -253,13 +253,15 @@ struct vu_sdev {
 	bool poll_mode;         /* served by rte_vfio_user_poll() / serve() */
 	/* live hand-over (vfio_user_server_handover.c): handing is set while
 	 * rte_vfio_user_handover_send() holds the device quiesced (no
-	 * accept); handed once it went to the successor (atomic: unregister
+	 * accept, no poll: set atomically, then in_poll drains); handed once
+ * it went to the successor (atomic: unregister
 	 * then leaves the socket file alone); adopting while
 	 * rte_vfio_user_handover_recv() prepares it (no set-up, no start).
 	 * Written under d->lock. */
 	bool handing;
 	bool handed;
 	bool adopting;
+	uint32_t in_poll;       /* rte_vfio_user_poll() calls inside (atomic) */
 	bool serving;           /* a thread is in rte_vfio_user_serve() */
 	struct vu_sconn *conn;  /* current client, NULL if none */
 };
@@ -304,6 +306,16 @@ bool vu_iofd_write(struct vu_sdev *d, uint32_t region, uint64_t offset,
 int vu_iofd_reply(struct vu_sconn *c, const struct vfio_user_region_io_fds *in,
 		uint8_t *out, uint32_t room, const int **fds, uint32_t *nr_fds);
 void vu_iofd_free(struct vu_sdev *d);
+
+/* The vu_dma_add() flags of d's limits. */
+static inline uint32_t
+vu_dma_flags(const struct vu_sdev *d)
+{
+	return ((d->limit_flags & RTE_VFIO_USER_LIMIT_F_REQUIRE_SEALED) ?
+		VU_DMA_F_REQUIRE_SEALED : 0) |
+		((d->limit_flags & RTE_VFIO_USER_LIMIT_F_HANDOVER) ?
+		VU_DMA_F_KEEP_FD : 0);
+}
 
 /* vfio_user_server_dma.c: DMA_READ / DMA_WRITE messages for len bytes at
  * iova (chunked), whatever the map */

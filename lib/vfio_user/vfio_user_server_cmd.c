@@ -211,9 +211,7 @@ vu_h_dma_map(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
 		prot |= PROT_WRITE;
 	fd = vu_msg_take_fd(msg, 0);
 	r = vu_dma_add(&c->dev->dma, in->addr, in->size, fd, in->offset,
-		prot, (c->dev->limit_flags &
-			RTE_VFIO_USER_LIMIT_F_REQUIRE_SEALED) ?
-			VU_DMA_F_REQUIRE_SEALED : 0, &why);
+		prot, vu_dma_flags(c->dev), &why);
 	if (r < 0)
 		VU_DLOG(c->dev->path, ERR, "DMA_MAP [0x%" PRIx64 ", +0x%" PRIx64
 			") offset 0x%" PRIx64 " fd %s: %s", in->addr, in->size,

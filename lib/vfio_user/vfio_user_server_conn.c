@@ -850,6 +850,12 @@ rte_vfio_user_poll(int dev_id)
 		r = -EBUSY;
 		goto out;
 	}
+	/* a hand-over pauses the device: it waits for polls in progress */
+	__atomic_fetch_add(&d->in_poll, 1, __ATOMIC_SEQ_CST);
+	if (unlikely(__atomic_load_n(&d->handing, __ATOMIC_SEQ_CST))) {
+		__atomic_fetch_sub(&d->in_poll, 1, __ATOMIC_RELEASE);
+		goto out;
+	}
 	if (d->nr_iofd_cbs > 0)
 		vu_iofd_poll(d);
 	c = vu_conn_get_any(d);
@@ -859,13 +865,13 @@ rte_vfio_user_poll(int dev_id)
 		pthread_mutex_unlock(&d->lock);
 		c = vu_conn_get_any(d);
 		if (c == NULL)
-			goto out;
+			goto out_poll;
 	}
 	if (__atomic_exchange_n(&c->kicked, false, __ATOMIC_ACQUIRE))
 		vu_drain(c->kick_fd);
 	if (!vu_pending_try_lead(&c->pend)) {
 		vu_conn_put(c);
-		goto out; /* a DMA call reads; it hands over */
+		goto out_poll; /* a DMA call reads; it hands over */
 	}
 	r = vu_conn_serve_pass(d, c);
 	vu_pending_unlead(&c->pend);
@@ -876,6 +882,8 @@ rte_vfio_user_poll(int dev_id)
 	} else {
 		vu_conn_put(c);
 	}
+out_poll:
+	__atomic_fetch_sub(&d->in_poll, 1, __ATOMIC_RELEASE);
 out:
 	vu_dev_put(d);
 	return r;

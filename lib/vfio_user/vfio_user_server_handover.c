@@ -47,6 +47,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -415,7 +416,8 @@ vu_ho_connect(const char *path, uint32_t timeout_ms)
 static int
 vu_ho_check_dev(struct vu_sdev *d)
 {
-	uint32_t s;
+	bool bad;
+	uint32_t i, s;
 
 	if (!d->migratable) {
 		VU_DLOG(d->path, ERR, "hand-over: the device is not migratable"
@@ -426,6 +428,17 @@ vu_ho_check_dev(struct vu_sdev *d)
 	if (__atomic_load_n(&d->serving, __ATOMIC_ACQUIRE)) {
 		VU_DLOG(d->path, ERR, "hand-over: a thread serves the device "
 			"in rte_vfio_user_serve(), which cannot be paused");
+		return -ENOTSUP;
+	}
+	rte_rwlock_read_lock(&d->dma.lock);
+	for (i = 0; i < d->dma.nr; i++)
+		if (d->dma.maps[i].vaddr != NULL && d->dma.maps[i].fd < 0)
+			break;
+	bad = i < d->dma.nr;
+	rte_rwlock_read_unlock(&d->dma.lock);
+	if (bad) {
+		VU_DLOG(d->path, ERR, "hand-over: the DMA maps' fds were not "
+			"kept (RTE_VFIO_USER_LIMIT_F_HANDOVER)");
 		return -ENOTSUP;
 	}
 	s = __atomic_load_n(&d->mig_state, __ATOMIC_ACQUIRE);
@@ -460,7 +473,7 @@ vu_ho_resume(struct vu_ho_out *o)
 	}
 	vu_iofd_watch(d);
 	pthread_mutex_lock(&d->lock);
-	d->handing = false;
+	__atomic_store_n(&d->handing, false, __ATOMIC_SEQ_CST);
 	if (d->conn == NULL && !d->poll_mode && d->listen_fd >= 0)
 		vu_evloop_mod(&vu_evl_server, d->listen_fd, EPOLLIN);
 	pthread_cond_broadcast(&d->cond);
@@ -478,11 +491,21 @@ vu_ho_quiesce(struct vu_ho_out *o, int64_t deadline_ms)
 	int saved, r;
 
 	pthread_mutex_lock(&d->lock);
-	d->handing = true;
+	__atomic_store_n(&d->handing, true, __ATOMIC_SEQ_CST);
 	if (!d->poll_mode && d->listen_fd >= 0)
 		vu_evloop_mod(&vu_evl_server, d->listen_fd, 0);
 	pthread_mutex_unlock(&d->lock);
 	o->quiesced = true;
+	/* a poll in progress (its ioeventfd callbacks too) ends first */
+	while (__atomic_load_n(&d->in_poll, __ATOMIC_SEQ_CST) > 0) {
+		if (vu_now_ms() >= deadline_ms) {
+			VU_DLOG(d->path, ERR, "hand-over: a poll of the device "
+				"does not end");
+			vu_ho_resume(o);
+			return -ETIMEDOUT;
+		}
+		sched_yield();
+	}
 	vu_iofd_unwatch(d);
 	o->c = vu_conn_get_live(d);
 	if (o->c != NULL) {
@@ -798,7 +821,7 @@ vu_ho_release(struct vu_ho_out *o)
 	vu_close(&d->listen_fd);
 	__atomic_store_n(&d->handed, true, __ATOMIC_RELEASE);
 	__atomic_store_n(&d->state, VU_DEV_HANDED, __ATOMIC_RELEASE);
-	d->handing = false;
+	__atomic_store_n(&d->handing, false, __ATOMIC_SEQ_CST);
 	pthread_cond_broadcast(&d->cond);
 	pthread_mutex_unlock(&d->lock);
 	o->quiesced = false;
@@ -1246,8 +1269,7 @@ vu_ho_take_map(struct vu_ho_in *h, struct vu_ho_rec *rec)
 		return -EPROTO;
 	fd = vu_ho_take(rec, 0);
 	r = vu_dma_add(&d->dma, hm.iova, hm.size, fd, hm.offset, hm.prot,
-		(d->limit_flags & RTE_VFIO_USER_LIMIT_F_REQUIRE_SEALED) ?
-		VU_DMA_F_REQUIRE_SEALED : 0, &why);
+		vu_dma_flags(d), &why);
 	if (r < 0)
 		VU_DLOG(d->path, ERR, "hand-over: DMA map [0x%" PRIx64 ", +0x%"
 			PRIx64 "): %s", hm.iova, hm.size, why != NULL ? why :
