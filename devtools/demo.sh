@@ -10,8 +10,10 @@
 # builds the project, serves an emulated PCI DMA engine with
 # dpdk-vfio-user-emu on a socket in a temporary directory, shows it with
 # dpdk-vfio-user-info (the device decoded like lspci -vv), drives its DMA
-# engine end to end with dpdk-vfio-user-info --dma-test, migrates the
-# live device to a second emulator process while DMA runs
+# engine end to end with dpdk-vfio-user-info --dma-test, replaces the
+# emulator process by a new one in the middle of a --dma-test (live
+# hand-over: the client sees no disconnect, every byte is checked),
+# migrates the live device to a second emulator process while DMA runs
 # (dpdk-vfio-user-info --migrate), and stops both emulators with SIGTERM,
 # checking that their socket files are gone.
 # Exit status 0 when every step worked.
@@ -132,40 +134,79 @@ stop_emulator()
 	echo "socket file removed: $sock"
 }
 
+# handover SOCKET PID LOG: replace the emulator PID serving SOCKET by a new
+# process in the middle of a --dma-test; sets EMU_PID to the new one
+handover()
+{
+	local sock=$1 old=$2 log=$3 h=$TMP/handover.sock crc=0 orc=0 client
+	local new
+
+	echo "\$ dpdk-vfio-user-info --dma-test -n 1000 --size 64K $sock &"
+	"$INFO" --dma-test -n 1000 --size 64K "$sock" > "$TMP/ho-client.out" \
+		2>&1 &
+	client=$!
+	sleep 1
+	echo "\$ dpdk-vfio-user-emu -v --handover-from $h $sock &   # the new process"
+	"$EMU" -v --handover-from "$h" "$sock" > "$TMP/emu-new.log" 2>&1 &
+	new=$!
+	EMU_PIDS+=("$new")
+	for _ in $(seq 100); do
+		[ -e "$h" ] && break
+		sleep 0.1
+	done
+	echo "\$ kill -USR1 $old                # the old one hands over"
+	kill -USR1 "$old"
+	wait "$old" || orc=$?
+	echo "old emulator (exit status $orc):"
+	grep -E 'hand|heap' "$log" | sed 's/^/  | /'
+	[ "$orc" -eq 0 ] || die "the old emulator did not hand over"
+	wait "$client" || crc=$?
+	echo "new emulator (its first lines):"
+	grep -v ': copy ' "$TMP/emu-new.log" | sed -n '1,14s/^/  | /p'
+	echo "the client, attached across the hand-over:"
+	sed 's/^/  | /' "$TMP/ho-client.out"
+	[ "$crc" -eq 0 ] || die "the --dma-test across the hand-over failed"
+	EMU_PID=$new
+}
+
 main()
 {
 	local sock sock2 rc=0 mrc=0 pid1 pid2
 
 	trap cleanup EXIT
 	cd "$ROOT"
-	banner "1/7 Debian packages"
+	banner "1/8 Debian packages"
 	install_packages
-	banner "2/7 build"
+	banner "2/8 build"
 	build
 
 	TMP=$(mktemp -d /tmp/vfio-user-demo.XXXXXX)
 	sock=$TMP/dev0.sock
 	sock2=$TMP/dev1.sock
-	banner "3/7 serve an emulated PCI DMA engine"
-	start_emulator "$sock" "$TMP/emu.log"
+	banner "3/8 serve an emulated PCI DMA engine"
+	start_emulator "$sock" "$TMP/emu.log" --handover-to "$TMP/handover.sock"
 	pid1=$EMU_PID
 
-	banner "4/7 attach and show the device"
+	banner "4/8 attach and show the device"
 	echo "\$ dpdk-vfio-user-info $sock"
 	"$INFO" "$sock" || die "dpdk-vfio-user-info failed"
 
-	banner "5/7 drive its DMA engine: copies and interrupts, checked"
+	banner "5/8 drive its DMA engine: copies and interrupts, checked"
 	echo "\$ dpdk-vfio-user-info --dma-test $sock"
 	"$INFO" --dma-test "$sock" || rc=$?
 
-	banner "6/7 migrate the live device to a second emulator process"
+	banner "6/8 upgrade the emulator live: a new process takes over mid-test"
+	handover "$sock" "$pid1" "$TMP/emu.log"
+	pid1=$EMU_PID
+
+	banner "7/8 migrate the live device to a second emulator process"
 	start_emulator "$sock2" "$TMP/emu2.log" --serve
 	pid2=$EMU_PID
 	echo "\$ dpdk-vfio-user-info --migrate $sock $sock2"
 	"$INFO" --migrate "$sock" "$sock2" || mrc=$?
 
-	banner "7/7 stop the emulators (SIGTERM)"
-	stop_emulator "$sock" "$pid1" "$TMP/emu.log"
+	banner "8/8 stop the emulators (SIGTERM)"
+	stop_emulator "$sock" "$pid1" "$TMP/emu-new.log"
 	stop_emulator "$sock2" "$pid2" "$TMP/emu2.log"
 
 	echo
@@ -175,7 +216,8 @@ main()
 		exit 1
 	fi
 	echo "demo: OK (device served, decoded, DMA engine driven end to end," \
-		"migrated live to another process, clean shutdown)"
+		"emulator replaced live mid-test, migrated live to another" \
+		"process, clean shutdown)"
 }
 
 main
