@@ -294,7 +294,7 @@ rte_vfio_user_capture_start(int dev_id, bool client, const char *path,
 		VU_LOG(ERR, "capture: %s device %d is already captured",
 			client ? "client" : "server", dev_id);
 	else if (r == 0)
-		VU_LOG(INFO, "capture of %s device %d to %s", client ?
+		VU_LOG(DEBUG, "capture of %s device %d to %s", client ?
 			"client" : "server", dev_id, path);
 	vu_cap_put(client, ref);
 	return r;
