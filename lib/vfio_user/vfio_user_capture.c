@@ -17,7 +17,7 @@
 #include <rte_byteorder.h>
 #include <rte_common.h>
 
-#ifdef RTE_HAS_LIBPCAP
+#ifdef VU_HAS_LIBPCAP
 #include <pcap.h>
 #define VU_HAVE_PCAP 1
 #else
@@ -33,7 +33,7 @@
 static_assert(sizeof(struct rte_vfio_user_capture_hdr) == 16,
 	"capture header size");
 
-#ifdef RTE_HAS_LIBPCAP
+#ifdef VU_HAS_LIBPCAP
 
 struct vu_capture {
 	pcap_t *pcap;
@@ -202,7 +202,7 @@ vu_cap_record(struct vu_cap_slot *slot, unsigned int kind,
 	pthread_mutex_unlock(&vu_cap_lock);
 }
 
-#else /* !RTE_HAS_LIBPCAP */
+#else /* !VU_HAS_LIBPCAP */
 
 int
 vu_cap_attach(struct vu_cap_slot *slot, const char *path, uint32_t snaplen,
@@ -236,7 +236,7 @@ vu_cap_record(struct vu_cap_slot *slot, unsigned int kind,
 	RTE_SET_USED(nr_fds);
 }
 
-#endif /* RTE_HAS_LIBPCAP */
+#endif /* VU_HAS_LIBPCAP */
 
 /* The slot of device dev_id, with the reference that keeps it (put with
  * vu_cap_put()); NULL if there is no such device. */
