@@ -235,9 +235,10 @@ c_check(const struct c_rec *rec, int n, bool server, int err)
 }
 
 /* Threads that call the device while captures start and stop. */
+static bool c_load_stop;   /* atomic */
+
 struct c_load {
 	int dev;
-	volatile bool stop;
 	unsigned int calls;
 	int err;
 };
@@ -248,7 +249,7 @@ c_load_run(void *arg)
 	struct c_load *l = arg;
 	uint32_t v;
 
-	while (!l->stop) {
+	while (!__atomic_load_n(&c_load_stop, __ATOMIC_ACQUIRE)) {
 		int r = rte_vfio_user_region_read(l->dev,
 			VFIO_PCI_BAR0_REGION_INDEX, 0x40, 4, &v);
 
@@ -262,31 +263,35 @@ c_load_run(void *arg)
 static int
 c_concurrent(int id, int dev, const char *dir)
 {
-	struct c_load l = { .dev = dev };
+	struct c_load l[2] = { { .dev = dev }, { .dev = dev } };
 	pthread_t t[2];
 	char path[PATH_MAX];
-	int i;
+	int i, r = 0;
 
 	snprintf(path, sizeof(path), "%s/race.pcap", dir);
-	TEST_ASSERT_SUCCESS(pthread_create(&t[0], NULL, c_load_run, &l),
-		"thread");
-	TEST_ASSERT_SUCCESS(pthread_create(&t[1], NULL, c_load_run, &l),
-		"thread");
-	for (i = 0; i < 40; i++) {
+	__atomic_store_n(&c_load_stop, false, __ATOMIC_RELEASE);
+	for (i = 0; i < 2; i++)
+		TEST_ASSERT_SUCCESS(pthread_create(&t[i], NULL, c_load_run,
+			&l[i]), "thread");
+	for (i = 0; i < 40 && r == 0; i++) {
 		bool client = (i & 1) != 0;
 		int d = client ? dev : id;
 
-		TEST_ASSERT_SUCCESS(rte_vfio_user_capture_start(d, client,
-			path, 64), "start %d", i);
+		r = rte_vfio_user_capture_start(d, client, path, 64);
 		usleep(2000);
-		TEST_ASSERT_SUCCESS(rte_vfio_user_capture_stop(d, client),
-			"stop %d", i);
+		if (r == 0)
+			r = rte_vfio_user_capture_stop(d, client);
 	}
-	l.stop = true;
-	pthread_join(t[0], NULL);
-	pthread_join(t[1], NULL);
-	TEST_ASSERT_SUCCESS(l.err, "calls during the captures: %d", l.err);
-	printf("%u calls while captures started and stopped\n", l.calls);
+	__atomic_store_n(&c_load_stop, true, __ATOMIC_RELEASE);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	TEST_ASSERT_SUCCESS(r, "capture start/stop: %d", r);
+	TEST_ASSERT_SUCCESS(l[0].err, "calls during the captures: %d",
+		l[0].err);
+	TEST_ASSERT_SUCCESS(l[1].err, "calls during the captures: %d",
+		l[1].err);
+	printf("%u calls while captures started and stopped\n",
+		l[0].calls + l[1].calls);
 	unlink(path);
 	return TEST_SUCCESS;
 }
