@@ -14,7 +14,8 @@
 #             dpdk-vfio-user-emu: the DMA test (fd-backed and fd-less maps,
 #             MSI-X and INTx eventfds, ioeventfd) passes through it, with
 #             the twin socket intercepted and with --opaque-twin, and
-#             tshark decodes its capture.
+#             tshark decodes its capture, also with records cut at a
+#             snaplen.
 # Each check counts as one test; skipped without tshark or libpcap.
 
 # capture_check NAME ACTUAL EXPECTED: one result
@@ -238,6 +239,15 @@ capture_proxy()
 	capture_check "opaque: no twin traffic recorded" \
 		"$(capture_ts "$o" -Y 'vfio_user.socket == 1' -e frame.number |
 		wc -l)" 0
+
+	# records cut at a snaplen of 40 bytes still decode
+	capture_proxy_run "$dir" snap -s 40
+	[ -s "$dir/snap.pcap" ] || return 0
+	capture_clean "$dir/snap.pcap"
+	capture_check "snap: records cut at 16 + 40 bytes, lengths kept" \
+		"$(capture_ts "$dir/snap.pcap" -Y 'vfio_user.cmd == 9 &&
+		vfio_user.flags.type == 1' -e frame.cap_len -e frame.len \
+		-e vfio_user.size | head -1)" "56,4144,4128"
 }
 
 capture_test()

@@ -139,7 +139,7 @@ def("argsz", "uint32", "argsz", "argsz")
 -- VERSION
 def("major", "uint16", "version.major", "Major")
 def("minor", "uint16", "version.minor", "Minor")
-def("json", "stringz", "version.json", "Capabilities (JSON)")
+def("json", "string", "version.json", "Capabilities (JSON)")
 
 -- DMA_MAP / DMA_UNMAP
 def("dma_flags", "uint32", "dma.flags", "Flags", base.HEX)
@@ -349,9 +349,13 @@ local function d_version(t, reply, info)
 	if ma ~= nil and mi ~= nil then
 		info[#info + 1] = string.format("%d.%d", ma, mi)
 	end
-	if buf:len() > P + 4 then
-		local r = buf:range(P + 4)
-		t:add(F.json, r)
+	-- the JSON text without its NUL (none when cut at snaplen)
+	local n = buf:len() - P - 4
+	if n > 0 and buf:range(P + 4 + n - 1, 1):uint() == 0 then
+		n = n - 1
+	end
+	if n > 0 then
+		t:add(F.json, buf:range(P + 4, n))
 	end
 end
 
