@@ -51,11 +51,13 @@ PACKAGES=(
 	libclang-rt-14-dev
 	libdpdk-dev
 	libjansson-dev
+	libpcap-dev
 	meson
 	ninja-build
 	pkg-config
 	python3-pyelftools
 	python3-sphinx
+	tshark
 	valgrind
 )
 

@@ -1970,6 +1970,139 @@ __rte_experimental
 int
 rte_vfio_user_dirty_stop(int dev_id);
 
+/* ------------------------------------------------------------------ */
+/* Wire capture (both halves)                                          */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Link type of a vfio-user capture file: DLT_USER0 (147). Each record is
+ * a struct rte_vfio_user_capture_hdr followed by the message as it was on
+ * the wire (vfio-user header and payload), cut at the capture's snaplen.
+ */
+#define RTE_VFIO_USER_CAPTURE_LINKTYPE 147
+
+/** Version of struct rte_vfio_user_capture_hdr (its version field). */
+#define RTE_VFIO_USER_CAPTURE_VERSION 1
+
+/**
+ * Largest number of message bytes a record keeps (and the default of
+ * rte_vfio_user_capture_start()): Wireshark refuses pcap records above
+ * 262144 bytes, and a record is this header plus the message bytes.
+ */
+#define RTE_VFIO_USER_CAPTURE_SNAPLEN_MAX (262144 - 16)
+
+/** rte_vfio_user_capture_hdr::direction: the client sent it. */
+#define RTE_VFIO_USER_CAPTURE_DIR_C2S 0
+/** rte_vfio_user_capture_hdr::direction: the server sent it. */
+#define RTE_VFIO_USER_CAPTURE_DIR_S2C 1
+
+/** rte_vfio_user_capture_hdr::socket: the connection's main socket. */
+#define RTE_VFIO_USER_CAPTURE_SOCK_MAIN 0
+/** rte_vfio_user_capture_hdr::socket: the twin socket (server requests). */
+#define RTE_VFIO_USER_CAPTURE_SOCK_TWIN 1
+
+/** rte_vfio_user_capture_hdr::recorder: a server device of the library. */
+#define RTE_VFIO_USER_CAPTURE_REC_SERVER 0
+/** rte_vfio_user_capture_hdr::recorder: a client device of the library. */
+#define RTE_VFIO_USER_CAPTURE_REC_CLIENT 1
+/** rte_vfio_user_capture_hdr::recorder: dpdk-vfio-user-capture (a proxy). */
+#define RTE_VFIO_USER_CAPTURE_REC_PROXY 2
+
+/** Capture flag: the recorder sent the message (else it received it). */
+#define RTE_VFIO_USER_CAPTURE_F_SENT (1u << 0)
+/** Capture flag: the fds that came with the message were truncated. */
+#define RTE_VFIO_USER_CAPTURE_F_FDS_TRUNC (1u << 1)
+/** Capture flag: the message was larger than the receiver accepts; only
+ * its header was read (the rest was dropped unread). */
+#define RTE_VFIO_USER_CAPTURE_F_DROPPED (1u << 2)
+/** Capture flag: the message's fields are big-endian (host byte order of
+ * the recorder); the capture header itself is always little-endian. */
+#define RTE_VFIO_USER_CAPTURE_F_BIG_ENDIAN (1u << 3)
+
+/**
+ * The pseudo-header in front of every message of a capture file (16
+ * bytes, little-endian), decoded by the Wireshark dissector
+ * devtools/wireshark/vfio_user.lua.
+ */
+struct rte_vfio_user_capture_hdr {
+	uint8_t version;   /**< RTE_VFIO_USER_CAPTURE_VERSION */
+	uint8_t hdr_len;   /**< bytes of this header: the message follows */
+	uint8_t direction; /**< RTE_VFIO_USER_CAPTURE_DIR_* */
+	uint8_t socket;    /**< RTE_VFIO_USER_CAPTURE_SOCK_* */
+	uint8_t recorder;  /**< RTE_VFIO_USER_CAPTURE_REC_* */
+	uint8_t flags;     /**< RTE_VFIO_USER_CAPTURE_F_* */
+	uint16_t nr_fds;   /**< fds passed with the message (SCM_RIGHTS) */
+	uint32_t dev_id;   /**< device id of the recorder; proxy: connection */
+	uint32_t reserved; /**< 0 */
+};
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Record every message of a device, both directions, to a pcap file that
+ * Wireshark and tshark decode with the dissector shipped in
+ * devtools/wireshark/vfio_user.lua (link type
+ * RTE_VFIO_USER_CAPTURE_LINKTYPE, records as struct
+ * rte_vfio_user_capture_hdr describes, nanosecond timestamps). A message
+ * is recorded as it is sent (before the send call) or received (once it is
+ * whole), with the number of fds it carried, on the main and on the twin
+ * socket. Each record is flushed to the file as it is written, so the
+ * file is readable while the capture runs.
+ *
+ * A server device's capture may start before a client connects (it then
+ * holds VERSION) and covers its clients one after the other. A client
+ * device exists only once attach negotiated VERSION, so its capture starts
+ * after it. Recording serialises the device's messages on one lock of the
+ * library; with the capture off a message costs one atomic load.
+ *
+ * The capture ends with rte_vfio_user_capture_stop(), or when the device
+ * is unregistered (server) or detached (client).
+ *
+ * Requires the library built with libpcap; otherwise it returns -ENOTSUP.
+ *
+ * @param dev_id
+ *   Server device id (rte_vfio_user_register()) if client is false, client
+ *   device id (rte_vfio_user_attach_dev()) if client is true.
+ * @param client
+ *   Which name space dev_id belongs to.
+ * @param path
+ *   The file to write (created or truncated).
+ * @param snaplen
+ *   Message bytes (vfio-user header included) kept per record; 0 or more
+ *   than RTE_VFIO_USER_CAPTURE_SNAPLEN_MAX means
+ *   RTE_VFIO_USER_CAPTURE_SNAPLEN_MAX, less than 16 means 16.
+ * @return
+ *   0 on success; -ENOTSUP (built without libpcap), -EINVAL (path NULL or
+ *   empty), -ENODEV (no such device), -EBUSY (the device is already
+ *   captured), -EIO or -errno (the file cannot be created).
+ */
+__rte_experimental
+int
+rte_vfio_user_capture_start(int dev_id, bool client, const char *path,
+		uint32_t snaplen);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * End the capture of a device and close its file. Safe while other
+ * threads send and receive on the device: a message being recorded is
+ * written whole before the file closes, later ones are not recorded.
+ *
+ * @param dev_id
+ *   Server or client device id, as for rte_vfio_user_capture_start().
+ * @param client
+ *   Which name space dev_id belongs to.
+ * @return
+ *   0 on success; -ENOTSUP (built without libpcap), -ENODEV (no such
+ *   device), -ENOENT (the device is not captured), -EIO (a record could not
+ *   be written: the file is incomplete).
+ */
+__rte_experimental
+int
+rte_vfio_user_capture_stop(int dev_id, bool client);
+
 #ifdef __cplusplus
 }
 #endif

@@ -201,6 +201,8 @@ vu_cli_twin_check(struct vu_client *c, bool offered, int *fd)
 		vu_close(fd);
 		return r;
 	}
+	c->twin_rx.tap = &c->cap;
+	c->twin_rx.tap_kind = VU_CAP_S2C | VU_CAP_TWIN;
 	c->twin_fd = *fd;
 	*fd = -1;
 	VU_DLOG(c->path, DEBUG, "twin socket granted");
@@ -275,6 +277,7 @@ vu_cli_version(struct vu_client *c)
 static void
 vu_cli_free(struct vu_client *c)
 {
+	vu_cap_detach(&c->cap);
 	vu_rx_free(&c->rx);
 	vu_rx_free(&c->twin_rx);
 	vu_close(&c->fd);
@@ -356,6 +359,8 @@ rte_vfio_user_attach_dev_opts(const char *sock_addr,
 	r = vu_rx_init(&c->rx, vfio_user_max_msg_size(VU_MAX_XFER));
 	if (r < 0)
 		goto err;
+	c->rx.tap = &c->cap;
+	c->rx.tap_kind = VU_CAP_S2C | VU_CAP_MAIN;
 	c->rx.block_ms = c->timeout_ms;
 	r = vu_cli_connect(sock_addr, c->timeout_ms);
 	if (r < 0) {

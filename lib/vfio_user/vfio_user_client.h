@@ -101,6 +101,7 @@
 
 #include <rte_rwlock.h>
 
+#include "vfio_user_capture.h"
 #include "vfio_user_dma.h"
 #include "vfio_user_pending.h"
 #include "vfio_user_private.h"
@@ -171,6 +172,7 @@ struct vu_client {
 	struct vu_rx twin_rx;     /* the control thread's */
 	bool twin_in_evloop;
 	bool twin_serving;        /* atomic: a request is being served */
+	struct vu_cap_slot cap;   /* wire capture (vfio_user_capture.h) */
 };
 
 /* vfio_user_client.c: a reference to client device id, or NULL */

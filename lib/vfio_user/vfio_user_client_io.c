@@ -123,9 +123,12 @@ vu_cli_send(struct vu_client *c, struct vfio_user_hdr *hdr,
 	pthread_mutex_lock(&c->tx_lock);
 	/* QEMU mode: queued posted writes go first (in order) */
 	r = c->qemu == NULL ? 0 : vu_qemu_flush_locked(c);
-	if (r == 0)
+	if (r == 0) {
+		vu_cap_msg(&c->cap, VU_CAP_C2S | VU_CAP_MAIN | VU_CAP_SENT,
+			hdr, iov, iovcnt, nr_fds);
 		r = vu_send_msg(c->fd, hdr, iov, iovcnt, fds, nr_fds,
 			tmo == 0 ? -1 : (int)tmo);
+	}
 	pthread_mutex_unlock(&c->tx_lock);
 	return r;
 }
@@ -188,11 +191,14 @@ vu_cli_send_reply(struct vu_client *c, int fd, struct vfio_user_hdr *hdr,
 	uint32_t tmo = vu_cli_timeout(c);
 	int r;
 
-	if (fd == c->fd)
+	if (fd == c->fd) {
 		r = vu_cli_send(c, hdr, iov, iovcnt, NULL, 0);
-	else
+	} else {
+		vu_cap_msg(&c->cap, VU_CAP_C2S | VU_CAP_TWIN | VU_CAP_SENT,
+			hdr, iov, iovcnt, 0);
 		r = vu_send_msg(fd, hdr, iov, iovcnt, NULL, 0,
 			tmo == 0 ? -1 : (int)tmo);
+	}
 
 	if (r < 0)
 		vu_cli_set_dead(c, r);

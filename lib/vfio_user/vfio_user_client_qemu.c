@@ -437,6 +437,8 @@ vu_qemu_flush_locked(struct vu_client *c)
 		r = -ENOTCONN;
 	} else {
 		tmo = __atomic_load_n(&c->timeout_ms, __ATOMIC_RELAXED);
+		vu_cap_msg(&c->cap, VU_CAP_C2S | VU_CAP_MAIN | VU_CAP_SENT,
+			&hdr, iov, 2, 0);
 		r = vu_send_msg(c->fd, &hdr, iov, 2, NULL, 0,
 			tmo == 0 ? -1 : (int)tmo);
 	}

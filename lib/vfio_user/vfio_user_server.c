@@ -348,6 +348,7 @@ rte_vfio_user_unregister(const char *sock_addr)
 	vu_dirty_stop(&d->dirty);
 	vu_dma_fini(&d->dma);
 	vu_dev_free_bufs(d);
+	vu_cap_detach(&d->cap);
 	pthread_mutex_destroy(&d->lock);
 	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->irq_lock);

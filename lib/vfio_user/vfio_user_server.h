@@ -86,6 +86,7 @@
 #include <sys/un.h>
 
 #include "rte_vfio_user.h"
+#include "vfio_user_capture.h"
 #include "vfio_user_dirty.h"
 #include "vfio_user_dma.h"
 #include "vfio_user_evloop.h"
@@ -264,6 +265,7 @@ struct vu_sdev {
 	uint32_t in_poll;       /* rte_vfio_user_poll() calls inside (atomic) */
 	bool serving;           /* a thread is in rte_vfio_user_serve() */
 	struct vu_sconn *conn;  /* current client, NULL if none */
+	struct vu_cap_slot cap; /* wire capture (vfio_user_capture.h) */
 };
 
 /* vfio_user_server.c: registry and references */

@@ -128,6 +128,8 @@ vu_version_twin(struct vu_sconn *c, const struct vu_caps *peer,
 		vu_close(&sv[1]);
 		return -ENOMEM;
 	}
+	c->twin_rx.tap = &d->cap;
+	c->twin_rx.tap_kind = VU_CAP_C2S | VU_CAP_TWIN;
 	c->twin_fd = sv[0];
 	rep->fd = sv[1];
 	rep->own_fd = sv[1];

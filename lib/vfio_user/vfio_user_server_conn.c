@@ -57,6 +57,8 @@ vu_conn_send(struct vu_sconn *c, struct vfio_user_hdr *hdr,
 	int r;
 
 	pthread_mutex_lock(&c->tx_lock);
+	vu_cap_msg(&c->dev->cap, VU_CAP_S2C | VU_CAP_MAIN | VU_CAP_SENT, hdr,
+		iov, iovcnt, nr_fds);
 	if (c->io != NULL)
 		r = c->io->send(c->io_arg, hdr, iov, iovcnt, fds, nr_fds);
 	else
@@ -173,6 +175,8 @@ vu_conn_new(struct vu_sdev *d, int fd)
 		free(c);
 		return NULL;
 	}
+	c->rx.tap = &d->cap;
+	c->rx.tap_kind = VU_CAP_C2S | VU_CAP_MAIN;
 	vu_caps_default(&c->peer);
 	pthread_mutex_init(&c->tx_lock, NULL);
 	pthread_mutex_init(&c->twin_lock, NULL);

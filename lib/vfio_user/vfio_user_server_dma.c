@@ -63,6 +63,8 @@ vu_dma_twin_wait(struct vu_sconn *c, struct vfio_user_hdr *hdr,
 	struct vu_msg msg;
 	int r;
 
+	vu_cap_msg(&d->cap, VU_CAP_S2C | VU_CAP_TWIN | VU_CAP_SENT, hdr, iov,
+		iovcnt, 0);
 	r = vu_send_msg(c->twin_fd, hdr, iov, iovcnt, NULL, 0,
 		(int)d->dma_timeout_ms);
 	if (r < 0) {

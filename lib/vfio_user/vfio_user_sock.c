@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_debug.h>
 
@@ -396,6 +397,24 @@ vu_rx_fill(int fd, struct vu_rx *rx, int timeout_ms, int64_t deadline)
 	return 0;
 }
 
+/* Record a message vu_recv_msg() hands out (vfio_user_capture.h). */
+static inline void
+vu_rx_capture(struct vu_rx *rx, const struct vu_msg *msg)
+{
+	struct iovec iov;
+	unsigned int kind;
+
+	if (likely(rx->tap == NULL ||
+			__atomic_load_n(&rx->tap->cur, __ATOMIC_RELAXED) ==
+			NULL))
+		return;
+	kind = rx->tap_kind | (msg->oversize ? VU_CAP_DROPPED : 0) |
+		(msg->fd_error ? VU_CAP_FDS_TRUNC : 0);
+	iov.iov_base = msg->payload;
+	iov.iov_len = msg->len;
+	vu_cap_record(rx->tap, kind, &msg->hdr, &iov, 1, msg->nr_fds);
+}
+
 int
 vu_recv_msg(int fd, struct vu_rx *rx, struct vu_msg *msg, int timeout_ms)
 {
@@ -405,8 +424,11 @@ vu_recv_msg(int fd, struct vu_rx *rx, struct vu_msg *msg, int timeout_ms)
 	RTE_ASSERT(rx->consumed == 0);
 	for (;;) {
 		r = vu_rx_parse(rx, msg);
-		if (r != -EAGAIN)
+		if (r != -EAGAIN) {
+			if (r == 0)
+				vu_rx_capture(rx, msg);
 			return r;
+		}
 		r = vu_rx_fill(fd, rx, timeout_ms, deadline);
 		if (r < 0)
 			return r;

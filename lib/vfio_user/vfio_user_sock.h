@@ -24,6 +24,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "vfio_user_capture.h"
 #include "vfio_user_msg.h"
 #include "vfio_user_private.h"
 
@@ -80,6 +81,11 @@ struct vu_rx {
 	/* NULL: recvmsg() on the fd; else the transport seam */
 	const struct vu_io_ops *io;
 	void *io_arg;
+	/* where vu_recv_msg() records what it hands out (NULL: nowhere) and
+	 * as what (VU_CAP_C2S/S2C | VU_CAP_MAIN/TWIN); set by the owner
+	 * after vu_rx_init(), see vfio_user_capture.h */
+	struct vu_cap_slot *tap;
+	unsigned int tap_kind;
 };
 
 int vu_rx_init(struct vu_rx *rx, size_t max_msg);
