@@ -1171,6 +1171,8 @@ vu_ho_take_conn(struct vu_ho_rx *x, struct vu_ho_in *h)
 			d->caps.max_data_xfer_size));
 		if (r < 0)
 			return r;
+		c->twin_rx.tap = &d->cap;
+		c->twin_rx.tap_kind = VU_CAP_C2S | VU_CAP_TWIN;
 	}
 	__atomic_store_n(&c->state, (int)hc.state, __ATOMIC_RELEASE);
 	c->qemu_dma = hc.qemu_dma != 0;
