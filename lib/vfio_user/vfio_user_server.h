@@ -65,6 +65,22 @@
  * on the main socket, or the twin socket's hang-up breaks the connection
  * (vu_conn_set_broken(), which shuts both sockets down).
  *
+ * Live hand-over (vfio_user_server_handover.c, _takeover.c): the thread
+ * in rte_vfio_user_handover_send() holds a reference to every started
+ * device and becomes each one's serving context while it pauses it:
+ * d->handing (no accept, no poll: rte_vfio_user_poll() counts itself in
+ * d->in_poll, which the pause waits to drain), the ioeventfd callbacks out
+ * of the loop, the connection's reader role and twin_lock
+ * (vu_conn_quiesce()). After the commit it releases the connection
+ * without shutdown(2) (vu_conn_release(): the successor shares the
+ * sockets) and the device becomes VU_DEV_HANDED, which unregister frees
+ * without unlinking the socket file; unregister waits while d->handing.
+ * Otherwise vu_conn_unquiesce() gives everything back. The successor's
+ * rte_vfio_user_handover_recv() builds the connection with
+ * vu_conn_adopt_new() on an unstarted device (d->adopting: no set-up, no
+ * start) and installs it as d->conn before vu_dev_start_nolock() on the
+ * adopted listening socket.
+ *
  * Lock order (a lock is only taken while holding locks above it):
  *   vu_srv_lock (registry)
  *     d->lock (device: set-up, state, conn pointer, conn refs)
