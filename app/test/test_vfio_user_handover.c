@@ -8,7 +8,8 @@
  *
  * - refused: a successor that refuses (ACK with an errno), cuts the
  *   stream after k records, or goes silent: the predecessor's device is
- *   served on (the client's region read works, the device went
+ *   served on, and a worker's message DMA, in flight all along, never
+ *   fails (with and without the twin socket) (the client's region read works, the device went
  *   RUNNING -> STOP -> STOP_COPY and back to RUNNING), fds back to
  *   baseline. A device that is not migratable is refused before any
  *   device is paused.
@@ -25,7 +26,7 @@
  *   whole stream then takes the device over, and the client that was
  *   attached to the predecessor all along reads its registers, gets
  *   the successor's DMA into its memory and its interrupt, with the
- *   state the predecessor saved.
+ *   state the predecessor saved. Again without the twin socket.
  */
 
 #include <errno.h>
@@ -473,6 +474,35 @@ h_cli_alive(struct h_cli *c, uint32_t want)
 /* refused                                                             */
 /* ------------------------------------------------------------------ */
 
+/* A worker of the device doing message DMA all along. */
+struct h_worker {
+	int dev;
+	int stop;
+	uint32_t ok;
+	uint32_t failed;
+	int last_err;
+};
+
+static void *
+h_worker_main(void *arg)
+{
+	struct h_worker *w = arg;
+	uint8_t buf[4096];
+
+	while (!H_LD(w->stop)) {
+		int r = rte_vfio_user_dma_read(w->dev, H_IOVA_MSG, buf,
+			sizeof(buf));
+
+		if (r == 0) {
+			__atomic_fetch_add(&w->ok, 1, __ATOMIC_SEQ_CST);
+		} else {
+			__atomic_fetch_add(&w->failed, 1, __ATOMIC_SEQ_CST);
+			H_ST(w->last_err, r);
+		}
+	}
+	return NULL;
+}
+
 /* The library's control thread and its fds exist before any baseline. */
 static int
 h_setup(void)
@@ -498,8 +528,9 @@ test_refused(void)
 {
 	char path[108], hpath[108];
 	struct h_cli c = { .dev = -1, .memfd = -1, .efd = -1 };
+	struct h_worker w;
 	struct h_succ s;
-	pthread_t t;
+	pthread_t t, wt;
 	unsigned int cut;
 	int base, during, r;
 
@@ -512,6 +543,11 @@ test_refused(void)
 	TEST_ASSERT_SUCCESS(h_cli_setup(&c, path), "client");
 	TEST_ASSERT_SUCCESS(h_cli_alive(&c, 0x5a5a5a5a), "alive");
 	during = tvu_settled_fds();
+	/* message DMA in flight whenever a hand-over starts */
+	memset(&w, 0, sizeof(w));
+	w.dev = h_pre.id;
+	TEST_ASSERT_SUCCESS(pthread_create(&wt, NULL, h_worker_main, &w),
+		"worker");
 
 	/* the arguments */
 	TEST_ASSERT_EQUAL(rte_vfio_user_handover_send(hpath, 0), -EINVAL,
@@ -549,6 +585,12 @@ test_refused(void)
 	pthread_join(t, NULL);
 	TEST_ASSERT_EQUAL(r, -ETIMEDOUT, "silent: %d", r);
 	TEST_ASSERT_SUCCESS(h_cli_alive(&c, 0x5a5a5a5a), "served on");
+	H_ST(w.stop, 1);
+	pthread_join(wt, NULL);
+	TEST_ASSERT(H_LD(w.ok) > 0, "the worker's DMA ran");
+	TEST_ASSERT_EQUAL(H_LD(w.failed), 0, "%u of the worker's DMA failed "
+		"(%d), %u went", H_LD(w.failed), H_LD(w.last_err),
+		H_LD(w.ok));
 	TEST_ASSERT_EQUAL(tvu_settled_fds(), during, "fds as before");
 
 	/* a device that cannot move its state: refused before any pause */
@@ -778,7 +820,9 @@ test_taken(void)
 	static const enum h_spoil spoils[] = { H_LEN, H_NOFDS };
 	char path[108], hpath[108];
 	struct h_cli c = { .dev = -1, .memfd = -1, .efd = -1 };
+	struct h_worker w;
 	struct h_succ s;
+	pthread_t wt;
 	uint8_t pat[256], got[256];
 	uint64_t ev = 0;
 	pthread_t t;
@@ -796,12 +840,24 @@ test_taken(void)
 	TEST_ASSERT_SUCCESS(h_cli_setup(&c, path), "client");
 	TEST_ASSERT_SUCCESS(h_cli_alive(&c, 0x3c3c3c3c), "alive");
 
-	/* the predecessor hands over to the test, which records it */
+	/* the predecessor hands over to the test, which records it, while
+	 * a worker does message DMA: it waits during the pause and fails
+	 * with -ENOTCONN once the device is gone, never a time-out */
+	memset(&w, 0, sizeof(w));
+	w.dev = h_pre.id;
+	TEST_ASSERT_SUCCESS(pthread_create(&wt, NULL, h_worker_main, &w),
+		"worker");
+	while (H_LD(w.ok) < 10)
+		usleep(1000);
 	h_nr_recs = 0;
 	TEST_ASSERT_SUCCESS(h_succ_start(&s, &t, hpath, H_RECORD, 0), "thr");
 	r = rte_vfio_user_handover_send(hpath, H_WAIT_MS);
 	pthread_join(t, NULL);
+	H_ST(w.stop, 1);
+	pthread_join(wt, NULL);
 	TEST_ASSERT_EQUAL(r, 1, "one device handed over: %d", r);
+	TEST_ASSERT(H_LD(w.failed) == 0 || H_LD(w.last_err) == -ENOTCONN,
+		"the worker's DMA after the hand-over: %d", H_LD(w.last_err));
 	TEST_ASSERT(s.commit, "COMMIT sent");
 	TEST_ASSERT_SUCCESS(h_check_records(&c, path), "records");
 	/* the predecessor lets go: unregister touches neither the socket
@@ -878,12 +934,38 @@ test_taken(void)
 	return TEST_SUCCESS;
 }
 
+/* The same without the twin socket: server DMA shares the main socket
+ * with the client's commands (QEMU's way), before and after. */
+static int
+test_refused_no_twin(void)
+{
+	int r;
+
+	rte_vfio_user_set_twin_socket(false);
+	r = test_refused();
+	rte_vfio_user_set_twin_socket(true);
+	return r;
+}
+
+static int
+test_taken_no_twin(void)
+{
+	int r;
+
+	rte_vfio_user_set_twin_socket(false);
+	r = test_taken();
+	rte_vfio_user_set_twin_socket(true);
+	return r;
+}
+
 static struct unit_test_suite handover_suite = {
 	.suite_name = "vfio_user hand-over",
 	.setup = h_setup,
 	.unit_test_cases = {
 		TEST_CASE(test_refused),
+		TEST_CASE(test_refused_no_twin),
 		TEST_CASE(test_taken),
+		TEST_CASE(test_taken_no_twin),
 		TEST_CASES_END()
 	},
 };

@@ -1213,6 +1213,10 @@ vu_conn_release(struct vu_sdev *d, struct vu_sconn *c)
 	/* out of the loop while we still read: nobody reads after us */
 	vu_conn_unwatch(d, c);
 	vu_pending_close(&c->pend, -ENOTCONN);
+	/* DMA callers waiting for the hand-over's end give up now */
+	pthread_mutex_lock(&d->lock);
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
 	if (c->twin_fd >= 0)
 		pthread_mutex_unlock(&c->twin_lock);
 	vu_pending_unlead(&c->pend);

@@ -105,6 +105,25 @@ vu_dma_twin_wait(struct vu_sconn *c, struct vfio_user_hdr *hdr,
 		vu_pending_closed(&c->pend);
 }
 
+/*
+ * A hand-over pauses the device: new DMA requests wait for its end. 0 once
+ * it was given up (the device is served on), -ENOTCONN once the device
+ * went to the successor (the connection is closed here).
+ */
+static int
+vu_dma_handover_wait(struct vu_sconn *c)
+{
+	struct vu_sdev *d = c->dev;
+	int r;
+
+	pthread_mutex_lock(&d->lock);
+	while (d->handing && vu_pending_closed(&c->pend) == 0)
+		pthread_cond_wait(&d->cond, &d->lock);
+	r = vu_pending_closed(&c->pend) != 0 ? -ENOTCONN : 0;
+	pthread_mutex_unlock(&d->lock);
+	return r;
+}
+
 static int
 vu_dma_msg_chunk(struct vu_sconn *c, bool write, uint64_t iova,
 		uint8_t *buf, uint64_t len)
@@ -134,13 +153,27 @@ vu_dma_msg_chunk(struct vu_sconn *c, bool write, uint64_t iova,
 		iov[0].iov_len = VU_DMA_QEMU_DATA;
 		iov[2].iov_len = sizeof(pad);
 	}
-	if (c->twin_fd >= 0)
-		pthread_mutex_lock(&c->twin_lock);
-	r = vu_pending_add(&c->pend, &q, hdr.cmd, &dr);
-	if (r < 0) {
+	for (;;) {
+		if (c->twin_fd >= 0)
+			pthread_mutex_lock(&c->twin_lock);
+		r = vu_pending_add(&c->pend, &q, hdr.cmd, &dr);
+		if (r < 0) {
+			if (c->twin_fd >= 0)
+				pthread_mutex_unlock(&c->twin_lock);
+			return -ENOTCONN;
+		}
+		/* a hand-over pausing the device sees this request (and
+		 * waits for its reply) or is seen here: checked after the
+		 * add, both sequentially consistent */
+		if (likely(!__atomic_load_n(&d->handing, __ATOMIC_SEQ_CST)) ||
+				vu_serving_dev() == d->id)
+			break;
+		vu_pending_remove(&c->pend, &q);
 		if (c->twin_fd >= 0)
 			pthread_mutex_unlock(&c->twin_lock);
-		return -ENOTCONN;
+		r = vu_dma_handover_wait(c);
+		if (r < 0)
+			return r;
 	}
 	hdr.msg_id = q.id;
 	hdr.size = VFIO_USER_HDR_SIZE + iov[0].iov_len + iov[1].iov_len +
