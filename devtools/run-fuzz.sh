@@ -9,6 +9,8 @@
 #   fuzz_client  the client's reply and server-request handling (a fake
 #                server answering the client's calls with fuzz bytes)
 #   fuzz_caps    the VERSION capability JSON parser
+#   fuzz_handover the successor's half of a live hand-over (what a
+#                predecessor sends, records and fds, seeded by a real one)
 # The seed corpora are generated first, from a recorded session of our
 # client with our server plus hand-built messages, into a temporary
 # directory. New corpus units are kept in BUILDDIR/corpus, crash inputs in
@@ -26,7 +28,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 secs=${1:-${FUZZ_SECONDS:-60}}
 builddir=${2:-$root/build-fuzz}
-harnesses=${FUZZ_HARNESSES:-server client caps}
+harnesses=${FUZZ_HARNESSES:-server client caps handover}
 case $builddir in
 /*) ;;
 *) builddir=$PWD/$builddir ;;

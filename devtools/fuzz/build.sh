@@ -66,7 +66,7 @@ compile "$fuzzdir/fuzz_common.c" "$builddir/obj/fuzz_common.o"
 # the test suite's helpers (fd and mapping counters, memfd)
 compile "$srcdir/app/test/test_vfio_user_util.c" "$builddir/obj/tvu_util.o"
 common="$builddir/obj/fuzz_common.o $builddir/obj/tvu_util.o"
-for h in fuzz_server fuzz_client fuzz_caps; do
+for h in fuzz_server fuzz_client fuzz_caps fuzz_handover; do
 	compile "$fuzzdir/$h.c" "$builddir/obj/$h.o" -fsanitize=fuzzer-no-link
 	# shellcheck disable=SC2086
 	$CC $san -fsanitize=fuzzer -o "$builddir/$h" "$builddir/obj/$h.o" \

@@ -667,6 +667,18 @@ fz_dev_create(const char *path, enum fz_dev_kind kind, bool start)
 }
 
 void
+fz_dev_free(int dev_id)
+{
+	struct fz_dev *d = fz_dev_get(dev_id);
+
+	if (d->pci != NULL)
+		rte_vfio_user_pci_free(d->pci);
+	munmap(d->bar2, FZ_BAR2_SIZE);
+	close(d->bar2_fd);
+	memset(d, 0, sizeof(*d));
+}
+
+void
 fz_dev_reset_state(int dev_id)
 {
 	unsigned int i;

@@ -106,6 +106,8 @@ enum fz_dev_kind {
 /* Register a device on path (and rte_vfio_user_start() it if start).
  * Returns its id; dies on failure. */
 int fz_dev_create(const char *path, enum fz_dev_kind kind, bool start);
+/* Forget device dev_id once unregistered: its memory and memfd go. */
+void fz_dev_free(int dev_id);
 /* Put the device's registers and memory back to their initial values. */
 void fz_dev_reset_state(int dev_id);
 /* Counters of device dev_id (the device must have been created here). */
@@ -194,6 +196,22 @@ int fz_cli_op(int dev_id, unsigned int op, uint32_t arg, uint64_t val);
 #define FZ_ID_FDS(code, other) \
 	((uint16_t)(((code) & 7) << 12 | ((other) ? 0x8000 : 0)))
 extern const unsigned int fz_srv_fd_counts[8];
+
+/*
+ * fuzz_handover input: what a predecessor sends, as records
+ *   len (2, LE) | fds (1) | len bytes
+ * each one datagram; the fd byte: bits 0-1 the number of fds (0-3), bits
+ * 2-3, 4-5, 6-7 the kind of each (FZ_HO_FD_*). The successor's device is
+ * the plain fuzz device on FZ_HO_PATH, set up and not started.
+ */
+#define FZ_HO_PATH        "/tmp/vfio-user-fuzz-handover.sock"
+#define FZ_HO_MAX_FDS     3
+#define FZ_HO_NR_FDS(b)   ((unsigned int)(b) & 3)
+#define FZ_HO_FD_KIND(b, i) (((unsigned int)(b) >> (2 + 2 * (i))) & 3)
+#define FZ_HO_FD_EVENTFD  0
+#define FZ_HO_FD_SOCKET   1
+#define FZ_HO_FD_MEMFD    2
+#define FZ_HO_FD_NULL     3
 
 /*
  * fuzz_client input: one config byte, then records

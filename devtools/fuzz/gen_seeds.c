@@ -23,15 +23,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <linux/vfio.h>
 
 #include <rte_common.h>
 #include <rte_eal.h>
 
 #include "rte_vfio_user.h"
+#include "vfio_user_handover.h"
 #include "vfio_user_msg.h"
 #include "fuzz_common.h"
 #include "test_vfio_user_util.h"
@@ -72,7 +76,7 @@ struct gs_op {
 static char gs_srv_path[108];
 static char gs_proxy_path[108];
 static const char *gs_out;
-static unsigned int gs_nr_seeds[3];
+static unsigned int gs_nr_seeds[4];
 static pthread_mutex_t gs_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gs_cond = PTHREAD_COND_INITIALIZER;
 static struct gs_rec gs_rec;
@@ -98,7 +102,8 @@ gs_append(struct gs_buf *b, const void *p, size_t len)
 static void
 gs_write(unsigned int kind, const void *p, size_t len)
 {
-	static const char * const dirs[3] = { "server", "client", "caps" };
+	static const char * const dirs[4] = { "server", "client", "caps",
+		"handover" };
 	char path[512];
 	FILE *f;
 
@@ -909,11 +914,177 @@ gs_caps(void)
 		gs_write(2, caps[i], strlen(caps[i]) + 1);
 }
 
+/* ------------------------------------------------------------------ */
+/* fuzz_handover: a real predecessor, recorded                         */
+/* ------------------------------------------------------------------ */
+
+struct gs_ho {
+	char path[108];
+	int lfd;
+	struct gs_buf seed;
+};
+
+/* The fd byte of fuzz_handover for fds (closed here). */
+static uint8_t
+gs_ho_fds(const int *fds, unsigned int n)
+{
+	uint8_t spec = (uint8_t)RTE_MIN(n, (unsigned int)FZ_HO_MAX_FDS);
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct stat st;
+		unsigned int k = FZ_HO_FD_EVENTFD;
+
+		if (fstat(fds[i], &st) == 0 && S_ISSOCK(st.st_mode))
+			k = FZ_HO_FD_SOCKET;
+		else if (fstat(fds[i], &st) == 0 && S_ISREG(st.st_mode))
+			k = FZ_HO_FD_MEMFD;
+		if (i < FZ_HO_MAX_FDS)
+			spec |= (uint8_t)(k << (2 + 2 * i));
+		close(fds[i]);
+	}
+	return spec;
+}
+
+static void
+gs_ho_add(struct gs_buf *b, const void *rec, size_t len, uint8_t spec)
+{
+	uint8_t h[3] = { (uint8_t)len, (uint8_t)(len >> 8), spec };
+
+	gs_append(b, h, sizeof(h));
+	gs_append(b, rec, len);
+}
+
+/* The successor: every record to END into the seed, then a refusal (the
+ * predecessor serves on); the seed ends with a COMMIT. */
+static void *
+gs_ho_successor(void *arg)
+{
+	struct gs_ho *g = arg;
+	struct vu_ho_hello hello = { .version = VU_HO_VERSION };
+	struct vu_ho_ack ack = { .status = -EINVAL };
+	struct vu_ho_hdr commit = { .magic = VU_HO_MAGIC,
+		.type = VU_HO_COMMIT };
+	static uint8_t buf[sizeof(struct vu_ho_hdr) + VU_HO_CHUNK];
+	int fd = accept4(g->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0 || vu_ho_send(fd, VU_HO_HELLO, 0, &hello, sizeof(hello),
+			NULL, 0) < 0)
+		FZ_FATAL("hand-over successor: %s", strerror(errno));
+	for (;;) {
+		union {
+			char b[CMSG_SPACE(FZ_HO_MAX_FDS * sizeof(int))];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = ctl.b, .msg_controllen = sizeof(ctl.b) };
+		struct cmsghdr *cm = NULL;
+		struct vu_ho_hdr h;
+		int fds[FZ_HO_MAX_FDS];
+		unsigned int n = 0;
+		ssize_t len = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+
+		if (len < (ssize_t)sizeof(h))
+			FZ_FATAL("hand-over successor: record %zd", len);
+		cm = CMSG_FIRSTHDR(&mh);
+		if (cm != NULL) {
+			n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			memcpy(fds, CMSG_DATA(cm), n * sizeof(int));
+		}
+		gs_ho_add(&g->seed, buf, (size_t)len, gs_ho_fds(fds, n));
+		memcpy(&h, buf, sizeof(h));
+		if (h.type == VU_HO_END)
+			break;
+	}
+	gs_ho_add(&g->seed, &commit, sizeof(commit), 0);
+	vu_ho_send(fd, VU_HO_ACK, 0, &ack, sizeof(ack), NULL, 0);
+	close(fd);
+	return NULL;
+}
+
+/* A predecessor on FZ_HO_PATH (with a client when with_client) hands over
+ * to the recording successor. */
+static void
+gs_handover(bool with_client)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	struct rte_vfio_user_limits lim;
+	struct gs_ho g;
+	pthread_t t;
+	int dev, cli = -1, memfd = -1, efd = -1, r;
+	static uint8_t mem[4 * 4096] __rte_aligned(4096);
+
+	memset(&g, 0, sizeof(g));
+	snprintf(g.path, sizeof(g.path), "/tmp/fz-gen-%d-ho.sock",
+		(int)getpid());
+	dev = fz_dev_create(FZ_HO_PATH, FZ_DEV_PLAIN, false);
+	if (rte_vfio_user_get_limits(FZ_HO_PATH, &lim) < 0)
+		FZ_FATAL("get_limits");
+	lim.flags |= RTE_VFIO_USER_LIMIT_F_HANDOVER;
+	if (rte_vfio_user_set_limits(FZ_HO_PATH, &lim) < 0 ||
+			rte_vfio_user_start(FZ_HO_PATH) < 0)
+		FZ_FATAL("hand-over device");
+	if (with_client) {
+		struct rte_vfio_user_mem_reg mr[2] = {
+			{ .gpa = FZ_FD_IOVA(0), .size = 65536,
+			  .flags = RTE_VUSER_MEM_MAPPABLE,
+			  .protection = PROT_READ | PROT_WRITE },
+			{ .gpa = FZ_MEM_IOVA(0), .size = sizeof(mem),
+			  .protection = PROT_READ | PROT_WRITE, .vaddr = mem },
+		};
+		uint8_t sb[sizeof(struct vfio_irq_set) + sizeof(int)];
+		struct vfio_irq_set *set = (struct vfio_irq_set *)sb;
+		int fds[2];
+
+		cli = rte_vfio_user_attach_dev(FZ_HO_PATH);
+		memfd = fz_memfd(65536);
+		efd = eventfd(0, EFD_CLOEXEC);
+		fds[0] = memfd;
+		fds[1] = -1;
+		if (cli < 0 || rte_vfio_user_dma_map(cli, mr, fds, 2) < 0)
+			FZ_FATAL("hand-over client");
+		memset(sb, 0, sizeof(sb));
+		set->argsz = sizeof(sb);
+		set->flags = VFIO_IRQ_SET_DATA_EVENTFD |
+			VFIO_IRQ_SET_ACTION_TRIGGER;
+		set->index = 1;
+		set->count = 1;
+		memcpy(set->data, &efd, sizeof(efd));
+		if (rte_vfio_user_set_irqs(cli, set) < 0)
+			FZ_FATAL("hand-over client irq");
+	}
+	unlink(g.path);
+	strcpy(un.sun_path, g.path);
+	g.lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (g.lfd < 0 || bind(g.lfd, (struct sockaddr *)&un, sizeof(un)) < 0 ||
+			listen(g.lfd, 1) < 0)
+		FZ_FATAL("hand-over listen: %s", strerror(errno));
+	if (pthread_create(&t, NULL, gs_ho_successor, &g) != 0)
+		FZ_FATAL("pthread_create");
+	r = rte_vfio_user_handover_send(g.path, 5000);
+	pthread_join(t, NULL);
+	if (r != -EINVAL)
+		FZ_FATAL("hand-over to the recorder: %d", r);
+	gs_write(3, g.seed.p, g.seed.len);
+	free(g.seed.p);
+	close(g.lfd);
+	unlink(g.path);
+	if (cli >= 0)
+		rte_vfio_user_detach_dev(cli);
+	if (memfd >= 0)
+		close(memfd);
+	if (efd >= 0)
+		close(efd);
+	rte_vfio_user_unregister(FZ_HO_PATH);
+	fz_dev_free(dev);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct sockaddr_un un = { .sun_family = AF_UNIX };
-	const char *sub[3] = { "server", "client", "caps" };
+	const char *sub[4] = { "server", "client", "caps", "handover" };
 	char path[512];
 	pthread_t tid;
 	unsigned int i;
@@ -924,7 +1095,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	gs_out = argv[1];
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "%s/%s", gs_out, sub[i]);
 		if (mkdir(path, 0700) < 0 && errno != EEXIST)
 			FZ_FATAL("mkdir %s: %s", path, strerror(errno));
@@ -949,9 +1120,12 @@ main(int argc, char **argv)
 	gs_session(gs_errors, RTE_DIM(gs_errors));
 	gs_handmade();
 	gs_caps();
+	gs_handover(false);
+	gs_handover(true);
 
-	printf("seeds: %u server, %u client, %u caps in %s (device %d)\n",
-		gs_nr_seeds[0], gs_nr_seeds[1], gs_nr_seeds[2], gs_out, dev);
+	printf("seeds: %u server, %u client, %u caps, %u handover in %s "
+		"(device %d)\n", gs_nr_seeds[0], gs_nr_seeds[1],
+		gs_nr_seeds[2], gs_nr_seeds[3], gs_out, dev);
 	fflush(stdout);
 	unlink(gs_proxy_path);
 	rte_vfio_user_unregister(gs_srv_path);

@@ -184,8 +184,11 @@ vu_ho_recv(int sock, struct vu_ho_rec *r, int64_t deadline_ms)
 				close(fd);
 		}
 	}
-	if (n == 0)
+	if (n == 0) {
+		/* the end, or an empty datagram (fds attached to nothing) */
+		vu_ho_rec_close(r);
 		return -ECONNRESET;
+	}
 	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 			(size_t)n < sizeof(r->hdr) ||
 			r->hdr.magic != VU_HO_MAGIC ||

@@ -153,4 +153,10 @@ int vu_ho_recv(int sock, struct vu_ho_rec *r, int64_t deadline_ms);
 int vu_ho_expect(const struct vu_ho_rec *r, uint16_t type, uint32_t len,
 		unsigned int max_fds);
 
+/*
+ * rte_vfio_user_handover_recv() on a socket already connected to the
+ * predecessor (SOCK_SEQPACKET; not closed here): fuzzing.
+ */
+int vfio_user_handover_recv_sock(int sock, uint32_t timeout_ms);
+
 #endif /* _VFIO_USER_HANDOVER_H_ */

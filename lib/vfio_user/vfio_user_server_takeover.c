@@ -609,8 +609,10 @@ out:
 	return r;
 }
 
-int
-rte_vfio_user_handover_recv(const char *path, uint32_t timeout_ms)
+/* The hand-over on a connected socket (not closed here); what names the
+ * peer in the log. */
+static int
+vu_ho_take_over(int sock, int64_t deadline, const char *what)
 {
 	struct vu_ho_hello hello = {
 		.version = VU_HO_VERSION,
@@ -620,11 +622,6 @@ rte_vfio_user_handover_recv(const char *path, uint32_t timeout_ms)
 	struct vu_ho_rx *x;
 	int i, r;
 
-	if (timeout_ms == 0 || timeout_ms > VU_MAX_TIMEOUT_MS) {
-		VU_LOG(ERR, "handover_recv: timeout %u ms outside [1, %d]",
-			timeout_ms, VU_MAX_TIMEOUT_MS);
-		return -EINVAL;
-	}
 	x = calloc(1, sizeof(*x));
 	if (x == NULL)
 		return -ENOMEM;
@@ -634,14 +631,8 @@ rte_vfio_user_handover_recv(const char *path, uint32_t timeout_ms)
 		return -ENOMEM;
 	}
 	x->rec->nr_fds = 0;
-	x->deadline = vu_now_ms() + timeout_ms;
-	x->sock = vu_ho_accept(path, x->deadline);
-	if (x->sock < 0) {
-		r = x->sock;
-		VU_LOG(ERR, "handover_recv: %s: %s", path != NULL ? path :
-			"(null)", strerror(-r));
-		goto out_free;
-	}
+	x->deadline = deadline;
+	x->sock = sock;
 	r = vu_ho_send(x->sock, VU_HO_HELLO, 0, &hello, sizeof(hello), NULL,
 		0);
 	while (r == 0) {
@@ -659,7 +650,7 @@ rte_vfio_user_handover_recv(const char *path, uint32_t timeout_ms)
 		vu_ho_rec_close(x->rec);
 	}
 	if (r < 0) {
-		VU_LOG(ERR, "handover_recv: %s: %s", path, strerror(-r));
+		VU_LOG(ERR, "handover_recv: %s: %s", what, strerror(-r));
 		ack.status = r == -ETIMEDOUT || r == -ECONNRESET ? r : -EPROTO;
 		if (r != -ECONNRESET)
 			vu_ho_send(x->sock, VU_HO_ACK, 0, &ack, sizeof(ack),
@@ -675,22 +666,49 @@ rte_vfio_user_handover_recv(const char *path, uint32_t timeout_ms)
 		r = -EPROTO;
 	vu_ho_rec_close(x->rec);
 	if (r < 0) {
-		VU_LOG(ERR, "handover_recv: %s: no COMMIT: %s", path,
+		VU_LOG(ERR, "handover_recv: %s: no COMMIT: %s", what,
 			strerror(-r));
 		goto out;
 	}
 	for (i = 0; i < x->n; i++)
 		vu_ho_commit(&x->in[i]);
 	VU_LOG(INFO, "took %d device%s over from %s", x->n,
-		x->n == 1 ? "" : "s", path);
+		x->n == 1 ? "" : "s", what);
 	r = x->n;
 	x->n = 0;
 out:
 	for (i = 0; i < x->n; i++)
 		vu_ho_undo(&x->in[i]);
-	close(x->sock);
-out_free:
 	free(x->rec);
 	free(x);
+	return r;
+}
+
+int
+vfio_user_handover_recv_sock(int sock, uint32_t timeout_ms)
+{
+	return vu_ho_take_over(sock, vu_now_ms() + timeout_ms, "a socket");
+}
+
+int
+rte_vfio_user_handover_recv(const char *path, uint32_t timeout_ms)
+{
+	int64_t deadline;
+	int sock, r;
+
+	if (timeout_ms == 0 || timeout_ms > VU_MAX_TIMEOUT_MS) {
+		VU_LOG(ERR, "handover_recv: timeout %u ms outside [1, %d]",
+			timeout_ms, VU_MAX_TIMEOUT_MS);
+		return -EINVAL;
+	}
+	deadline = vu_now_ms() + timeout_ms;
+	sock = vu_ho_accept(path, deadline);
+	if (sock < 0) {
+		VU_LOG(ERR, "handover_recv: %s: %s", path != NULL ? path :
+			"(null)", strerror(-sock));
+		return sock;
+	}
+	r = vu_ho_take_over(sock, deadline, path);
+	close(sock);
 	return r;
 }
