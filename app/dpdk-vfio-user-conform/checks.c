@@ -2292,6 +2292,16 @@ run_qemu(struct vuc_ctx *c)
 	memcpy(qreq + sizeof(v), QEMU_CAPS, sizeof(QEMU_CAPS));
 	rc = vuc_call(c, VFIO_USER_VERSION, qreq, sizeof(qreq), NULL, 0, &m);
 	vuc_msg_release(&m);
+	if (rc == VUC_CLOSED) {
+		sleep_ms(100);
+		if (!vuc_server_alive(c)) {
+			/* it took the connection while it exited */
+			c->gone = true;
+			snprintf(c->gone_why, sizeof(c->gone_why),
+				"server gone (process %d exited)", (int)c->pid);
+			goto skip_rest;
+		}
+	}
 	if (rc != 0 || m.len < sizeof(v)) {
 		vuc_result(c, "qemu.version", REF_QEMU, VUC_FAIL, "%s",
 			rc != 0 ? vuc_strerr(rc) : "short reply");
