@@ -367,7 +367,10 @@ describe(const struct probe *p, char *s, size_t n)
 			strerror((int)p->err) : "errno 0");
 	switch (p->st) {
 	case S_OK:
-		k += snprintf(s + k, n - k, ", stream in sync");
+		if (p->extras == 0)
+			k += snprintf(s + k, n - k, ", stream in sync");
+		else
+			k += snprintf(s + k, n - k, ", stream check answered");
 		break;
 	case S_ERR:
 		k += snprintf(s + k, n - k,
@@ -389,10 +392,10 @@ describe(const struct probe *p, char *s, size_t n)
 		break;
 	}
 	if (p->extras > 0)
-		snprintf(s + k, n - k, "; %d message(s) not answering anything "
-			"sent came first (the server framed a message of its "
-			"own from the bytes, or answered one that takes no "
-			"reply): %s", p->extras, p->extra);
+		snprintf(s + k, n - k, " after %d stray message(s), first %s "
+			"(a reply to bytes framed as a message of their own, "
+			"or to a message that takes none)", p->extras,
+			p->extra);
 }
 
 /*
