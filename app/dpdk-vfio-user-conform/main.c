@@ -6,7 +6,7 @@
  * dpdk-vfio-user-conform: check that a vfio-user server follows the
  * protocol, takes QEMU's client sequence and survives bad input.
  *
- *   dpdk-vfio-user-conform [--json] [--only NAME]... [--timeout MS] SOCKET
+ *   dpdk-vfio-user-conform [--json] [--only NAME...] [--timeout MS] SOCKET
  *
  * Exit status: 0 no check failed, 1 a check failed, 2 usage error.
  */
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "conform.h"
 
@@ -35,9 +36,12 @@ usage(FILE *f)
 "\n"
 "Options:\n"
 "  -j, --json        print a JSON document instead of the text report\n"
-"  -o, --only NAME   run only the checks NAME selects: a glob or a dotted\n"
-"                    prefix (\"bad\" selects bad.*); repeatable, or a\n"
-"                    comma-separated list (the device is still discovered)\n"
+"  -o, --only NAME...\n"
+"                    run only the checks NAME selects: a glob or a dotted\n"
+"                    prefix (\"bad\" selects bad.*); repeatable, a comma-\n"
+"                    separated list, or several names (the operand that\n"
+"                    exists or has a '/' is SOCKET)\n"
+"                    (the device is still discovered)\n"
 "  -t, --timeout MS  time a reply may take (default 2000)\n"
 "  -h, --help        this help\n"
 "\n"
@@ -67,6 +71,22 @@ add_only(struct vuc_ctx *c, const char *arg)
 		c->only = o;
 		c->only[c->nr_only++] = tok;
 	}
+}
+
+/*
+ * Which operand is SOCKET when names follow --only: the first that
+ * exists or holds a '/' (check names have none), else the first.
+ */
+static const char *
+socket_arg(int n, char **args)
+{
+	struct stat st;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strchr(args[i], '/') != NULL || stat(args[i], &st) == 0)
+			return args[i];
+	return args[0];
 }
 
 int
@@ -116,9 +136,15 @@ main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		usage_error("missing SOCKET", "");
-	if (optind + 1 < argc)
-		usage_error("unexpected argument ", argv[optind + 1]);
-	c.path = argv[optind];
+	c.path = socket_arg(argc - optind, argv + optind);
+	if (optind + 1 < argc && c.nr_only == 0)
+		usage_error("unexpected argument ",
+			argv[optind] == c.path ? argv[optind + 1] :
+			argv[optind]);
+	/* "SOCKET --only A B": the other operands are names for --only */
+	for (; optind < argc; optind++)
+		if (argv[optind] != c.path)
+			add_only(&c, argv[optind]);
 	c.buf = malloc(VUC_BUF_SIZE);
 	if (c.buf == NULL) {
 		fprintf(stderr, PRGNAME ": out of memory\n");

@@ -68,7 +68,7 @@ assert all(k["result"] in ("PASS", "SKIP") and k["name"] and k["ref"]
 	fi
 
 	rc=0
-	"$conf" --only qemu --only 'bad.stray*' "$tmp/emu.sock" \
+	"$conf" "$tmp/emu.sock" --only qemu 'bad.stray*' \
 		> "$tmp/only.txt" || rc=$?
 	if [ "$rc" -eq 0 ] && grep -q '^summary: 11 checks, 11 passed' \
 			"$tmp/only.txt"; then
