@@ -1673,6 +1673,44 @@ b_dma_flags(struct vuc_ctx *c, struct probe *p)
 }
 
 static void
+b_dma_fd_window(struct vuc_ctx *c, struct probe *p)
+{
+	struct vfio_user_dma_map dm = { .argsz = sizeof(dm),
+		.flags = VFIO_USER_DMA_MAP_F_READ, .offset = 256 * PG,
+		.addr = DMA_BASE, .size = PG };
+	int fd = memfd(PG);
+
+	/* a window past the end of a 4 KiB file: touching it is SIGBUS */
+	probe_cmd(c, VFIO_USER_DMA_MAP, 0, &dm, sizeof(dm), &fd, 1, true, p);
+	close(fd);
+}
+
+static void
+b_unmap_all_range(struct vuc_ctx *c, struct probe *p)
+{
+	struct vfio_user_dma_unmap du = { .argsz = sizeof(du),
+		.flags = VFIO_USER_DMA_UNMAP_F_ALL, .addr = DMA_BASE,
+		.size = PG };
+
+	probe_cmd(c, VFIO_USER_DMA_UNMAP, 0, &du, sizeof(du), NULL, 0, true,
+		p);
+}
+
+static void
+b_irq_bool_short(struct vuc_ctx *c, struct probe *p)
+{
+	int idx = pick_irq(c);
+	struct vfio_user_irq_set is = { .argsz = sizeof(is) + 1,
+		.flags = VFIO_USER_IRQ_SET_DATA_BOOL |
+			VFIO_USER_IRQ_SET_ACTION_TRIGGER,
+		.index = idx < 0 ? 0 : (uint32_t)idx, .count = 1 };
+
+	/* DATA_BOOL for one vector, but no bool byte */
+	probe_cmd(c, VFIO_USER_DEVICE_SET_IRQS, 0, &is, sizeof(is), NULL, 0,
+		true, p);
+}
+
+static void
 b_irq_range(struct vuc_ctx *c, struct probe *p)
 {
 	int idx = pick_irq(c);
@@ -1788,6 +1826,19 @@ b_version_no_nul(struct vuc_ctx *c, struct probe *p)
 }
 
 static void
+b_version_json_array(struct vuc_ctx *c, struct probe *p)
+{
+	static const char js[] = "[1, 2]";
+	uint8_t req[sizeof(struct vfio_user_version) + sizeof(js)];
+	struct vfio_user_version v = { .major = 0, .minor = 0 };
+
+	memcpy(req, &v, sizeof(v));
+	memcpy(req + sizeof(v), js, sizeof(js));
+	probe_cmd(c, VFIO_USER_VERSION, 0, req, sizeof(req), NULL, 0, true,
+		p);
+}
+
+static void
 b_version_major(struct vuc_ctx *c, struct probe *p)
 {
 	uint8_t req[sizeof(struct vfio_user_version) + sizeof(SPEC_CAPS)];
@@ -1846,8 +1897,14 @@ static const struct bad bad_stream[] = {
 	{ "bad.dma_map.zero", REF_DMA " (size 0)", W_ERR, b_dma_zero, false },
 	{ "bad.dma_map.flags", REF_DMA " (undefined flag bit)", W_ERR,
 		b_dma_flags, false },
+	{ "bad.dma_map.fd_window", REF_DMA " (window past the end of the "
+		"file; notes §16)", W_ERR, b_dma_fd_window, false },
+	{ "bad.dma_unmap.all_range", REF_DMA " (UNMAP_ALL needs address 0, "
+		"size 0)", W_ERR, b_unmap_all_range, false },
 	{ "bad.set_irqs.range", REF_SETIRQ " (start beyond count)", W_ERR,
 		b_irq_range, false },
+	{ "bad.set_irqs.bool_short", REF_SETIRQ " (DATA_BOOL without its "
+		"bytes)", W_ERR, b_irq_bool_short, false },
 	{ "bad.set_irqs.actions", REF_SETIRQ " (two action bits)", W_ERR,
 		b_irq_two_actions, false },
 	{ "bad.set_irqs.fd_count", REF_SETIRQ " (2 fds, count 1)", W_ERR,
@@ -1865,6 +1922,9 @@ static const struct bad bad_fresh[] = {
 		W_ERR, b_version_json_types, true },
 	{ "bad.version.no_nul", REF_VERSION " (JSON not NUL-terminated)",
 		W_ERR, b_version_no_nul, true },
+	{ "bad.version.json_array", REF_VERSION " (JSON not an object: "
+		"refused, or no capabilities)", W_ANY, b_version_json_array,
+		true },
 	{ "bad.version.major", REF_VERSION " (major 1)", W_ERR,
 		b_version_major, true },
 };
