@@ -26,7 +26,8 @@
  *   whole stream then takes the device over, and the client that was
  *   attached to the predecessor all along reads its registers, gets
  *   the successor's DMA into its memory and its interrupt, with the
- *   state the predecessor saved. Again without the twin socket.
+ *   state the predecessor saved. Again without the twin socket, and with
+ *   a predecessor in poll mode (its polling thread told -ENODEV).
  */
 
 #include <errno.h>
@@ -86,6 +87,9 @@ struct h_dev {
 };
 
 static struct h_dev h_pre, h_suc;
+/* the predecessor is served by a thread of the test in
+ * rte_vfio_user_poll() instead of the control thread */
+static bool h_poll;
 
 /* one recorded record */
 struct h_rec {
@@ -189,7 +193,7 @@ h_create(struct h_dev *d, const char *path, bool start, bool migratable,
 		.bar0_mem = d->bar0, .irq_count = { 1, 0, msix, 0, 0 },
 		.priv = d, .mig = migratable ? &mig : NULL,
 		.ioefds = &ioe, .nr_ioefds = 1, .no_start = !start,
-		.limits = &lim,
+		.limits = &lim, .poll_mode = start && h_poll,
 	};
 
 	snprintf(d->path, sizeof(d->path), "%s", path);
@@ -474,6 +478,53 @@ h_cli_alive(struct h_cli *c, uint32_t want)
 /* refused                                                             */
 /* ------------------------------------------------------------------ */
 
+/* The polling thread of a poll-mode predecessor: until stopped, or until
+ * the device is handed over (-ENODEV). */
+struct h_poller {
+	int dev;
+	int stop;
+	int handed;
+	int other_err;
+};
+
+static void *
+h_poller_main(void *arg)
+{
+	struct h_poller *p = arg;
+
+	while (!H_LD(p->stop)) {
+		int r = rte_vfio_user_poll(p->dev);
+
+		if (r == -ENODEV) {
+			H_ST(p->handed, 1);
+			break;
+		}
+		if (r < 0)
+			H_ST(p->other_err, r);
+	}
+	return NULL;
+}
+
+static int
+h_poller_start(struct h_poller *p, pthread_t *t, int dev)
+{
+	memset(p, 0, sizeof(*p));
+	p->dev = dev;
+	if (!h_poll)
+		return 0;
+	return pthread_create(t, NULL, h_poller_main, p);
+}
+
+static int
+h_poller_stop(struct h_poller *p, pthread_t t)
+{
+	if (!h_poll)
+		return 0;
+	H_ST(p->stop, 1);
+	pthread_join(t, NULL);
+	return H_LD(p->other_err);
+}
+
 /* A worker of the device doing message DMA all along. */
 struct h_worker {
 	int dev;
@@ -529,8 +580,9 @@ test_refused(void)
 	char path[108], hpath[108];
 	struct h_cli c = { .dev = -1, .memfd = -1, .efd = -1 };
 	struct h_worker w;
+	struct h_poller pl;
 	struct h_succ s;
-	pthread_t t, wt;
+	pthread_t t, wt, plt = 0;
 	unsigned int cut;
 	int base, during, r;
 
@@ -540,6 +592,7 @@ test_refused(void)
 	memset(&h_pre, 0, sizeof(h_pre));
 	memset(h_pre.bar0, 0x5a, sizeof(h_pre.bar0));
 	TEST_ASSERT(h_create(&h_pre, path, true, true, 4) >= 0, "create");
+	TEST_ASSERT_SUCCESS(h_poller_start(&pl, &plt, h_pre.id), "poller");
 	TEST_ASSERT_SUCCESS(h_cli_setup(&c, path), "client");
 	TEST_ASSERT_SUCCESS(h_cli_alive(&c, 0x5a5a5a5a), "alive");
 	during = tvu_settled_fds();
@@ -611,6 +664,7 @@ test_refused(void)
 		rte_vfio_user_unregister(npath);
 	}
 	h_cli_free(&c);
+	TEST_ASSERT_SUCCESS(h_poller_stop(&pl, plt), "polls");
 	rte_vfio_user_unregister(path);
 	if (tvu_settled_fds() != base)
 		tvu_dump_fds(NULL);
@@ -821,8 +875,9 @@ test_taken(void)
 	char path[108], hpath[108];
 	struct h_cli c = { .dev = -1, .memfd = -1, .efd = -1 };
 	struct h_worker w;
+	struct h_poller pl;
 	struct h_succ s;
-	pthread_t wt;
+	pthread_t wt, plt = 0;
 	uint8_t pat[256], got[256];
 	uint64_t ev = 0;
 	pthread_t t;
@@ -837,6 +892,7 @@ test_taken(void)
 	for (i = 0; i < H_STATE_LEN; i++)
 		h_pre.state[i] = (uint8_t)(i * 7 + 1);
 	TEST_ASSERT(h_create(&h_pre, path, true, true, 4) >= 0, "create");
+	TEST_ASSERT_SUCCESS(h_poller_start(&pl, &plt, h_pre.id), "poller");
 	TEST_ASSERT_SUCCESS(h_cli_setup(&c, path), "client");
 	TEST_ASSERT_SUCCESS(h_cli_alive(&c, 0x3c3c3c3c), "alive");
 
@@ -861,6 +917,12 @@ test_taken(void)
 		H_LD(w.last_err) == -EFAULT, /* its maps are gone */
 		"the worker's DMA after the hand-over: %d", H_LD(w.last_err));
 	TEST_ASSERT(s.commit, "COMMIT sent");
+	if (h_poll) {
+		/* the polling thread learns it and stops by itself */
+		pthread_join(plt, NULL);
+		TEST_ASSERT(H_LD(pl.handed), "poll: -ENODEV once handed");
+		TEST_ASSERT_SUCCESS(H_LD(pl.other_err), "poll errors");
+	}
 	TEST_ASSERT_SUCCESS(h_check_records(&c, path), "records");
 	/* the predecessor lets go: unregister touches neither the socket
 	 * file nor the connection */
@@ -960,6 +1022,21 @@ test_taken_no_twin(void)
 	return r;
 }
 
+/* The predecessor in poll mode: a poll in progress ends before the pause,
+ * polls return 0 meanwhile and -ENODEV once the device went. */
+static int
+test_poll_mode(void)
+{
+	int r;
+
+	h_poll = true;
+	r = test_refused();
+	if (r == TEST_SUCCESS)
+		r = test_taken();
+	h_poll = false;
+	return r;
+}
+
 static struct unit_test_suite handover_suite = {
 	.suite_name = "vfio_user hand-over",
 	.setup = h_setup,
@@ -968,6 +1045,7 @@ static struct unit_test_suite handover_suite = {
 		TEST_CASE(test_refused_no_twin),
 		TEST_CASE(test_taken),
 		TEST_CASE(test_taken_no_twin),
+		TEST_CASE(test_poll_mode),
 		TEST_CASES_END()
 	},
 };

@@ -1133,8 +1133,9 @@ rte_vfio_user_set_poll_mode(const char *sock_addr, bool enable);
  * @param dev_id
  *   Server device id (started, in poll mode).
  * @return
- *   Number of messages handled (0 if none); -EINVAL (bad id or not in poll
- *   mode).
+ *   Number of messages handled (0 if none; also while a hand-over pauses
+ *   the device); -EINVAL (bad id or not in poll mode); -ENODEV (the device
+ *   was handed over to another process: stop polling it).
  */
 __rte_experimental
 int

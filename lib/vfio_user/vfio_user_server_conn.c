@@ -847,6 +847,11 @@ rte_vfio_user_poll(int dev_id)
 				dev_id);
 		return -EINVAL;
 	}
+	if (unlikely(__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) ==
+			VU_DEV_HANDED)) {
+		r = -ENODEV;
+		goto out;
+	}
 	r = vu_poll_dev_check(d, "poll");
 	if (unlikely(r < 0))
 		goto out;
