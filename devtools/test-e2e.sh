@@ -63,6 +63,9 @@ start_emu()
 {
 	local log=$1
 	shift
+	# emptied first: the child truncates it only once it runs, and a
+	# "ready" line of an earlier run in the same log must not count
+	: > "$log"
 	"$EMU" "$@" > "$log" 2>&1 &
 	EMU_PID=$!
 	EMU_PIDS+=("$EMU_PID")
