@@ -152,6 +152,12 @@ wait_file()
 	return 1
 }
 
+# ready_fds LOG: the fds the emulator's "ready" line gives
+ready_fds()
+{
+	sed -n 's/.*ready, .*; fds \([0-9]*\)$/\1/p' "$1"
+}
+
 # Live upgrade: dpdk-vfio-user-emu hands its two devices over to a new
 # process in the middle of two --dma-test runs; the clients see nothing.
 check_handover()
@@ -177,7 +183,7 @@ check_handover()
 		return
 	fi
 	a=$EMU_PID
-	ready=$(sed -n 's/.*ready, .*; fds \([0-9]*\)$/\1/p' "$TMP/ho-a.log")
+	ready=$(ready_fds "$TMP/ho-a.log")
 	$T "$INFO" --dma-test -n 1000 --size 64K "$sock" > "$TMP/ho-c0.out" \
 		2>&1 &
 	c0=$!
@@ -272,7 +278,7 @@ check_handover_hostile()
 		return
 	fi
 	a=$EMU_PID
-	ready=$(sed -n 's/.*ready, .*; fds \([0-9]*\)$/\1/p' "$TMP/hh-a.log")
+	ready=$(ready_fds "$TMP/hh-a.log")
 	$T "$INFO" --dma-test -n 1500 --size 64K "$sock" > "$TMP/hh-c.out" \
 		2>&1 &
 	c=$!

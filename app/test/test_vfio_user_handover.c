@@ -230,6 +230,17 @@ struct h_succ {
 	bool commit;             /* COMMIT came */
 };
 
+static void
+h_rec_add_fd(int fd, void *arg)
+{
+	struct h_rec *r = arg;
+
+	if (r->nr_fds < H_MAX_FDS)
+		r->fds[r->nr_fds++] = fd;
+	else
+		close(fd);
+}
+
 static int
 h_recv_rec(int sock, struct h_rec *r, int timeout_ms)
 {
@@ -243,7 +254,6 @@ h_recv_rec(int sock, struct h_rec *r, int timeout_ms)
 		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
 	};
 	struct pollfd p = { .fd = sock, .events = POLLIN };
-	struct cmsghdr *cm;
 	ssize_t n;
 
 	r->nr_fds = 0;
@@ -252,12 +262,7 @@ h_recv_rec(int sock, struct h_rec *r, int timeout_ms)
 	n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	if (n <= 0)
 		return n == 0 ? -ECONNRESET : -errno;
-	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
-		unsigned int k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-		memcpy(r->fds, CMSG_DATA(cm), k * sizeof(int));
-		r->nr_fds = k;
-	}
+	tvu_take_cmsg_fds(&mh, h_rec_add_fd, r);
 	r->len = (size_t)n;
 	return 0;
 }
@@ -288,18 +293,9 @@ h_send_rec(int sock, uint16_t type, uint16_t flags, const void *body,
 	};
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 
-	if (nr_fds > 0) {
-		struct cmsghdr *cm;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(nr_fds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nr_fds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nr_fds * sizeof(int));
-	}
+	if (nr_fds > 0 && tvu_set_cmsg_fds(&mh, ctl.buf, sizeof(ctl.buf), fds,
+			nr_fds) < 0)
+		return -EINVAL;
 	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 

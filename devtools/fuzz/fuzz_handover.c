@@ -33,6 +33,7 @@
 #include "rte_vfio_user.h"
 #include "vfio_user_handover.h"
 #include "fuzz_common.h"
+#include "test_vfio_user_util.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -92,18 +93,9 @@ fz_ho_send(int sock, const uint8_t *p, size_t len, uint8_t spec)
 		if (fds[i] < 0)
 			FZ_FATAL("fd of kind %u: %s", FZ_HO_FD_KIND(spec, i),
 				strerror(errno));
-	if (n > 0) {
-		struct cmsghdr *cm;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(n * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
-	}
+	if (n > 0 && tvu_set_cmsg_fds(&mh, ctl.buf, sizeof(ctl.buf), fds,
+			n) < 0)
+		FZ_FATAL("cmsg of %u fds", n);
 	r = sendmsg(sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 	for (i = 0; i < n; i++)
 		close(fds[i]);

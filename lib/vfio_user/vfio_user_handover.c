@@ -17,27 +17,18 @@
 #include <rte_debug.h>
 
 #include "vfio_user_handover.h"
+#include "vfio_user_sock.h"
 
 void
 vu_ho_rec_close(struct vu_ho_rec *r)
 {
-	unsigned int i;
-
-	for (i = 0; i < r->nr_fds; i++)
-		vu_close(&r->fds[i]);
-	r->nr_fds = 0;
+	vu_fds_close(r->fds, &r->nr_fds);
 }
 
 int
 vu_ho_take(struct vu_ho_rec *r, unsigned int i)
 {
-	int fd;
-
-	if (i >= r->nr_fds)
-		return -1;
-	fd = r->fds[i];
-	r->fds[i] = -1;
-	return fd;
+	return vu_fds_take(r->fds, r->nr_fds, i);
 }
 
 /* ------------------------------------------------------------------ */
@@ -67,18 +58,8 @@ vu_ho_send(int sock, uint16_t type, uint16_t flags, const void *body,
 	ssize_t n;
 
 	RTE_ASSERT(len <= VU_HO_CHUNK && nr_fds <= VU_HO_MAX_FDS);
-	if (nr_fds > 0) {
-		struct cmsghdr *cm;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(nr_fds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nr_fds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nr_fds * sizeof(int));
-	}
+	if (nr_fds > 0)
+		vu_cmsg_put_fds(&mh, ctl.buf, fds, nr_fds);
 	do {
 		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
 	} while (n < 0 && errno == EINTR);

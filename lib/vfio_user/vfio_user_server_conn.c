@@ -238,6 +238,45 @@ static void
 vu_conn_unwatch(struct vu_sdev *d, struct vu_sconn *c);
 
 /*
+ * What a device drops with its client, as its serving context: the
+ * migration state walked back to RUNNING when the client went (gone; not
+ * for a hand-over, whose state moved), destroy_device() for a negotiated
+ * client, the maps and eventfds between lock_dp(1) and lock_dp(0); then c
+ * is no longer the device's and is freed (its sockets closed, never shut
+ * down), and, when gone, the next client may come.
+ */
+static void
+vu_conn_drop_client(struct vu_sdev *d, struct vu_sconn *c, bool was_ready,
+		bool gone)
+{
+	int saved = vu_serving_dev();
+
+	vu_set_serving_dev(d->id);
+	if (was_ready && gone)
+		vu_mig_client_gone(d);
+	if (was_ready && d->ops.destroy_device != NULL)
+		d->ops.destroy_device(d->id);
+	if (d->ops.lock_dp != NULL)
+		d->ops.lock_dp(d->id, 1);
+	vu_dma_remove_all(&d->dma);
+	vu_irqs_release(d);
+	if (d->ops.lock_dp != NULL)
+		d->ops.lock_dp(d->id, 0);
+	vu_set_serving_dev(saved);
+
+	pthread_mutex_lock(&d->lock);
+	__atomic_store_n(&d->conn, NULL, __ATOMIC_RELEASE);
+	if (gone && d->listen_fd >= 0 && !d->poll_mode &&
+			__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) !=
+			VU_DEV_DYING)
+		vu_evloop_mod(&vu_evl_server, d->listen_fd, EPOLLIN);
+	vu_conn_keep_bufs_nolock(d, c);
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	vu_conn_free(c);
+}
+
+/*
  * The one teardown (see vfio_user_server.h). The caller holds `held`
  * connection references (0 or 1), which this call consumes, and no reader
  * role of c. If another thread claimed c first, it only lets go.
@@ -246,7 +285,7 @@ static void
 vu_conn_teardown(struct vu_sdev *d, struct vu_sconn *c, int held)
 {
 	bool was_ready;
-	int state, saved;
+	int state;
 
 	pthread_mutex_lock(&d->lock);
 	state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
@@ -268,32 +307,8 @@ vu_conn_teardown(struct vu_sdev *d, struct vu_sconn *c, int held)
 	pthread_mutex_unlock(&d->lock);
 	vu_conn_unwatch(d, c);
 
-	saved = vu_serving_dev();
-	vu_set_serving_dev(d->id);
-	if (was_ready)
-		vu_mig_client_gone(d);
-	if (was_ready && d->ops.destroy_device != NULL)
-		d->ops.destroy_device(d->id);
-	if (d->ops.lock_dp != NULL)
-		d->ops.lock_dp(d->id, 1);
-	vu_dma_remove_all(&d->dma);
-	vu_irqs_release(d);
-	if (d->ops.lock_dp != NULL)
-		d->ops.lock_dp(d->id, 0);
-	vu_set_serving_dev(saved);
+	vu_conn_drop_client(d, c, was_ready, true);
 	VU_DLOG(d->path, DEBUG, "client disconnected");
-
-	/* the next client may come */
-	pthread_mutex_lock(&d->lock);
-	__atomic_store_n(&d->conn, NULL, __ATOMIC_RELEASE);
-	if (d->listen_fd >= 0 && !d->poll_mode &&
-			__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) !=
-			VU_DEV_DYING)
-		vu_evloop_mod(&vu_evl_server, d->listen_fd, EPOLLIN);
-	vu_conn_keep_bufs_nolock(d, c);
-	pthread_cond_broadcast(&d->cond);
-	pthread_mutex_unlock(&d->lock);
-	vu_conn_free(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1210,9 +1225,11 @@ vu_conn_unquiesce(struct vu_sconn *c)
 void
 vu_conn_release(struct vu_sdev *d, struct vu_sconn *c)
 {
-	int saved;
+	bool was_ready;
 
 	pthread_mutex_lock(&d->lock);
+	was_ready = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) ==
+		VU_CONN_READY;
 	__atomic_store_n(&c->state, VU_CONN_CLOSING, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&d->lock);
 	/* out of the loop while we still read: nobody reads after us */
@@ -1229,25 +1246,7 @@ vu_conn_release(struct vu_sdev *d, struct vu_sconn *c)
 	while (c->refs > 0)
 		pthread_cond_wait(&d->cond, &d->lock);
 	pthread_mutex_unlock(&d->lock);
-
-	saved = vu_serving_dev();
-	vu_set_serving_dev(d->id);
-	if (d->ops.destroy_device != NULL)
-		d->ops.destroy_device(d->id);
-	if (d->ops.lock_dp != NULL)
-		d->ops.lock_dp(d->id, 1);
-	vu_dma_remove_all(&d->dma);
-	vu_irqs_release(d);
-	if (d->ops.lock_dp != NULL)
-		d->ops.lock_dp(d->id, 0);
-	vu_set_serving_dev(saved);
-
-	pthread_mutex_lock(&d->lock);
-	__atomic_store_n(&d->conn, NULL, __ATOMIC_RELEASE);
-	vu_conn_keep_bufs_nolock(d, c);
-	pthread_cond_broadcast(&d->cond);
-	pthread_mutex_unlock(&d->lock);
-	vu_conn_free(c);
+	vu_conn_drop_client(d, c, was_ready, false);
 	VU_DLOG(d->path, DEBUG, "client handed over");
 }
 

@@ -93,25 +93,53 @@ vu_rx_free(struct vu_rx *rx)
 }
 
 void
-vu_msg_close_fds(struct vu_msg *msg)
+vu_fds_close(int *fds, unsigned int *n)
 {
 	unsigned int i;
 
-	for (i = 0; i < msg->nr_fds; i++)
-		vu_close(&msg->fds[i]);
-	msg->nr_fds = 0;
+	for (i = 0; i < *n; i++)
+		vu_close(&fds[i]);
+	*n = 0;
+}
+
+int
+vu_fds_take(int *fds, unsigned int n, unsigned int i)
+{
+	int fd;
+
+	if (i >= n)
+		return -1;
+	fd = fds[i];
+	fds[i] = -1;
+	return fd;
+}
+
+void
+vu_cmsg_put_fds(struct msghdr *mh, void *ctl, const int *fds,
+		unsigned int nr_fds)
+{
+	struct cmsghdr *cm;
+
+	memset(ctl, 0, CMSG_SPACE(nr_fds * sizeof(int)));
+	mh->msg_control = ctl;
+	mh->msg_controllen = CMSG_SPACE(nr_fds * sizeof(int));
+	cm = CMSG_FIRSTHDR(mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(nr_fds * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, nr_fds * sizeof(int));
+}
+
+void
+vu_msg_close_fds(struct vu_msg *msg)
+{
+	vu_fds_close(msg->fds, &msg->nr_fds);
 }
 
 int
 vu_msg_take_fd(struct vu_msg *msg, unsigned int i)
 {
-	int fd;
-
-	if (i >= msg->nr_fds)
-		return -1;
-	fd = msg->fds[i];
-	msg->fds[i] = -1;
-	return fd;
+	return vu_fds_take(msg->fds, msg->nr_fds, i);
 }
 
 /* Drop n bytes from the front of the buffer, and fds that belonged there. */
@@ -486,18 +514,8 @@ vu_send_msg(int fd, const struct vfio_user_hdr *hdr,
 	}
 
 	memset(&mh, 0, sizeof(mh));
-	if (nr_fds > 0) {
-		struct cmsghdr *cm;
-
-		memset(ctl.buf, 0, sizeof(ctl.buf));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(nr_fds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nr_fds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nr_fds * sizeof(int));
-	}
+	if (nr_fds > 0)
+		vu_cmsg_put_fds(&mh, ctl.buf, fds, nr_fds);
 
 	/*
 	 * A small message without fds (every request and reply of the data

@@ -88,6 +88,15 @@ struct vu_rx {
 	unsigned int tap_kind;
 };
 
+/* Close fds[0 .. *n) and set *n to 0. */
+void vu_fds_close(int *fds, unsigned int *n);
+/* Hand out fds[i] (leaving -1 there), or -1 when i >= n. */
+int vu_fds_take(int *fds, unsigned int n, unsigned int i);
+/* Attach an SCM_RIGHTS message of nr_fds (> 0) fds to mh, built in ctl
+ * (aligned, room for CMSG_SPACE(nr_fds * sizeof(int)) bytes). */
+void vu_cmsg_put_fds(struct msghdr *mh, void *ctl, const int *fds,
+		unsigned int nr_fds);
+
 int vu_rx_init(struct vu_rx *rx, size_t max_msg);
 /* The same with a buffer of max_msg bytes to adopt (NULL: allocate). */
 int vu_rx_init_with(struct vu_rx *rx, uint8_t *buf, size_t max_msg);
