@@ -196,9 +196,14 @@ vu_ho_quiesce(struct vu_ho_out *o, int64_t deadline_ms)
 	return 0;
 }
 
+/* The vectors with state, gathered under irq_lock, sent after it. */
+struct vu_ho_irq_one {
+	struct vu_ho_irq rec;
+	int fds[2];         /* duplicates: trigger, unmask (-1: none) */
+};
+
 struct vu_ho_irq_list {
-	struct vu_ho_irq *v;
-	int (*fds)[2];
+	struct vu_ho_irq_one *v;
 	uint32_t n;
 	uint32_t cap;
 	int err;
@@ -209,6 +214,7 @@ vu_ho_irq_collect(void *arg, uint32_t index, uint32_t v, int efd,
 		int unmask_efd, bool masked, bool pending)
 {
 	struct vu_ho_irq_list *l = arg;
+	struct vu_ho_irq_one *o;
 
 	if (l->err != 0)
 		return;
@@ -221,15 +227,10 @@ vu_ho_irq_collect(void *arg, uint32_t index, uint32_t v, int efd,
 			return;
 		}
 		l->v = nv;
-		nv = realloc(l->fds, cap * sizeof(*l->fds));
-		if (nv == NULL) {
-			l->err = -ENOMEM;
-			return;
-		}
-		l->fds = nv;
 		l->cap = cap;
 	}
-	l->v[l->n] = (struct vu_ho_irq){
+	o = &l->v[l->n];
+	o->rec = (struct vu_ho_irq){
 		.index = index,
 		.vector = v,
 		.masked = masked,
@@ -237,14 +238,12 @@ vu_ho_irq_collect(void *arg, uint32_t index, uint32_t v, int efd,
 		.has_efd = efd >= 0,
 		.has_unmask = unmask_efd >= 0,
 	};
-	/* sent after irq_lock is let go: duplicates stay valid */
-	l->fds[l->n][0] = efd >= 0 ? fcntl(efd, F_DUPFD_CLOEXEC, 0) : -1;
-	l->fds[l->n][1] = unmask_efd >= 0 ?
-		fcntl(unmask_efd, F_DUPFD_CLOEXEC, 0) : -1;
-	if ((efd >= 0 && l->fds[l->n][0] < 0) ||
-			(unmask_efd >= 0 && l->fds[l->n][1] < 0)) {
-		vu_close(&l->fds[l->n][0]);
-		vu_close(&l->fds[l->n][1]);
+	o->fds[0] = efd >= 0 ? fcntl(efd, F_DUPFD_CLOEXEC, 0) : -1;
+	o->fds[1] = unmask_efd >= 0 ? fcntl(unmask_efd, F_DUPFD_CLOEXEC, 0) :
+		-1;
+	if ((efd >= 0 && o->fds[0] < 0) || (unmask_efd >= 0 && o->fds[1] < 0)) {
+		vu_close(&o->fds[0]);
+		vu_close(&o->fds[1]);
 		l->err = -EMFILE;
 		return;
 	}
@@ -264,19 +263,18 @@ vu_ho_send_irqs(int sock, struct vu_sdev *d)
 		int fds[2];
 		unsigned int n = 0;
 
-		if (l.fds[i][0] >= 0)
-			fds[n++] = l.fds[i][0];
-		if (l.fds[i][1] >= 0)
-			fds[n++] = l.fds[i][1];
-		r = vu_ho_send(sock, VU_HO_IRQ, 0, &l.v[i], sizeof(l.v[i]),
-			fds, n);
+		if (l.v[i].fds[0] >= 0)
+			fds[n++] = l.v[i].fds[0];
+		if (l.v[i].fds[1] >= 0)
+			fds[n++] = l.v[i].fds[1];
+		r = vu_ho_send(sock, VU_HO_IRQ, 0, &l.v[i].rec,
+			sizeof(l.v[i].rec), fds, n);
 	}
 	for (i = 0; i < l.n; i++) {
-		vu_close(&l.fds[i][0]);
-		vu_close(&l.fds[i][1]);
+		vu_close(&l.v[i].fds[0]);
+		vu_close(&l.v[i].fds[1]);
 	}
 	free(l.v);
-	free(l.fds);
 	return r;
 }
 
