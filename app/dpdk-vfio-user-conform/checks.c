@@ -1785,17 +1785,28 @@ b_before_version(struct vuc_ctx *c, struct probe *p)
 		true, p);
 }
 
+/* A VERSION of major 0 (or major) with caps (len bytes, a NUL included
+ * or not) as its JSON. */
+static void
+probe_version(struct vuc_ctx *c, struct probe *p, uint16_t major,
+		const char *caps, size_t len)
+{
+	uint8_t req[sizeof(struct vfio_user_version) + 256];
+	struct vfio_user_version v = { .major = major, .minor = 0 };
+
+	len = RTE_MIN(len, sizeof(req) - sizeof(v));
+	memcpy(req, &v, sizeof(v));
+	memcpy(req + sizeof(v), caps, len);
+	probe_cmd(c, VFIO_USER_VERSION, 0, req, sizeof(v) + len, NULL, 0,
+		true, p);
+}
+
 static void
 b_version_json(struct vuc_ctx *c, struct probe *p)
 {
 	static const char bad[] = "{\"capabilities\": {\"max_msg_fds\": ";
-	uint8_t req[sizeof(struct vfio_user_version) + sizeof(bad)];
-	struct vfio_user_version v = { .major = 0, .minor = 0 };
 
-	memcpy(req, &v, sizeof(v));
-	memcpy(req + sizeof(v), bad, sizeof(bad));
-	probe_cmd(c, VFIO_USER_VERSION, 0, req, sizeof(req), NULL, 0, true,
-		p);
+	probe_version(c, p, 0, bad, sizeof(bad));
 }
 
 static void
@@ -1803,51 +1814,30 @@ b_version_json_types(struct vuc_ctx *c, struct probe *p)
 {
 	static const char bad[] = "{\"capabilities\": {\"max_msg_fds\": "
 		"\"many\", \"max_data_xfer_size\": -1}}";
-	uint8_t req[sizeof(struct vfio_user_version) + sizeof(bad)];
-	struct vfio_user_version v = { .major = 0, .minor = 0 };
 
-	memcpy(req, &v, sizeof(v));
-	memcpy(req + sizeof(v), bad, sizeof(bad));
-	probe_cmd(c, VFIO_USER_VERSION, 0, req, sizeof(req), NULL, 0, true,
-		p);
+	probe_version(c, p, 0, bad, sizeof(bad));
 }
 
 static void
 b_version_no_nul(struct vuc_ctx *c, struct probe *p)
 {
 	static const char js[] = "{\"capabilities\": {}}";
-	uint8_t req[sizeof(struct vfio_user_version) + sizeof(js) - 1];
-	struct vfio_user_version v = { .major = 0, .minor = 0 };
 
-	memcpy(req, &v, sizeof(v));
-	memcpy(req + sizeof(v), js, sizeof(js) - 1);
-	probe_cmd(c, VFIO_USER_VERSION, 0, req, sizeof(req), NULL, 0, true,
-		p);
+	probe_version(c, p, 0, js, sizeof(js) - 1);
 }
 
 static void
 b_version_json_array(struct vuc_ctx *c, struct probe *p)
 {
 	static const char js[] = "[1, 2]";
-	uint8_t req[sizeof(struct vfio_user_version) + sizeof(js)];
-	struct vfio_user_version v = { .major = 0, .minor = 0 };
 
-	memcpy(req, &v, sizeof(v));
-	memcpy(req + sizeof(v), js, sizeof(js));
-	probe_cmd(c, VFIO_USER_VERSION, 0, req, sizeof(req), NULL, 0, true,
-		p);
+	probe_version(c, p, 0, js, sizeof(js));
 }
 
 static void
 b_version_major(struct vuc_ctx *c, struct probe *p)
 {
-	uint8_t req[sizeof(struct vfio_user_version) + sizeof(SPEC_CAPS)];
-	struct vfio_user_version v = { .major = 1, .minor = 0 };
-
-	memcpy(req, &v, sizeof(v));
-	memcpy(req + sizeof(v), SPEC_CAPS, sizeof(SPEC_CAPS));
-	probe_cmd(c, VFIO_USER_VERSION, 0, req, sizeof(req), NULL, 0, true,
-		p);
+	probe_version(c, p, 1, SPEC_CAPS, sizeof(SPEC_CAPS));
 }
 
 static const struct bad bad_stream[] = {
