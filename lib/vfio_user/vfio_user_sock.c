@@ -14,6 +14,7 @@
 #include <rte_debug.h>
 
 #include "vfio_user_sock.h"
+#include "vfio_user_trace.h"
 
 /*
  * ThreadSanitizer orders a receive after the send it reads only for fds
@@ -406,7 +407,7 @@ vu_recv_msg(int fd, struct vu_rx *rx, struct vu_msg *msg, int timeout_ms)
 	for (;;) {
 		r = vu_rx_parse(rx, msg);
 		if (r != -EAGAIN)
-			return r;
+			return vu_trace_msg_rx(fd, msg, r);
 		r = vu_rx_fill(fd, rx, timeout_ms, deadline);
 		if (r < 0)
 			return r;
@@ -455,6 +456,7 @@ vu_send_msg(int fd, const struct vfio_user_hdr *hdr,
 
 	if (iovcnt < 0 || iovcnt > (int)RTE_DIM(v) - 1 || nr_fds > VU_RX_MAX_FDS)
 		return -EINVAL;
+	vu_trace_msg_tx(fd, hdr, nr_fds);
 	v[cnt].iov_base = (void *)(uintptr_t)hdr;
 	v[cnt++].iov_len = sizeof(*hdr);
 	for (i = 0; i < iovcnt; i++) {
