@@ -45,6 +45,7 @@ export ROOT BUILD LOGDIR PY
 
 # Debian packages the build and the test steps need.
 PACKAGES=(
+	babeltrace
 	gcc
 	clang
 	doxygen

@@ -7,7 +7,8 @@
 
 /*
  * A small dpdk-test runner with the interface of DPDK 22.11's app/test/test.h
- * (which DPDK does not install): REGISTER_TEST_COMMAND(), the TEST_ASSERT*
+ * (which DPDK does not install): REGISTER_TEST_COMMAND() (with REGISTER_FAST_TEST() of 23.11 and
+ * REGISTER_STRESS_TEST() of 25.03), the TEST_ASSERT*
  * macros and unit test suites. A test file written against this header
  * builds unchanged inside a DPDK 22.11 source tree.
  */
@@ -148,6 +149,17 @@ void add_test_command(struct test_command *t);
 	{ \
 		add_test_command(&test_struct_##cmd); \
 	}
+
+/*
+ * The later forms, which put a test in a meson suite of DPDK's
+ * app/test: fast-tests (whether it may run without hugepages and under
+ * ASan: NOHUGE_OK or NOHUGE_SKIP, ASAN_OK or ASAN_SKIP) or stress-tests.
+ * Here, as in DPDK, they register the command; this runner's meson.build
+ * lists the tests itself.
+ */
+#define REGISTER_FAST_TEST(cmd, no_huge, ASan, func) \
+	REGISTER_TEST_COMMAND(cmd, func)
+#define REGISTER_STRESS_TEST(cmd, func) REGISTER_TEST_COMMAND(cmd, func)
 
 extern const char *prgname;
 

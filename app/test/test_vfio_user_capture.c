@@ -455,4 +455,5 @@ test_vfio_user_capture(void)
 	return TEST_SUCCESS;
 }
 
-REGISTER_TEST_COMMAND(vfio_user_capture_autotest, test_vfio_user_capture);
+REGISTER_FAST_TEST(vfio_user_capture_autotest, NOHUGE_OK, ASAN_OK,
+	test_vfio_user_capture);

@@ -495,4 +495,5 @@ test_vfio_user_client(void)
 	return TEST_SUCCESS;
 }
 
-REGISTER_TEST_COMMAND(vfio_user_client_autotest, test_vfio_user_client);
+REGISTER_FAST_TEST(vfio_user_client_autotest, NOHUGE_OK, ASAN_OK,
+	test_vfio_user_client);

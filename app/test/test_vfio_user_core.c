@@ -610,4 +610,5 @@ test_vfio_user_core(void)
 	return unit_test_suite_runner(&vfio_user_core_suite);
 }
 
-REGISTER_TEST_COMMAND(vfio_user_core_autotest, test_vfio_user_core);
+REGISTER_FAST_TEST(vfio_user_core_autotest, NOHUGE_OK, ASAN_OK,
+	test_vfio_user_core);

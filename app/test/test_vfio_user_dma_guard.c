@@ -277,4 +277,5 @@ test_vfio_user_dma_guard(void)
 	return r;
 }
 
-REGISTER_TEST_COMMAND(vfio_user_dma_guard_autotest, test_vfio_user_dma_guard);
+REGISTER_FAST_TEST(vfio_user_dma_guard_autotest, NOHUGE_OK, ASAN_OK,
+	test_vfio_user_dma_guard);

@@ -45,11 +45,11 @@
 
 /* struct vfio_user_region_access without its flexible array, to embed in
  * test messages (clang refuses a flexible member inside a struct) */
-struct t_region_access {
+struct __rte_packed_begin t_region_access {
 	uint64_t offset;
 	uint32_t region;
 	uint32_t count;
-} __rte_packed;
+} __rte_packed_end;
 static_assert(sizeof(struct t_region_access) ==
 	sizeof(struct vfio_user_region_access), "t_region_access size");
 

@@ -1052,4 +1052,5 @@ test_vfio_user_handover(void)
 	return unit_test_suite_runner(&handover_suite);
 }
 
-REGISTER_TEST_COMMAND(vfio_user_handover_autotest, test_vfio_user_handover);
+REGISTER_FAST_TEST(vfio_user_handover_autotest, NOHUGE_OK, ASAN_OK,
+	test_vfio_user_handover);

@@ -1533,7 +1533,8 @@ test_vfio_user_hostile(void)
 	return r;
 }
 
-REGISTER_TEST_COMMAND(vfio_user_hostile_autotest, test_vfio_user_hostile);
+REGISTER_FAST_TEST(vfio_user_hostile_autotest, NOHUGE_OK, ASAN_OK,
+	test_vfio_user_hostile);
 
 /* The same messages against a device served by rte_vfio_user_serve(). */
 static int
@@ -1548,7 +1549,7 @@ test_vfio_user_hostile_serve(void)
 	return r;
 }
 
-REGISTER_TEST_COMMAND(vfio_user_hostile_serve_autotest,
+REGISTER_FAST_TEST(vfio_user_hostile_serve_autotest, NOHUGE_OK, ASAN_OK,
 	test_vfio_user_hostile_serve);
 
 /* ------------------------------------------------------------------ */
@@ -1811,7 +1812,7 @@ test_vfio_user_hostile_server(void)
 	return TEST_SUCCESS;
 }
 
-REGISTER_TEST_COMMAND(vfio_user_hostile_server_autotest,
+REGISTER_FAST_TEST(vfio_user_hostile_server_autotest, NOHUGE_OK, ASAN_OK,
 	test_vfio_user_hostile_server);
 
 /* ------------------------------------------------------------------ */
@@ -1945,5 +1946,5 @@ test_vfio_user_stalled_client(void)
 	return r;
 }
 
-REGISTER_TEST_COMMAND(vfio_user_stalled_client_autotest,
+REGISTER_FAST_TEST(vfio_user_stalled_client_autotest, NOHUGE_OK, ASAN_OK,
 	test_vfio_user_stalled_client);

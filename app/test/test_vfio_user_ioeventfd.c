@@ -1098,4 +1098,5 @@ test_vfio_user_ioeventfd(void)
 	return TEST_SUCCESS;
 }
 
-REGISTER_TEST_COMMAND(vfio_user_ioeventfd_autotest, test_vfio_user_ioeventfd);
+REGISTER_FAST_TEST(vfio_user_ioeventfd_autotest, NOHUGE_OK, ASAN_OK,
+	test_vfio_user_ioeventfd);

@@ -587,4 +587,5 @@ test_vfio_user_limits(void)
 	return r;
 }
 
-REGISTER_TEST_COMMAND(vfio_user_limits_autotest, test_vfio_user_limits);
+REGISTER_FAST_TEST(vfio_user_limits_autotest, NOHUGE_OK, ASAN_OK,
+	test_vfio_user_limits);

@@ -1020,4 +1020,5 @@ test_vfio_user_migration(void)
 	return TEST_SUCCESS;
 }
 
-REGISTER_TEST_COMMAND(vfio_user_migration_autotest, test_vfio_user_migration);
+REGISTER_FAST_TEST(vfio_user_migration_autotest, NOHUGE_OK, ASAN_OK,
+	test_vfio_user_migration);

@@ -25,6 +25,7 @@
 #include <rte_vfio_user_pci.h>
 
 #include "test.h"
+#include "test_vfio_user_util.h"
 
 #define T_VENDOR     0x1af4
 #define T_DEVICE     0x10f0
@@ -1640,4 +1641,5 @@ test_vfio_user_pci(void)
 	return unit_test_suite_runner(&vfio_user_pci_suite);
 }
 
-REGISTER_TEST_COMMAND(vfio_user_pci_autotest, test_vfio_user_pci);
+REGISTER_FAST_TEST(vfio_user_pci_autotest, NOHUGE_OK, ASAN_OK,
+	test_vfio_user_pci);

@@ -58,10 +58,10 @@ raw_bad_requests(int fd)
 		.flags = VFIO_USER_IRQ_SET_DATA_NONE |
 			VFIO_USER_IRQ_SET_ACTION_TRIGGER,
 	};
-	struct {
+	struct __rte_packed_begin {
 		struct t_region_access a;
 		uint8_t data[8];
-	} __rte_packed ra = {
+	} __rte_packed_end ra = {
 		.a = { .offset = 0, .region = T_NR_REGIONS, .count = 4 },
 	};
 	struct vfio_user_device_info di = { .argsz = sizeof(di) };
@@ -235,10 +235,10 @@ static int
 test_raw_oversize_unknown(void)
 {
 	const size_t big = (2u << 20) + 16; /* payload beyond 1 MiB + 48 */
-	struct {
+	struct __rte_packed_begin {
 		struct t_region_access a;
 		uint32_t v;
-	} __rte_packed wr = {
+	} __rte_packed_end wr = {
 		.a = { .offset = R_SCRATCH + 0x40, .region = 0, .count = 4 },
 		.v = 0x7e57da7a,
 	};
@@ -619,5 +619,5 @@ test_vfio_user(void)
 	return ret;
 }
 
-REGISTER_TEST_COMMAND(vfio_user_autotest, test_vfio_user);
+REGISTER_FAST_TEST(vfio_user_autotest, NOHUGE_OK, ASAN_OK, test_vfio_user);
 

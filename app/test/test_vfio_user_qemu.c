@@ -238,7 +238,8 @@ test_vfio_user_qemu_dma(void)
 	return TEST_SUCCESS;
 }
 
-REGISTER_TEST_COMMAND(vfio_user_qemu_dma_autotest, test_vfio_user_qemu_dma);
+REGISTER_FAST_TEST(vfio_user_qemu_dma_autotest, NOHUGE_OK, ASAN_OK,
+	test_vfio_user_qemu_dma);
 
 /* One QEMU request and its reply, which must not be an error. */
 static int
@@ -518,5 +519,5 @@ test_vfio_user_qemu_realize(void)
 	return r;
 }
 
-REGISTER_TEST_COMMAND(vfio_user_qemu_realize_autotest,
+REGISTER_FAST_TEST(vfio_user_qemu_realize_autotest, NOHUGE_OK, ASAN_OK,
 	test_vfio_user_qemu_realize);

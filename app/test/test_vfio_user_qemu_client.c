@@ -620,5 +620,5 @@ test_vfio_user_qemu_client(void)
 	return qc_own_server(&base_fds);
 }
 
-REGISTER_TEST_COMMAND(vfio_user_qemu_client_autotest,
+REGISTER_FAST_TEST(vfio_user_qemu_client_autotest, NOHUGE_OK, ASAN_OK,
 	test_vfio_user_qemu_client);

@@ -211,4 +211,5 @@ test_vfio_user_sgl(void)
 	return TEST_SUCCESS;
 }
 
-REGISTER_TEST_COMMAND(vfio_user_sgl_autotest, test_vfio_user_sgl);
+REGISTER_FAST_TEST(vfio_user_sgl_autotest, NOHUGE_OK, ASAN_OK,
+	test_vfio_user_sgl);

@@ -913,10 +913,10 @@ test_vfio_user_unregister_race_serve(void)
 	return r;
 }
 
-REGISTER_TEST_COMMAND(vfio_user_kill_autotest, test_vfio_user_kill);
-REGISTER_TEST_COMMAND(vfio_user_unregister_race_autotest,
+REGISTER_STRESS_TEST(vfio_user_kill_autotest, test_vfio_user_kill);
+REGISTER_STRESS_TEST(vfio_user_unregister_race_autotest,
 	test_vfio_user_unregister_race);
-REGISTER_TEST_COMMAND(vfio_user_unregister_race_serve_autotest,
+REGISTER_STRESS_TEST(vfio_user_unregister_race_serve_autotest,
 	test_vfio_user_unregister_race_serve);
-REGISTER_TEST_COMMAND(vfio_user_attach_cycles_autotest,
+REGISTER_STRESS_TEST(vfio_user_attach_cycles_autotest,
 	test_vfio_user_attach_cycles);

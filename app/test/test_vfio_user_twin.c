@@ -816,4 +816,5 @@ test_vfio_user_twin(void)
 	return TEST_SUCCESS;
 }
 
-REGISTER_TEST_COMMAND(vfio_user_twin_autotest, test_vfio_user_twin);
+REGISTER_FAST_TEST(vfio_user_twin_autotest, NOHUGE_OK, ASAN_OK,
+	test_vfio_user_twin);

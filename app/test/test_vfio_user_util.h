@@ -20,6 +20,47 @@
 
 #include <rte_vfio_user.h>
 
+/*
+ * Inside a DPDK source tree test.h is DPDK's, whose TEST_ASSERT_EQUAL()
+ * and friends (rte_test.h) do not parenthesize their operands: "x & m, v"
+ * would test x & (m == v), "c ? 0 : -errno" would test c ? 0 :
+ * (-errno == 0). The tests mean this runner's comparisons; included after
+ * test.h, this header gives them those in both builds.
+ */
+#ifdef TEST_ASSERT
+#undef TEST_ASSERT_EQUAL
+#define TEST_ASSERT_EQUAL(a, b, msg, ...) \
+	TEST_ASSERT((a) == (b), msg, ##__VA_ARGS__)
+#undef TEST_ASSERT_NOT_EQUAL
+#define TEST_ASSERT_NOT_EQUAL(a, b, msg, ...) \
+	TEST_ASSERT((a) != (b), msg, ##__VA_ARGS__)
+#undef TEST_ASSERT_SUCCESS
+#define TEST_ASSERT_SUCCESS(val, msg, ...) \
+	TEST_ASSERT((val) == 0, msg, ##__VA_ARGS__)
+#undef TEST_ASSERT_FAIL
+#define TEST_ASSERT_FAIL(val, msg, ...) \
+	TEST_ASSERT((val) != 0, msg, ##__VA_ARGS__)
+#undef TEST_ASSERT_NULL
+#define TEST_ASSERT_NULL(val, msg, ...) \
+	TEST_ASSERT((val) == NULL, msg, ##__VA_ARGS__)
+#undef TEST_ASSERT_NOT_NULL
+#define TEST_ASSERT_NOT_NULL(val, msg, ...) \
+	TEST_ASSERT((val) != NULL, msg, ##__VA_ARGS__)
+
+/*
+ * Suite registration: DPDK 22.11's test.h has REGISTER_TEST_COMMAND()
+ * only, REGISTER_FAST_TEST() came in 23.11, REGISTER_STRESS_TEST() in
+ * 25.03.
+ */
+#ifndef REGISTER_FAST_TEST
+#define REGISTER_FAST_TEST(cmd, no_huge, ASan, func) \
+	REGISTER_TEST_COMMAND(cmd, func)
+#endif
+#ifndef REGISTER_STRESS_TEST
+#define REGISTER_STRESS_TEST(cmd, func) REGISTER_TEST_COMMAND(cmd, func)
+#endif
+#endif
+
 /* Most fds tvu_send_fds() passes with one message. */
 #define TVU_MAX_FDS 20u
 

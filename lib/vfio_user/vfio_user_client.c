@@ -30,6 +30,7 @@
 #include "rte_vfio_user.h"
 #include "vfio_user_client.h"
 #include "vfio_user_evloop.h"
+#include "vfio_user_trace.h"
 
 #define VU_CLI_MAX_ARGSZ (64u * 1024)
 
@@ -782,6 +783,7 @@ rte_vfio_user_dma_map(int dev_id, struct rte_vfio_user_mem_reg *mem,
 	if (c->qemu != NULL && num > 1) {
 		/* QEMU pipelines the maps of a memory transaction */
 		r = vu_qemu_dma_map(c, mem, fds, num);
+		vu_trace_client_dma_maps(dev_id, mem, num, r);
 		vu_cli_put(c);
 		return r;
 	}
@@ -796,6 +798,7 @@ rte_vfio_user_dma_map(int dev_id, struct rte_vfio_user_mem_reg *mem,
 			break;
 		}
 		r = vu_cli_map_one(c, &mem[i], &req, fd);
+		vu_trace_client_dma_maps(dev_id, &mem[i], 1, r);
 	}
 	vu_cli_put(c);
 	return r;
@@ -817,6 +820,7 @@ vu_cli_unmap(struct vu_client *c, uint32_t flags, uint64_t gpa,
 
 	r = vu_call(c, VFIO_USER_DMA_UNMAP, &iov, 1, NULL, 0, &riov, 1, &rlen,
 		NULL);
+	vfio_user_trace_client_dma_unmap(c->id, gpa, size, flags, r);
 	if (r < 0)
 		return r;
 	if (flags & VFIO_USER_DMA_UNMAP_F_ALL) {

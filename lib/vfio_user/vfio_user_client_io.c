@@ -786,13 +786,15 @@ vu_cli_post(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 		.size = VFIO_USER_HDR_SIZE,
 		.flags = VFIO_USER_F_TYPE_COMMAND | VFIO_USER_F_NO_REPLY,
 	};
+	uint16_t id;
 	int i, r;
 
 	for (i = 0; i < iovcnt; i++)
 		hdr.size += iov[i].iov_len;
-	r = vu_pending_new_id(&c->pend, &hdr.msg_id);
+	r = vu_pending_new_id(&c->pend, &id);
 	if (r < 0)
 		return -ENOTCONN;
+	hdr.msg_id = id;
 	r = vu_cli_send(c, &hdr, iov, iovcnt, NULL, 0);
 	if (r < 0) {
 		vu_cli_set_dead(c, r);

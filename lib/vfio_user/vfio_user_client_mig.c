@@ -206,8 +206,8 @@ rte_vfio_user_mig_read(int dev_id, void *buf, uint32_t len)
 	c = vu_cli_get(dev_id);
 	if (c == NULL)
 		return vu_cli_mig_einval(__func__, "no such client device");
-	len = (uint32_t)RTE_MIN((uint64_t)len,
-		RTE_MIN(c->srv.max_data_xfer_size, (uint64_t)VU_MAX_XFER));
+	len = (uint32_t)RTE_MIN((uint64_t)len, c->srv.max_data_xfer_size);
+	len = RTE_MIN(len, (uint32_t)VU_MAX_XFER);
 	req.argsz = sizeof(req) + len;
 	req.size = len;
 	riov[0] = (struct iovec){ &rep, sizeof(rep) };

@@ -417,6 +417,7 @@ vu_qemu_flush_locked(struct vu_client *c)
 	uint32_t tmo;
 	uint64_t cnt;
 	struct iovec iov[2];
+	uint16_t id;
 	int r;
 
 	if (__atomic_load_n(&m->n, __ATOMIC_ACQUIRE) == 0)
@@ -432,10 +433,11 @@ vu_qemu_flush_locked(struct vu_client *c)
 	iov[1].iov_base = m->q;
 	iov[1].iov_len = cnt * sizeof(m->q[0]);
 	hdr.size = VFIO_USER_HDR_SIZE + iov[0].iov_len + iov[1].iov_len;
-	r = vu_pending_new_id(&c->pend, &hdr.msg_id);
+	r = vu_pending_new_id(&c->pend, &id);
 	if (r < 0) {
 		r = -ENOTCONN;
 	} else {
+		hdr.msg_id = id;
 		tmo = __atomic_load_n(&c->timeout_ms, __ATOMIC_RELAXED);
 		vu_cap_msg(&c->cap, VU_CAP_C2S | VU_CAP_MAIN | VU_CAP_SENT,
 			&hdr, iov, 2, 0);

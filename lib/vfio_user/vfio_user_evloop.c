@@ -56,7 +56,7 @@ struct vu_evloop {
 	int epfd;
 	int wakefd;
 	bool started;
-	pthread_t tid;
+	vu_thread_t tid;
 	/* periodic work while tick_pending (both atomic: requested by any
 	 * thread, run by the loop) */
 	bool (*tick)(void);
@@ -85,7 +85,7 @@ bool
 vu_evloop_in_thread(struct vu_evloop *evl)
 {
 	return __atomic_load_n(&evl->started, __ATOMIC_ACQUIRE) &&
-		pthread_equal(pthread_self(), evl->tid);
+		vu_thread_is_self(evl->tid);
 }
 
 static void
@@ -105,7 +105,7 @@ vu_evloop_reap_nolock(struct vu_evloop *evl)
 	}
 }
 
-static void *
+static vu_thread_ret_t
 vu_evloop_run(void *arg)
 {
 	struct vu_evloop *evl = arg;
@@ -175,7 +175,7 @@ vu_evloop_run(void *arg)
 			pthread_mutex_unlock(&evl->lock);
 		}
 	}
-	return NULL;
+	return VU_THREAD_RET_NONE;
 }
 
 static int
@@ -198,8 +198,7 @@ vu_evloop_start_nolock(struct vu_evloop *evl)
 		r = -errno;
 		goto err;
 	}
-	r = rte_ctrl_thread_create(&evl->tid, evl->name, NULL,
-		vu_evloop_run, evl);
+	r = vu_ctrl_thread_create(&evl->tid, evl->name, vu_evloop_run, evl);
 	if (r != 0) {
 		r = r > 0 ? -r : r;
 		VU_LOG(ERR, "cannot create control thread: %s", strerror(-r));

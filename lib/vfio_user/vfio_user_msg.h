@@ -16,6 +16,8 @@
 
 #include <rte_common.h>
 
+#include "vfio_user_compat.h"
+
 #define VU_ASSERT_SIZE(type, size) \
 	static_assert(sizeof(type) == (size), #type " size")
 #define VU_ASSERT_OFF(type, field, off) \
@@ -89,13 +91,13 @@ enum vfio_user_command {
 /* An errno in a reply outside 1..4096 is taken as EINVAL (libvfio-user). */
 #define VFIO_USER_MAX_ERRNO 4096
 
-struct vfio_user_hdr {
+struct __rte_packed_begin vfio_user_hdr {
 	uint16_t msg_id;
 	uint16_t cmd;
 	uint32_t size;  /* whole message, header included */
 	uint32_t flags;
 	uint32_t error; /* errno of an error reply */
-} __rte_packed;
+} __rte_packed_end;
 VU_ASSERT_SIZE(struct vfio_user_hdr, 16);
 VU_ASSERT_OFF(struct vfio_user_hdr, size, 4);
 VU_ASSERT_OFF(struct vfio_user_hdr, error, 12);
@@ -103,77 +105,77 @@ VU_ASSERT_OFF(struct vfio_user_hdr, error, 12);
 #define VFIO_USER_HDR_SIZE sizeof(struct vfio_user_hdr)
 
 /* VERSION (1): request and reply; NUL-terminated JSON follows. */
-struct vfio_user_version {
+struct __rte_packed_begin vfio_user_version {
 	uint16_t major;
 	uint16_t minor;
 	char data[];
-} __rte_packed;
+} __rte_packed_end;
 VU_ASSERT_SIZE(struct vfio_user_version, 4);
 
 /* DMA_MAP (2) */
 #define VFIO_USER_DMA_MAP_F_READ  (1u << 0)
 #define VFIO_USER_DMA_MAP_F_WRITE (1u << 1)
-struct vfio_user_dma_map {
+struct __rte_packed_begin vfio_user_dma_map {
 	uint32_t argsz;
 	uint32_t flags;
 	uint64_t offset;
 	uint64_t addr;
 	uint64_t size;
-} __rte_packed;
+} __rte_packed_end;
 VU_ASSERT_SIZE(struct vfio_user_dma_map, 32);
 VU_ASSERT_OFF(struct vfio_user_dma_map, addr, 16);
 
 /* DMA_UNMAP (3) */
 #define VFIO_USER_DMA_UNMAP_F_GET_DIRTY_BITMAP (1u << 0)
 #define VFIO_USER_DMA_UNMAP_F_ALL              (1u << 1)
-struct vfio_user_dma_unmap {
+struct __rte_packed_begin vfio_user_dma_unmap {
 	uint32_t argsz;
 	uint32_t flags;
 	uint64_t addr;
 	uint64_t size;
-} __rte_packed;
+} __rte_packed_end;
 VU_ASSERT_SIZE(struct vfio_user_dma_unmap, 24);
 
 /* DEVICE_GET_INFO (4): struct vfio_device_info's first 16 bytes. */
-struct vfio_user_device_info {
+struct __rte_packed_begin vfio_user_device_info {
 	uint32_t argsz;
 	uint32_t flags;
 	uint32_t num_regions;
 	uint32_t num_irqs;
-} __rte_packed;
+} __rte_packed_end;
 VU_ASSERT_SIZE(struct vfio_user_device_info, 16);
 
 /* DEVICE_GET_REGION_INFO (5): struct vfio_region_info. */
-struct vfio_user_region_info {
+struct __rte_packed_begin vfio_user_region_info {
 	uint32_t argsz;
 	uint32_t flags;
 	uint32_t index;
 	uint32_t cap_offset;
 	uint64_t size;
 	uint64_t offset;
-} __rte_packed;
+} __rte_packed_end;
 VU_ASSERT_SIZE(struct vfio_user_region_info, 32);
 VU_ASSERT_OFF(struct vfio_user_region_info, size, 16);
 
-struct vfio_user_cap_hdr {
+struct __rte_packed_begin vfio_user_cap_hdr {
 	uint16_t id;
 	uint16_t version;
 	uint32_t next;
-} __rte_packed;
+} __rte_packed_end;
 VU_ASSERT_SIZE(struct vfio_user_cap_hdr, 8);
 
-struct vfio_user_sparse_mmap_area {
+struct __rte_packed_begin vfio_user_sparse_mmap_area {
 	uint64_t offset;
 	uint64_t size;
-} __rte_packed;
+} __rte_packed_end;
 VU_ASSERT_SIZE(struct vfio_user_sparse_mmap_area, 16);
 
-struct vfio_user_cap_sparse_mmap {
+struct __rte_packed_begin vfio_user_cap_sparse_mmap {
 	struct vfio_user_cap_hdr hdr;
 	uint32_t nr_areas;
 	uint32_t reserved;
 	struct vfio_user_sparse_mmap_area areas[];
-} __rte_packed;
+} __rte_packed_end;
 VU_ASSERT_SIZE(struct vfio_user_cap_sparse_mmap, 16);
 
 /*
@@ -181,12 +183,12 @@ VU_ASSERT_SIZE(struct vfio_user_cap_sparse_mmap, 16);
  * count sub-region entries follow, and argsz is what the whole reply
  * needs (entries and fds come only when the request's argsz has room).
  */
-struct vfio_user_region_io_fds {
+struct __rte_packed_begin vfio_user_region_io_fds {
 	uint32_t argsz;
 	uint32_t flags;
 	uint32_t index;
 	uint32_t count;
-} __rte_packed;
+} __rte_packed_end;
 VU_ASSERT_SIZE(struct vfio_user_region_io_fds, 16);
 
 /*
@@ -195,7 +197,7 @@ VU_ASSERT_SIZE(struct vfio_user_region_io_fds, 16);
  * (shadow_mem_fd_index at 28, shadow_offset at 32, datamatch at 40). We
  * send libvfio-user's layout and read both (the stride is argsz's).
  */
-struct vfio_user_sub_region_ioeventfd {
+struct __rte_packed_begin vfio_user_sub_region_ioeventfd {
 	uint64_t offset;
 	uint64_t size;
 	uint32_t fd_index;
@@ -204,30 +206,30 @@ struct vfio_user_sub_region_ioeventfd {
 	uint32_t shadow_mem_fd_index;
 	uint64_t shadow_offset;
 	uint64_t datamatch;
-} __rte_packed;
+} __rte_packed_end;
 VU_ASSERT_SIZE(struct vfio_user_sub_region_ioeventfd, 48);
 VU_ASSERT_OFF(struct vfio_user_sub_region_ioeventfd, datamatch, 40);
 #define VU_IOFD_SPEC_ENTRY     40u  /* the specification's entry */
 #define VU_IOFD_SPEC_DATAMATCH 32u  /* its datamatch offset */
 
 /* DEVICE_GET_IRQ_INFO (7): struct vfio_irq_info. */
-struct vfio_user_irq_info {
+struct __rte_packed_begin vfio_user_irq_info {
 	uint32_t argsz;
 	uint32_t flags;
 	uint32_t index;
 	uint32_t count;
-} __rte_packed;
+} __rte_packed_end;
 VU_ASSERT_SIZE(struct vfio_user_irq_info, 16);
 
 /* DEVICE_SET_IRQS (8): struct vfio_irq_set; bool data may follow. */
-struct vfio_user_irq_set {
+struct __rte_packed_begin vfio_user_irq_set {
 	uint32_t argsz;
 	uint32_t flags;
 	uint32_t index;
 	uint32_t start;
 	uint32_t count;
 	uint8_t data[];
-} __rte_packed;
+} __rte_packed_end;
 VU_ASSERT_SIZE(struct vfio_user_irq_set, 20);
 
 #define VFIO_USER_IRQ_SET_DATA_NONE     (1u << 0)
@@ -240,21 +242,21 @@ VU_ASSERT_SIZE(struct vfio_user_irq_set, 20);
 #define VFIO_USER_IRQ_SET_ACTION_MASKS  0x38u
 
 /* REGION_READ (9) / REGION_WRITE (10) */
-struct vfio_user_region_access {
+struct __rte_packed_begin vfio_user_region_access {
 	uint64_t offset;
 	uint32_t region;
 	uint32_t count;
 	uint8_t data[];
-} __rte_packed;
+} __rte_packed_end;
 VU_ASSERT_SIZE(struct vfio_user_region_access, 16);
 VU_ASSERT_OFF(struct vfio_user_region_access, count, 12);
 
 /* DMA_READ (11) / DMA_WRITE (12), server to client; data at 16 per spec. */
-struct vfio_user_dma_access {
+struct __rte_packed_begin vfio_user_dma_access {
 	uint64_t addr;
 	uint64_t count;
 	uint8_t data[];
-} __rte_packed;
+} __rte_packed_end;
 VU_ASSERT_SIZE(struct vfio_user_dma_access, 16);
 
 /*
@@ -270,12 +272,12 @@ VU_ASSERT_SIZE(struct vfio_user_dma_access, 16);
  * register write; the reply (without NO_REPLY) is wr_cnt. QEMU sends at
  * most 200 entries; we take at most VU_WRITE_MULTI_MAX.
  */
-struct vfio_user_write_multi_entry {
+struct __rte_packed_begin vfio_user_write_multi_entry {
 	uint64_t offset;
 	uint32_t region;
 	uint32_t count;   /* 1 to 8 */
 	uint8_t data[8];
-} __rte_packed;
+} __rte_packed_end;
 VU_ASSERT_SIZE(struct vfio_user_write_multi_entry, 24);
 #define VU_WRITE_MULTI_MAX  1024u
 #define VU_WRITE_MULTI_DATA 8u
@@ -285,11 +287,11 @@ VU_ASSERT_SIZE(struct vfio_user_write_multi_entry, 24);
  * argsz, flags (feature index in the low 16 bits, GET / SET / PROBE
  * above), then the feature's data.
  */
-struct vfio_user_device_feature {
+struct __rte_packed_begin vfio_user_device_feature {
 	uint32_t argsz;
 	uint32_t flags;
 	uint8_t data[];
-} __rte_packed;
+} __rte_packed_end;
 VU_ASSERT_SIZE(struct vfio_user_device_feature, 8);
 #define VU_FEATURE_MASK   0xffffu
 #define VU_FEATURE_GET    (1u << 16)
@@ -306,18 +308,18 @@ VU_ASSERT_SIZE(struct vfio_user_device_feature, 8);
 
 /* MIG_DEVICE_STATE's data: the state, and an fd field vfio-user leaves
  * unused. */
-struct vfio_user_mig_device_state {
+struct __rte_packed_begin vfio_user_mig_device_state {
 	uint32_t device_state;
 	int32_t data_fd;
-} __rte_packed;
+} __rte_packed_end;
 VU_ASSERT_SIZE(struct vfio_user_mig_device_state, 8);
 
 /* MIG_DATA_READ (17) / MIG_DATA_WRITE (18): argsz, size, data. */
-struct vfio_user_mig_data {
+struct __rte_packed_begin vfio_user_mig_data {
 	uint32_t argsz;
 	uint32_t size;
 	uint8_t data[];
-} __rte_packed;
+} __rte_packed_end;
 VU_ASSERT_SIZE(struct vfio_user_mig_data, 8);
 
 /* Largest fixed part of any message we send or take (REGION/DMA access). */

@@ -15,18 +15,17 @@
 #include <rte_log.h>
 
 #include "rte_vfio_user.h"
+#include "vfio_user_compat.h"
 #include "vfio_user_msg.h"
 
 extern int vfio_user_logtype;
 
 #define VU_LOG(level, fmt, ...) \
-	rte_log(RTE_LOG_ ## level, vfio_user_logtype, \
-		"VFIO_USER: " fmt "\n", ##__VA_ARGS__)
+	VU_LOG_LINE(level, fmt, ##__VA_ARGS__)
 
 /* Log with the socket path of the device as prefix, like VHOST_LOG_CONFIG. */
 #define VU_DLOG(path, level, fmt, ...) \
-	rte_log(RTE_LOG_ ## level, vfio_user_logtype, \
-		"VFIO_USER: (%s) " fmt "\n", (path), ##__VA_ARGS__)
+	VU_LOG_LINE(level, "(%s) " fmt, (path), ##__VA_ARGS__)
 
 /* Data-path debug, compiled out above RTE_LOG_DP_LEVEL. */
 #define VU_DP_LOG(path, level, fmt, ...) do { \

@@ -53,6 +53,7 @@
 
 #include "rte_vfio_user.h"
 #include "vfio_user_server.h"
+#include "vfio_user_trace.h"
 
 RTE_LOG_REGISTER_DEFAULT(vfio_user_logtype, INFO);
 
@@ -301,6 +302,7 @@ rte_vfio_user_unregister(const char *sock_addr)
 		return -ENOENT;
 	}
 
+	vfio_user_trace_dev_stop(d->id, d->path);
 	/*
 	 * Wake every thread that holds a reference: a serving thread asleep
 	 * in poll() or recvmsg(), DMA calls waiting for a reply. Then wait
@@ -470,6 +472,7 @@ vu_dev_start_nolock(struct vu_sdev *d, int listen_fd)
 		return r;
 	}
 	__atomic_store_n(&d->state, VU_DEV_STARTED, __ATOMIC_RELEASE);
+	vfio_user_trace_dev_start(d->id, d->path);
 	VU_DLOG(d->path, DEBUG, "listening");
 	return 0;
 err:

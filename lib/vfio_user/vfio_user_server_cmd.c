@@ -22,6 +22,7 @@
 #include <rte_common.h>
 
 #include "vfio_user_server.h"
+#include "vfio_user_trace.h"
 
 /* Reply being built by a handler. */
 struct vu_reply {
@@ -184,6 +185,7 @@ vu_h_version(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
 	}
 	rep->payload = out;
 	__atomic_store_n(&c->state, VU_CONN_READY, __ATOMIC_RELEASE);
+	vfio_user_trace_conn_ready(c->dev->id, c->fd, out->major, out->minor);
 	rep->new_device = true;
 	VU_DLOG(c->dev->path, DEBUG, "client speaks %u.%u, max xfer %" PRIu64
 		", max fds %u", in->major, in->minor,
@@ -214,6 +216,8 @@ vu_h_dma_map(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
 	fd = vu_msg_take_fd(msg, 0);
 	r = vu_dma_add(&c->dev->dma, in->addr, in->size, fd, in->offset,
 		prot, vu_dma_flags(c->dev), &why);
+	vfio_user_trace_dma_map(c->dev->id, in->addr, in->size, in->offset,
+		fd, prot, r);
 	if (r < 0)
 		VU_DLOG(c->dev->path, ERR, "DMA_MAP [0x%" PRIx64 ", +0x%" PRIx64
 			") offset 0x%" PRIx64 " fd %s: %s", in->addr, in->size,
@@ -250,6 +254,7 @@ vu_h_dma_unmap(struct vu_sconn *c, struct vu_msg *msg, struct vu_reply *rep)
 		return VU_EINVAL(c->dev->path, "DMA_UNMAP: flags 0x%x",
 			in->flags);
 	}
+	vfio_user_trace_dma_unmap(c->dev->id, in->addr, in->size, in->flags, r);
 	if (r < 0)
 		return r;
 	memcpy(c->tx, in, sizeof(*in));

@@ -25,6 +25,7 @@
 #include <rte_common.h>
 
 #include "vfio_user_server.h"
+#include "vfio_user_trace.h"
 
 /* ------------------------------------------------------------------ */
 /* sending                                                             */
@@ -182,6 +183,7 @@ vu_conn_new(struct vu_sdev *d, int fd)
 	pthread_mutex_init(&c->twin_lock, NULL);
 	vu_pending_init(&c->pend);
 	TAILQ_INIT(&c->deferred);
+	vfio_user_trace_conn_new(d->id, fd);
 	return c;
 }
 
@@ -298,6 +300,7 @@ vu_conn_teardown(struct vu_sdev *d, struct vu_sconn *c, int held)
 	__atomic_store_n(&c->state, VU_CONN_CLOSING, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&d->lock);
 	was_ready = state == VU_CONN_READY;
+	vfio_user_trace_conn_closed(d->id, c->fd, was_ready);
 
 	/* fail DMA calls in flight, then wait for them to let go */
 	vu_conn_set_broken(c, -ENOTCONN);

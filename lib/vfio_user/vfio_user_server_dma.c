@@ -20,6 +20,7 @@
 #include <rte_common.h>
 
 #include "vfio_user_server.h"
+#include "vfio_user_trace.h"
 
 /* One message from the twin socket while q waits: it must be q's reply. */
 static int
@@ -275,6 +276,7 @@ vu_dma_copy(struct vu_sdev *d, const char *op, uint64_t iova, uint8_t *buf,
 					": %s", op, iova, strerror((int)-n));
 			return (int)n;
 		}
+		vfio_user_trace_dma_seg(d->id, iova, (uint64_t)n, write, by_msg);
 		if (by_msg) {
 			r = vu_dma_msg(d, write, iova, buf, (uint64_t)n);
 			if (r < 0)
@@ -319,6 +321,7 @@ vu_dma_rw(int dev_id, uint64_t iova, uint8_t *buf, size_t len, bool write)
 	r = vu_dma_copy(d, write ? "dma_write" : "dma_read", iova, buf, len,
 		write, false);
 out:
+	vfio_user_trace_dma_rw(dev_id, iova, len, write, r);
 	vu_dev_put(d);
 	return r;
 }

@@ -31,11 +31,13 @@
 #include "vfio_user_handover.h"
 #include "vfio_user_mig.h"
 #include "vfio_user_server.h"
+#include "vfio_user_trace.h"
 
 struct vu_ho_out {
 	struct vu_sdev *d;
 	struct vu_sconn *c;     /* quiesced connection, or NULL */
 	bool quiesced;
+	bool had_conn;          /* for the trace point */
 };
 
 static int
@@ -131,6 +133,8 @@ vu_ho_resume(struct vu_ho_out *o)
 	pthread_cond_broadcast(&d->cond);
 	pthread_mutex_unlock(&d->lock);
 	o->quiesced = false;
+	vfio_user_trace_handover(d->id, d->path, 1, d->conn != NULL,
+		-ECANCELED);
 	VU_DLOG(d->path, NOTICE, "hand-over abandoned: served on");
 }
 
@@ -451,6 +455,7 @@ vu_ho_release(struct vu_ho_out *o)
 {
 	struct vu_sdev *d = o->d;
 
+	o->had_conn = o->c != NULL;
 	if (o->c != NULL) {
 		vu_conn_put(o->c);
 		vu_conn_release(d, o->c);
@@ -475,6 +480,7 @@ vu_ho_release(struct vu_ho_out *o)
 	pthread_cond_broadcast(&d->cond);
 	pthread_mutex_unlock(&d->lock);
 	o->quiesced = false;
+	vfio_user_trace_handover(d->id, d->path, 1, o->had_conn, 0);
 	VU_DLOG(d->path, INFO, "handed over to the successor");
 }
 

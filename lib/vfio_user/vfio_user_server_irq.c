@@ -18,6 +18,7 @@
 #include <rte_common.h>
 
 #include "vfio_user_server.h"
+#include "vfio_user_trace.h"
 
 static void
 vu_signal(int efd)
@@ -325,6 +326,7 @@ rte_vfio_user_irq_trigger(int dev_id, uint32_t index, uint32_t vector)
 	}
 	pthread_mutex_unlock(&d->irq_lock);
 out:
+	vfio_user_trace_irq_trigger(dev_id, index, vector, r);
 	vu_dev_put(d);
 	return r;
 }

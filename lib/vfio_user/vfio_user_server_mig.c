@@ -27,6 +27,7 @@
 
 #include "vfio_user_mig.h"
 #include "vfio_user_server.h"
+#include "vfio_user_trace.h"
 
 int
 rte_vfio_user_set_migration(const char *sock_addr,
@@ -76,6 +77,7 @@ static void
 vu_mig_arc_done(struct vu_sdev *d, uint32_t from, uint32_t to, int r,
 		const char *by)
 {
+	vfio_user_trace_mig_state(d->id, from, to, r);
 	if (r == 0) {
 		__atomic_store_n(&d->mig_state, to, __ATOMIC_RELEASE);
 		VU_DLOG(d->path, DEBUG, "migration: %s -> %s%s",

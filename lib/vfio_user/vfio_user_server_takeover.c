@@ -31,6 +31,7 @@
 #include "vfio_user_handover.h"
 #include "vfio_user_mig.h"
 #include "vfio_user_server.h"
+#include "vfio_user_trace.h"
 
 struct vu_ho_in {
 	struct vu_sdev *d;
@@ -549,6 +550,7 @@ vu_ho_commit(struct vu_ho_in *h)
 			VU_DLOG(d->path, ERR, "hand-over: cannot serve the "
 				"client: %s", strerror(-r));
 	}
+	vfio_user_trace_handover(d->id, d->path, 0, c != NULL, 0);
 	VU_DLOG(d->path, INFO, "taken over from the predecessor%s",
 		c != NULL ? " with its client" : "");
 	vu_dev_put(d);

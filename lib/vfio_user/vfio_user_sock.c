@@ -15,6 +15,7 @@
 #include <rte_debug.h>
 
 #include "vfio_user_sock.h"
+#include "vfio_user_trace.h"
 
 /*
  * ThreadSanitizer orders a receive after the send it reads only for fds
@@ -455,7 +456,7 @@ vu_recv_msg(int fd, struct vu_rx *rx, struct vu_msg *msg, int timeout_ms)
 		if (r != -EAGAIN) {
 			if (r == 0)
 				vu_rx_capture(rx, msg);
-			return r;
+			return vu_trace_msg_rx(fd, msg, r);
 		}
 		r = vu_rx_fill(fd, rx, timeout_ms, deadline);
 		if (r < 0)
@@ -505,6 +506,7 @@ vu_send_msg(int fd, const struct vfio_user_hdr *hdr,
 
 	if (iovcnt < 0 || iovcnt > (int)RTE_DIM(v) - 1 || nr_fds > VU_RX_MAX_FDS)
 		return -EINVAL;
+	vu_trace_msg_tx(fd, hdr, nr_fds);
 	v[cnt].iov_base = (void *)(uintptr_t)hdr;
 	v[cnt++].iov_len = sizeof(*hdr);
 	for (i = 0; i < iovcnt; i++) {

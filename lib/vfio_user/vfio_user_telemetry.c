@@ -13,6 +13,7 @@
 #include <rte_common.h>
 #include <rte_telemetry.h>
 
+#include "vfio_user_compat.h"
 #include "vfio_user_server.h"
 
 static int
@@ -60,12 +61,12 @@ vu_tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_int(d, "connected", dev->conn != NULL);
 	rte_tel_data_add_dict_int(d, "num_regions", (int)dev->nr_regs);
 	rte_tel_data_add_dict_int(d, "num_irqs", (int)dev->nr_irqs);
-	rte_tel_data_add_dict_u64(d, "max_data_xfer_size",
+	rte_tel_data_add_dict_uint(d, "max_data_xfer_size",
 		dev->caps.max_data_xfer_size);
-	rte_tel_data_add_dict_u64(d, "dma_timeout_ms", dev->dma_timeout_ms);
-	rte_tel_data_add_dict_u64(d, "msg_timeout_ms", dev->msg_timeout_ms);
+	rte_tel_data_add_dict_uint(d, "dma_timeout_ms", dev->dma_timeout_ms);
+	rte_tel_data_add_dict_uint(d, "msg_timeout_ms", dev->msg_timeout_ms);
 	pthread_mutex_unlock(&dev->lock);
-	rte_tel_data_add_dict_u64(d, "dma_maps",
+	rte_tel_data_add_dict_uint(d, "dma_maps",
 		__atomic_load_n(&dev->dma.nr, __ATOMIC_RELAXED));
 	vu_dev_put(dev);
 	return 0;
