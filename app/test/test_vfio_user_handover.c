@@ -428,6 +428,7 @@ h_cli_setup(struct h_cli *c, const char *path)
 	c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->memfd < 0 || c->msg_mem == NULL || c->efd < 0)
 		return -ENOMEM;
+	memset(c->msg_mem, 0x61, H_MAP_SIZE);
 	mr[1].vaddr = c->msg_mem;
 	fds[0] = c->memfd;
 	fds[1] = -1;

@@ -313,7 +313,6 @@ vu_ho_send_conn(int sock, struct vu_sconn *c)
 			__ATOMIC_ACQUIRE),
 		.qemu_dma = c->qemu_dma,
 		.has_twin = c->twin_fd >= 0,
-		.next_id = c->pend.next_id,
 		.max_data_xfer_size = c->peer.max_data_xfer_size,
 		.max_dma_maps = c->peer.max_dma_maps,
 		.pgsizes = c->peer.pgsizes,
@@ -331,6 +330,11 @@ vu_ho_send_conn(int sock, struct vu_sconn *c)
 	int fds[2] = { c->fd, c->twin_fd };
 	struct vu_deferred *df;
 	int r;
+
+	/* a DMA caller may still take an id before it sees the pause */
+	pthread_mutex_lock(&c->pend.lock);
+	hc.next_id = c->pend.next_id;
+	pthread_mutex_unlock(&c->pend.lock);
 
 	r = vu_ho_send(sock, VU_HO_CONN, 0, &hc, sizeof(hc), fds,
 		c->twin_fd >= 0 ? 2 : 1);
