@@ -25,6 +25,10 @@
  *   budget.
  * - detach: a call made in the outage gives up at its timeout with
  *   -ENOTCONN; detach during the back-off returns at once.
+ * - in flight: a scripted server hangs up instead of answering: a
+ *   REGION_WRITE in flight fails with -ECONNRESET (not sent again), a
+ *   REGION_READ in flight is sent again on the next connection and
+ *   returns its value.
  * Fds are back to baseline at the end.
  */
 
@@ -38,6 +42,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
@@ -557,6 +562,127 @@ test_reconnect_detach(void)
 	return TEST_SUCCESS;
 }
 
+/* The scripted server: one connection after the other; each answers
+ * VERSION, then hangs up on its first request (conn 0: the write, 1: the
+ * read) or answers it (2: the read), then waits for the hang-up. */
+#define R_CMD_VERSION      1
+#define R_CMD_REGION_READ  9
+#define R_CMD_REGION_WRITE 10
+#define R_F_REPLY          0x1u
+
+struct r_script {
+	int lsock;
+	int seen[3];      /* the first request's command per connection */
+	int err;
+};
+
+static void *
+r_script_thread(void *arg)
+{
+	static const char json[] = "{\"capabilities\":{\"max_msg_fds\":8,"
+		"\"max_data_xfer_size\":1048576}}";
+	struct r_script *k = arg;
+	uint8_t hdr[16], buf[512], rep[256];
+	uint16_t id, cmd;
+	int conn, c, n, r;
+
+	for (conn = 0; conn < 3; conn++) {
+		c = accept4(k->lsock, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0) {
+			k->err = -errno;
+			return NULL;
+		}
+		r = tvu_msg_recv(c, hdr, buf, sizeof(buf), NULL, NULL);
+		n = tvu_version_payload(rep, sizeof(rep), 0, 2, json, true);
+		memcpy(&id, hdr, 2);
+		if (r == 0 && n > 0)
+			r = tvu_msg_send(c, id, R_CMD_VERSION, R_F_REPLY, rep,
+				(size_t)n);
+		if (r == 0)
+			r = tvu_msg_recv(c, hdr, buf, sizeof(buf), NULL, NULL);
+		if (r < 0) {
+			k->err = r;
+			close(c);
+			return NULL;
+		}
+		memcpy(&id, hdr, 2);
+		memcpy(&cmd, hdr + 2, 2);
+		k->seen[conn] = cmd;
+		if (conn == 2) {
+			uint32_t v = 0x11223344;
+
+			/* the region access header, then the 4 bytes */
+			memcpy(rep, buf, 16);
+			memcpy(rep + 16, &v, sizeof(v));
+			tvu_msg_send(c, id, cmd, R_F_REPLY, rep, 20);
+			while (tvu_msg_recv(c, hdr, buf, sizeof(buf), NULL,
+					NULL) == 0)
+				;
+		}
+		close(c);
+	}
+	return NULL;
+}
+
+static int
+test_reconnect_in_flight(void)
+{
+	struct rte_vfio_user_reconnect_conf conf = {
+		.enable = true, .budget_ms = 5000, .backoff_ms = 5,
+	};
+	struct rte_vfio_user_conn_stats st;
+	struct r_script k = { .lsock = -1 };
+	char path[108];
+	pthread_t th;
+	uint32_t v = 7;
+	int cli, rw = 0, rr = 0, r = 0;
+
+	snprintf(path, sizeof(path), "/tmp/vfio_user_reconn_fly.%d.sock",
+		(int)getpid());
+	k.lsock = tvu_listen(path);
+	TEST_ASSERT(k.lsock >= 0, "listen: %d", k.lsock);
+	if (pthread_create(&th, NULL, r_script_thread, &k) != 0) {
+		close(k.lsock);
+		unlink(path);
+		TEST_ASSERT(false, "thread");
+	}
+	/* no twin socket: the script does not speak it */
+	rte_vfio_user_set_twin_socket(false);
+	cli = rte_vfio_user_attach_dev(path);
+	rte_vfio_user_set_twin_socket(true);
+	if (cli >= 0)
+		r = rte_vfio_user_set_reconnect(cli, &conf);
+	else
+		r = cli;
+	if (r == 0) {
+		rw = rte_vfio_user_region_write(cli, VFIO_PCI_BAR0_REGION_INDEX,
+			0, sizeof(v), &v);
+		v = 0;
+		rr = rte_vfio_user_region_read(cli, VFIO_PCI_BAR0_REGION_INDEX,
+			0, sizeof(v), &v);
+		rte_vfio_user_get_conn_state(cli, &st);
+	}
+	if (cli >= 0)
+		rte_vfio_user_detach_dev(cli);
+	pthread_join(th, NULL);
+	close(k.lsock);
+	unlink(path);
+	TEST_ASSERT_SUCCESS(r, "attach: %d, script %d", r, k.err);
+	TEST_ASSERT_EQUAL(rw, -ECONNRESET, "write in flight: %d", rw);
+	TEST_ASSERT(rr == 0 && v == 0x11223344, "read in flight: %d 0x%x", rr,
+		v);
+	TEST_ASSERT(k.seen[0] == R_CMD_REGION_WRITE &&
+		k.seen[1] == R_CMD_REGION_READ &&
+		k.seen[2] == R_CMD_REGION_READ, "the script saw %d %d %d",
+		k.seen[0], k.seen[1], k.seen[2]);
+	TEST_ASSERT(st.losses == 2 && st.reconnects == 2,
+		"losses %" PRIu64 " reconnects %" PRIu64, st.losses,
+		st.reconnects);
+	printf("  in flight: the write failed with -ECONNRESET, the read was "
+		"sent again\n");
+	return TEST_SUCCESS;
+}
+
 static int
 test_vfio_user_reconnect(void)
 {
@@ -584,7 +710,8 @@ test_vfio_user_reconnect(void)
 			test_reconnect_replay() != TEST_SUCCESS ||
 			test_reconnect_different() != TEST_SUCCESS ||
 			test_reconnect_budget() != TEST_SUCCESS ||
-			test_reconnect_detach() != TEST_SUCCESS)
+			test_reconnect_detach() != TEST_SUCCESS ||
+			test_reconnect_in_flight() != TEST_SUCCESS)
 		r = TEST_FAILED;
 	n = tvu_settled_fds();
 	if (r == TEST_SUCCESS && n != base) {

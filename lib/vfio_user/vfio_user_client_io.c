@@ -113,7 +113,7 @@ vu_cli_timeout(const struct vu_client *c)
 }
 
 /* Send a message of connection generation gen: one of an older connection
- * (replaced by a reconnect) is not sent (-ECONNRESET). */
+ * (replaced by a reconnect) is not sent at all (-ESTALE). */
 static int
 vu_cli_send(struct vu_client *c, uint32_t gen, struct vfio_user_hdr *hdr,
 		const struct iovec *iov, int iovcnt, const int *fds,
@@ -125,7 +125,7 @@ vu_cli_send(struct vu_client *c, uint32_t gen, struct vfio_user_hdr *hdr,
 	pthread_mutex_lock(&c->tx_lock);
 	if (gen != vu_pending_gen(&c->pend)) {
 		pthread_mutex_unlock(&c->tx_lock);
-		return -ECONNRESET;
+		return -ESTALE;
 	}
 	/* QEMU mode: queued posted writes go first (in order) */
 	r = c->qemu == NULL ? 0 : vu_qemu_flush_locked(c);
@@ -216,7 +216,7 @@ vu_cli_send_reply(struct vu_client *c, int fd, struct vfio_user_hdr *hdr,
 		r = vu_send_msg(fd, hdr, iov, iovcnt, NULL, 0,
 			tmo == 0 ? -1 : (int)tmo);
 
-	if (r < 0)
+	if (r < 0 && r != -ESTALE)
 		vu_cli_set_dead(c, r);
 }
 
@@ -669,12 +669,13 @@ vu_cli_read_for(struct vu_client *c, struct vu_preq *q, uint32_t tmo,
 	return r;
 }
 
-/* One try of vu_call_w(), waiting at most tmo ms (0: forever). */
+/* One try of vu_call_w(), waiting at most tmo ms (0: forever); *sent
+ * tells whether the request may have gone out. */
 static int
 vu_call_once(struct vu_client *c, uint32_t tmo, uint16_t cmd,
 		const struct iovec *iov, int iovcnt, const int *fds,
 		unsigned int nr_fds, const struct iovec *riov, int riovcnt,
-		uint32_t *rlen, struct vu_cwait *wp)
+		uint32_t *rlen, struct vu_cwait *wp, bool *sent)
 {
 	struct vfio_user_hdr hdr = {
 		.cmd = cmd,
@@ -687,6 +688,7 @@ vu_call_once(struct vu_client *c, uint32_t tmo, uint16_t cmd,
 	struct vu_preq q;
 	int i, r;
 
+	*sent = false;
 	for (i = 0; i < iovcnt; i++)
 		hdr.size += iov[i].iov_len;
 	for (i = 0; i < riovcnt && i < 2; i++) {
@@ -716,10 +718,12 @@ vu_call_once(struct vu_client *c, uint32_t tmo, uint16_t cmd,
 	}
 	hdr.msg_id = q.id;
 	r = vu_cli_send(c, q.gen, &hdr, iov, iovcnt, fds, nr_fds);
+	*sent = r != -ESTALE;
 	if (r < 0) {
 		/* part of the message may be out: the stream is lost */
 		vu_pending_remove(&c->pend, &q);
-		vu_cli_set_dead_gen(c, q.gen, r);
+		if (r != -ESTALE)
+			vu_cli_set_dead_gen(c, q.gen, r);
 		if (held)
 			vu_cli_leave(c);
 		return r == -ETIMEDOUT ? r : -ENOTCONN;
@@ -769,11 +773,12 @@ vu_call_w(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 	uint32_t tmo = vu_cli_timeout(c), gen;
 	int64_t deadline, left;
 	struct vu_cwait w0 = *wp;
+	bool sent;
 	int r;
 
 	if (!vu_rc_active(c))
 		return vu_call_once(c, tmo, cmd, iov, iovcnt, fds, nr_fds,
-			riov, riovcnt, rlen, wp);
+			riov, riovcnt, rlen, wp, &sent);
 	deadline = tmo == 0 ? -1 : vu_now_ms() + tmo;
 	for (;;) {
 		r = vu_rc_gate(c, deadline);
@@ -785,10 +790,11 @@ vu_call_w(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 			return -ETIMEDOUT;
 		*wp = w0;
 		r = vu_call_once(c, (uint32_t)left, cmd, iov, iovcnt, fds,
-			nr_fds, riov, riovcnt, rlen, wp);
+			nr_fds, riov, riovcnt, rlen, wp, &sent);
 		if (r >= 0 || !vu_rc_changed(c, gen))
 			return r;
-		if (!vu_rc_retryable(cmd, iov, iovcnt)) {
+		/* never sent: it waits for the reconnect like a new call */
+		if (sent && !vu_rc_retryable(cmd, iov, iovcnt)) {
 			VU_DLOG(c->path, DEBUG, "%s in flight at the loss: "
 				"-ECONNRESET (not retried)",
 				vfio_user_cmd_name(cmd));
@@ -846,30 +852,41 @@ vu_cli_post(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 		.size = VFIO_USER_HDR_SIZE,
 		.flags = VFIO_USER_F_TYPE_COMMAND | VFIO_USER_F_NO_REPLY,
 	};
-	uint32_t gen, tmo;
 	bool rc = vu_rc_active(c);
+	uint32_t gen, tmo = vu_cli_timeout(c);
+	int64_t deadline = -1;
 	int i, r;
 
 	for (i = 0; i < iovcnt; i++)
 		hdr.size += iov[i].iov_len;
-	if (rc) {
-		/* wait while reconnecting; never sent twice */
-		tmo = vu_cli_timeout(c);
-		r = vu_rc_gate(c, tmo == 0 ? -1 : vu_now_ms() + tmo);
+	if (rc && tmo != 0)
+		deadline = vu_now_ms() + tmo;
+	for (;;) {
+		/* with reconnect: wait while reconnecting; a write that was
+		 * not sent waits again, one that may have been is never sent
+		 * twice */
+		r = rc ? vu_rc_gate(c, deadline) : 0;
 		if (r < 0)
 			return r;
-	}
-	r = vu_pending_new_id_gen(&c->pend, &hdr.msg_id, &gen);
-	if (r < 0)
-		return rc ? -ECONNRESET : -ENOTCONN;
-	r = vu_cli_send(c, gen, &hdr, iov, iovcnt, NULL, 0);
-	if (r < 0) {
+		r = vu_pending_new_id_gen(&c->pend, &hdr.msg_id, &gen);
+		if (r < 0) {
+			if (rc && vu_rc_changed(c, vu_pending_gen(&c->pend)))
+				continue; /* lost meanwhile: not sent */
+			return -ENOTCONN;
+		}
+		r = vu_cli_send(c, gen, &hdr, iov, iovcnt, NULL, 0);
+		if (r == 0)
+			return 0;
+		if (r == -ESTALE) {
+			if (rc)
+				continue; /* replaced meanwhile: not sent */
+			return -ENOTCONN;
+		}
 		vu_cli_set_dead_gen(c, gen, r);
 		if (rc && vu_rc_changed(c, gen))
 			return -ECONNRESET;
 		return r == -ETIMEDOUT ? r : -ENOTCONN;
 	}
-	return 0;
 }
 
 /*
@@ -909,7 +926,8 @@ vu_call_start(struct vu_client *c, struct vu_acall *a, uint16_t cmd,
 	r = vu_cli_send(c, a->q.gen, &hdr, iov, iovcnt, fds, nr_fds);
 	if (r < 0) {
 		vu_pending_remove(&c->pend, &a->q);
-		vu_cli_set_dead_gen(c, a->q.gen, r);
+		if (r != -ESTALE)
+			vu_cli_set_dead_gen(c, a->q.gen, r);
 		return r == -ETIMEDOUT ? r : -ENOTCONN;
 	}
 	return 0;

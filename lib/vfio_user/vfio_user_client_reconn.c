@@ -186,18 +186,23 @@ vu_rc_lost(struct vu_client *c, uint32_t gen, int err)
 		pthread_mutex_unlock(&rc->lock);
 		return false;
 	}
-	rc->loss = true;
-	rc->loss_err = err;
-	rc->losses++;
+	/* from here other losses are ignored; new calls wait */
 	vu_rc_set_state(rc, RTE_VFIO_USER_CONN_RECONNECTING);
 	pthread_mutex_unlock(&rc->lock);
 	VU_DLOG(c->path, ERR, "connection lost: %s; reconnecting",
 		strerror(-err));
-	/* in-flight calls fail (or are retried, vu_call_w) */
+	/* in-flight calls fail (or are retried, vu_call_w); before the
+	 * thread takes the module, so none of its requests is failed */
 	vu_pending_close(&c->pend, -ECONNRESET);
 	/* doorbells through an eventfd the dead server no longer reads would
 	 * be lost without a word: they go by message (and wait) instead */
 	vu_cli_iofd_drop(c);
+	pthread_mutex_lock(&rc->lock);
+	rc->loss = true;
+	rc->loss_err = err;
+	rc->losses++;
+	pthread_cond_broadcast(&rc->cond);
+	pthread_mutex_unlock(&rc->lock);
 	return true;
 }
 
