@@ -105,7 +105,9 @@
  *   on a snapshot with duplicated fds); the thread takes c->tx_lock,
  *   c->lock and the reader role one at a time, never under rc->lock
  *   c->pend.lock: innermost (nothing is taken under it)
- *   c->tx_lock: alone (no other lock is taken while holding it)
+ *   c->tx_lock: alone (no other lock is taken while holding it), but
+ *   for c->pend.lock (innermost) when the reconnect thread moves the
+ *   connection to a new generation (vu_pending_own())
  *   c->dma's lock: alone (read by the reader while serving, written by
  *   dma_map/unmap callers)
  *   c->iofd_lock: alone (read by register writes, written by
