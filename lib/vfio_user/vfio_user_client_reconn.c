@@ -775,6 +775,18 @@ vu_rc_takedown(struct vu_rc *rc)
 	return r;
 }
 
+/* What the application learnt of the device (copied under rc->lock). */
+struct vu_rc_fp {
+	bool info_known;
+	uint32_t info_flags, info_regions, info_irqs;
+	uint64_t reg_known;
+	uint32_t irq_known;
+	uint64_t reg_size[VU_MAX_REGIONS];
+	uint32_t reg_flags[VU_MAX_REGIONS];
+	uint32_t irq_count[VU_RC_IRQS];
+	uint32_t irq_flags[VU_RC_IRQS];
+};
+
 /* Fail with -ENODEV when the server now describes another device. */
 static int
 vu_rc_check_same(struct vu_rc *rc)
@@ -783,74 +795,92 @@ vu_rc_check_same(struct vu_rc *rc)
 	struct vfio_device_info di;
 	struct vfio_region_info ri;
 	struct vfio_irq_info ii;
-	uint64_t known;
-	uint32_t i, irq_known;
+	struct vu_rc_fp *fp;
 	const char *what = NULL;
 	char why[128];
-	int r;
+	uint32_t i;
+	int r = 0;
 
+	fp = calloc(1, sizeof(*fp));
+	if (fp == NULL)
+		return -ENOMEM;
+	pthread_mutex_lock(&rc->lock);
+	fp->info_known = rc->info_known;
+	fp->info_flags = rc->info_flags;
+	fp->info_regions = rc->info_regions;
+	fp->info_irqs = rc->info_irqs;
+	fp->reg_known = rc->reg_known;
+	fp->irq_known = rc->irq_known;
+	for (i = 0; i < VU_MAX_REGIONS; i++) {
+		fp->reg_size[i] = rc->reg[i].size;
+		fp->reg_flags[i] = rc->reg[i].flags;
+	}
+	for (i = 0; i < VU_RC_IRQS; i++) {
+		fp->irq_count[i] = rc->irq[i].count;
+		fp->irq_flags[i] = rc->irq[i].flags;
+	}
+	pthread_mutex_unlock(&rc->lock);
 	memset(&di, 0, sizeof(di));
-	if (rc->info_known) {
+	if (fp->info_known) {
 		r = rte_vfio_user_get_dev_info(c->id, &di);
 		if (r < 0)
-			return r;
-		if (di.flags != rc->info_flags ||
-				di.num_regions != rc->info_regions ||
-				di.num_irqs != rc->info_irqs) {
+			goto out;
+		if (di.flags != fp->info_flags ||
+				di.num_regions != fp->info_regions ||
+				di.num_irqs != fp->info_irqs) {
 			snprintf(why, sizeof(why), "device info flags 0x%x, "
 				"%u regions, %u irqs (was 0x%x, %u, %u)",
 				di.flags, di.num_regions, di.num_irqs,
-				rc->info_flags, rc->info_regions,
-				rc->info_irqs);
+				fp->info_flags, fp->info_regions,
+				fp->info_irqs);
 			what = why;
-			goto refuse;
+			goto out;
 		}
 	}
-	pthread_mutex_lock(&rc->lock);
-	known = rc->reg_known;
-	irq_known = rc->irq_known;
-	pthread_mutex_unlock(&rc->lock);
 	for (i = 0; i < VU_MAX_REGIONS; i++) {
-		if (!(known & (1ull << i)))
+		if (!(fp->reg_known & (1ull << i)))
 			continue;
 		memset(&ri, 0, sizeof(ri));
 		ri.argsz = sizeof(ri);
 		ri.index = i;
 		r = rte_vfio_user_get_reg_info(c->id, &ri, NULL);
 		if (r < 0 && r != -EINVAL)
-			return r;
-		if (r < 0 || ri.size != rc->reg[i].size ||
-				ri.flags != rc->reg[i].flags) {
+			goto out;
+		if (r < 0 || ri.size != fp->reg_size[i] ||
+				ri.flags != fp->reg_flags[i]) {
 			snprintf(why, sizeof(why), "region %u: size 0x%" PRIx64
 				" flags 0x%x (was 0x%" PRIx64 ", 0x%x)%s", i,
 				r < 0 ? 0 : (uint64_t)ri.size,
-				r < 0 ? 0 : ri.flags, rc->reg[i].size,
-				rc->reg[i].flags, r < 0 ? ", refused" : "");
+				r < 0 ? 0 : ri.flags, fp->reg_size[i],
+				fp->reg_flags[i], r < 0 ? ", refused" : "");
 			what = why;
-			goto refuse;
+			goto out;
 		}
 	}
 	for (i = 0; i < VU_RC_IRQS; i++) {
-		if (!(irq_known & (1u << i)))
+		if (!(fp->irq_known & (1u << i)))
 			continue;
 		memset(&ii, 0, sizeof(ii));
 		ii.argsz = sizeof(ii);
 		ii.index = i;
 		r = rte_vfio_user_get_irq_info(c->id, &ii);
 		if (r < 0 && r != -EINVAL)
-			return r;
-		if (r < 0 || ii.count != rc->irq[i].count ||
-				ii.flags != rc->irq[i].flags) {
+			goto out;
+		if (r < 0 || ii.count != fp->irq_count[i] ||
+				ii.flags != fp->irq_flags[i]) {
 			snprintf(why, sizeof(why), "irq index %u: count %u "
 				"flags 0x%x (was %u, 0x%x)", i,
 				r < 0 ? 0 : ii.count, r < 0 ? 0 : ii.flags,
-				rc->irq[i].count, rc->irq[i].flags);
+				fp->irq_count[i], fp->irq_flags[i]);
 			what = why;
-			goto refuse;
+			goto out;
 		}
 	}
-	return 0;
-refuse:
+	r = 0;
+out:
+	free(fp);
+	if (what == NULL)
+		return r;
 	VU_DLOG(c->path, ERR, "reconnect refused: the server now describes a "
 		"different device (%s)", what);
 	return -ENODEV;
