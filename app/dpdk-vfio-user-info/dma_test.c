@@ -13,6 +13,10 @@
  * an eventfd, and the copy and the STATUS/COUNT registers are checked.
  * Two more cases check a masked MSI-X vector (left pending, delivered on
  * unmask) and the INTx fallback when MSI-X is off.
+ *
+ * With --reconnect the same transfers run for a while on a device with
+ * transparent reconnect on, so that the server can be killed and started
+ * again under them (info_dma_reconnect()).
  */
 
 #include <errno.h>
@@ -676,6 +680,173 @@ info_dma_test(struct info_dev *dev, uint64_t size, unsigned int repeat)
 		r = setup_irq(&ctx);
 	if (r == 0)
 		r = run_cases(&ctx);
+	teardown(&ctx);
+	free(ctx.cfg);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reconnect (--dma-test --reconnect)                                  */
+/* ------------------------------------------------------------------ */
+
+/* Wait until the device is connected again: 0, or a negative errno once
+ * it is dead or does not come back within budget_ms and a timeout. */
+static int
+rc_wait_up(struct dma_ctx *ctx, uint32_t budget_ms)
+{
+	uint64_t end = now_ns() + (uint64_t)(budget_ms +
+		ctx->dev->timeout_ms) * 1000000ull;
+	struct timespec ts = { 0, 5 * 1000000 };
+	struct rte_vfio_user_conn_stats st;
+	int r;
+
+	for (;;) {
+		r = rte_vfio_user_get_conn_state(ctx->dev->id, &st);
+		if (r < 0)
+			return r;
+		if (st.state == RTE_VFIO_USER_CONN_UP)
+			return 0;
+		if (st.state == RTE_VFIO_USER_CONN_DEAD) {
+			fail(ctx, "the device did not come back",
+				st.last_err != 0 ? st.last_err : -ENOTCONN);
+			return st.last_err != 0 ? st.last_err : -ENOTCONN;
+		}
+		if (now_ns() > end) {
+			fail(ctx, "still reconnecting", -ETIMEDOUT);
+			return -ETIMEDOUT;
+		}
+		nanosleep(&ts, NULL);
+	}
+}
+
+/*
+ * One transfer of direction d: 0 once the device said DONE and every byte
+ * of the destination is checked; -EBADMSG when it said DONE with other
+ * bytes (a real failure); another negative errno when an operation failed
+ * (the connection was lost: redo it).
+ */
+static int
+rc_xfer(struct dma_ctx *ctx, const struct dir *d, uint64_t seed)
+{
+	uint8_t *src = d->src_fd ? ctx->fdmem : ctx->anon;
+	uint8_t *dst = (d->dst_fd ? ctx->fdmem : ctx->anon) + ctx->half;
+	uint64_t s_iova = d->src_fd ? IOVA_FD : IOVA_NOFD;
+	uint64_t d_iova = (d->dst_fd ? IOVA_FD : IOVA_NOFD) + ctx->half;
+	uint32_t status;
+	int r;
+
+	fill(src, ctx->size, seed);
+	fill(dst, ctx->size, ~seed);
+	drain_efd(ctx->msix_efd);
+	if (start(ctx, s_iova, d_iova, (uint32_t)ctx->size) < 0)
+		return -EIO;
+	r = wait_efd(ctx->msix_efd, (int)ctx->dev->timeout_ms);
+	if (r <= 0) {
+		fail(ctx, "no MSI-X interrupt", r < 0 ? r : -ETIMEDOUT);
+		return r < 0 ? r : -ETIMEDOUT;
+	}
+	if (reg_rd(ctx, EMU_REG_STATUS, &status) < 0)
+		return -EIO;
+	if (status != EMU_STATUS_DONE) {
+		fprintf(stderr, PRGNAME ": %s: STATUS 0x%x after the interrupt"
+			"\n", ctx->dev->path, status);
+		return -EIO;
+	}
+	if (reg_wr(ctx, EMU_REG_STATUS, EMU_STATUS_DONE) < 0)
+		return -EIO;
+	return verify(dst, src, ctx->size, d->label) < 0 ? -EBADMSG : 0;
+}
+
+static int
+run_reconnect(struct dma_ctx *ctx, unsigned int seconds, uint32_t budget_ms)
+{
+	static const struct dir dirs[] = {
+		{ "fd -> fd", true, true },
+		{ "fd -> fd-less", true, false },
+		{ "fd-less -> fd", false, true },
+		{ "fd-less -> fd-less", false, false },
+	};
+	uint64_t end = now_ns() + (uint64_t)seconds * 1000000000ull;
+	uint64_t bytes = 0, xfers = 0, round = 0;
+	struct rte_vfio_user_conn_stats st;
+	unsigned int i, tries, failed = 0;
+	int r = 0;
+
+	printf("Reconnect test on %s: %" PRIu64 "-byte transfers in four "
+		"directions for %u s, reconnect budget %u ms\n",
+		ctx->dev->path, ctx->size, seconds, budget_ms);
+	printf("  workload running\n");
+	while (r == 0 && (round == 0 || now_ns() < end)) {
+		for (i = 0; i < RTE_DIM(dirs) && r == 0; i++) {
+			for (tries = 0;; tries++) {
+				r = rc_xfer(ctx, &dirs[i], round * 4 + i + 1);
+				if (r == 0 || r == -EBADMSG)
+					break;
+				failed++;
+				if (tries == 20) {
+					fail(ctx, "a transfer failed 20 times",
+						r);
+					break;
+				}
+				r = rc_wait_up(ctx, budget_ms);
+				if (r < 0)
+					break;
+				/* a restarted device: start clean */
+				reg_wr(ctx, EMU_REG_STATUS, EMU_STATUS_DONE |
+					EMU_STATUS_ERROR);
+			}
+			if (r == 0) {
+				bytes += ctx->size;
+				xfers++;
+			}
+		}
+		round++;
+	}
+	if (rte_vfio_user_get_conn_state(ctx->dev->id, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	printf("  losses %" PRIu64 " reconnects %" PRIu64 " attempts %"
+		PRIu64 "\n", st.losses, st.reconnects, st.attempts);
+	printf("reconnects %" PRIu64 " failed-ops %u bytes-checked %" PRIu64
+		"\n", st.reconnects, failed, bytes);
+	if (r < 0) {
+		printf("Reconnect test FAILED: %s after %" PRIu64 " transfers\n",
+			strerror(-r), xfers);
+		return r;
+	}
+	printf("Reconnect test PASSED: %" PRIu64 " transfers, every byte "
+		"checked\n", xfers);
+	return 0;
+}
+
+int
+info_dma_reconnect(struct info_dev *dev, uint64_t size, unsigned int seconds,
+		uint32_t budget_ms)
+{
+	struct dma_ctx ctx = {
+		.dev = dev,
+		.size = size,
+		.repeat = 1,
+		.memfd = -1,
+		.msix_efd = -1,
+		.intx_efd = -1,
+		.msix_cap = -1,
+	};
+	int r;
+
+	ctx.cfg = malloc(sizeof(*ctx.cfg));
+	if (ctx.cfg == NULL)
+		return -ENOMEM;
+	r = check_device(&ctx);
+	if (r == 0)
+		r = find_doorbell(&ctx);
+	if (r == 0)
+		r = find_msix(&ctx);
+	if (r == 0)
+		r = setup_memory(&ctx);
+	if (r == 0)
+		r = setup_irq(&ctx);
+	if (r == 0)
+		r = run_reconnect(&ctx, seconds, budget_ms);
 	teardown(&ctx);
 	free(ctx.cfg);
 	return r;

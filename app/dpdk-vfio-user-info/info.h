@@ -46,6 +46,15 @@ int info_show_device(struct info_dev *dev, bool size_bars);
 int info_dma_test(struct info_dev *dev, uint64_t size, unsigned int repeat);
 
 /*
+ * --dma-test --reconnect: the DMA test's transfers for @p seconds on a
+ * device with reconnect on (budget @p budget_ms): a transfer that fails
+ * (the server died) is counted and redone once the device is back; every
+ * byte of every transfer is checked.
+ */
+int info_dma_reconnect(struct info_dev *dev, uint64_t size,
+		unsigned int seconds, uint32_t budget_ms);
+
+/*
  * Migrate dpdk-vfio-user-emu's device from src to dst while a DMA
  * workload runs: dirty logging, pre-copy and stop-copy on src, resume on
  * dst, the workload on dst checked byte for byte.

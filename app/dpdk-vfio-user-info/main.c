@@ -33,6 +33,7 @@
 #define MAX_ACCESSES 64
 #define DEFAULT_DMA_SIZE (1u << 20)
 #define DEFAULT_REPEAT 4
+#define DEFAULT_SECONDS 6
 
 struct access {
 	uint32_t region;
@@ -52,6 +53,8 @@ struct opts {
 	uint64_t size;
 	unsigned int repeat;
 	uint32_t timeout_ms;
+	uint32_t reconnect_ms;    /* --reconnect: the budget, 0: off */
+	unsigned int seconds;     /* --seconds: the reconnect workload */
 	bool size_bars;
 	int verbose;
 };
@@ -85,6 +88,12 @@ usage(FILE *f)
 "1M)\n"
 "  -n, --repeat N      transfers per direction (default %u)\n"
 "  -t, --timeout MS    reply and interrupt timeout (default %u)\n"
+"      --reconnect MS  with --dma-test: reconnect to a server that went\n"
+"                      away (within MS ms) and run the transfers for\n"
+"                      --seconds, redoing those the loss failed; prints\n"
+"                      \"reconnects N failed-ops N bytes-checked N\"\n"
+"      --seconds S     how long the --reconnect workload runs (default "
+"%u)\n"
 "      --no-sizing     do not size BARs through config space; take sizes\n"
 "                      from region info (no config writes at all)\n"
 "  -v, --verbose       library log messages (twice: debug)\n"
@@ -93,7 +102,8 @@ usage(FILE *f)
 "EAL runs with --no-huge -m 64 --no-pci --no-shconf, a file prefix of its\n"
 "own and one lcore unless EAL arguments before \"--\" say otherwise.\n"
 "Exit status: 0 success, 1 failure, 2 usage error.\n",
-		DEFAULT_REPEAT, RTE_VFIO_USER_DEFAULT_TIMEOUT_MS);
+		DEFAULT_REPEAT, RTE_VFIO_USER_DEFAULT_TIMEOUT_MS,
+		DEFAULT_SECONDS);
 }
 
 /* ------------------------------------------------------------------ */
@@ -204,11 +214,13 @@ parse_args(struct opts *o, int argc, char **argv)
 		{ "repeat", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "no-sizing", no_argument, NULL, 'S' },
+		{ "reconnect", required_argument, NULL, 'R' },
+		{ "seconds", required_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool size_set = false;
+	bool size_set = false, seconds_set = false;
 	uint64_t v;
 	int c;
 
@@ -250,6 +262,19 @@ parse_args(struct opts *o, int argc, char **argv)
 		case 'S':
 			o->size_bars = false;
 			break;
+		case 'R':
+			if (!parse_u64(optarg, &v, false) || v == 0 ||
+					v > INT_MAX)
+				usage_error("bad --reconnect '%s'", optarg);
+			o->reconnect_ms = (uint32_t)v;
+			break;
+		case 'T':
+			if (!parse_u64(optarg, &v, false) || v == 0 ||
+					v > 86400)
+				usage_error("bad --seconds '%s'", optarg);
+			o->seconds = (unsigned int)v;
+			seconds_set = true;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -281,6 +306,10 @@ parse_args(struct opts *o, int argc, char **argv)
 		usage_error("--size only goes with --dma-test");
 	if (o->dma_test && o->nr_acc != 0)
 		usage_error("--dma-test does not mix with --read/--write");
+	if (o->reconnect_ms != 0 && !o->dma_test)
+		usage_error("--reconnect only goes with --dma-test");
+	if (seconds_set && o->reconnect_ms == 0)
+		usage_error("--seconds only goes with --reconnect");
 }
 
 /* ------------------------------------------------------------------ */
@@ -334,6 +363,21 @@ run(struct opts *o)
 		return dev.id;
 	}
 	rte_vfio_user_set_timeout(dev.id, o->timeout_ms);
+	if (o->reconnect_ms != 0) {
+		struct rte_vfio_user_reconnect_conf rc = {
+			.enable = true,
+			.budget_ms = o->reconnect_ms,
+		};
+
+		/* right after attach: everything the test sets up is kept */
+		r = rte_vfio_user_set_reconnect(dev.id, &rc);
+		if (r < 0) {
+			fprintf(stderr, PRGNAME ": %s: reconnect: %s\n",
+				o->sock, strerror(-r));
+			rte_vfio_user_detach_dev(dev.id);
+			return r;
+		}
+	}
 	if (o->migrate_to != NULL) {
 		struct info_dev to = dev;
 
@@ -348,6 +392,9 @@ run(struct opts *o)
 			r = info_migrate(&dev, &to, o->size, o->repeat);
 			rte_vfio_user_detach_dev(to.id);
 		}
+	} else if (o->dma_test && o->reconnect_ms != 0) {
+		r = info_dma_reconnect(&dev, o->size, o->seconds,
+			o->reconnect_ms);
 	} else if (o->dma_test) {
 		r = info_dma_test(&dev, o->size, o->repeat);
 	} else if (o->nr_acc != 0) {
@@ -367,6 +414,7 @@ main(int argc, char **argv)
 		.size = DEFAULT_DMA_SIZE,
 		.repeat = DEFAULT_REPEAT,
 		.timeout_ms = RTE_VFIO_USER_DEFAULT_TIMEOUT_MS,
+		.seconds = DEFAULT_SECONDS,
 		.size_bars = true,
 	};
 	int sep, r;

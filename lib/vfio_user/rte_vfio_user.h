@@ -1972,6 +1972,178 @@ int
 rte_vfio_user_dirty_stop(int dev_id);
 
 /* ------------------------------------------------------------------ */
+/* Client reconnect                                                    */
+/* ------------------------------------------------------------------ */
+
+/** Default time budget of a reconnect, in ms. */
+#define RTE_VFIO_USER_RECONNECT_BUDGET_MS 10000
+/** Default first back-off between connection attempts, in ms. */
+#define RTE_VFIO_USER_RECONNECT_BACKOFF_MS 10
+/** Default largest back-off between connection attempts, in ms. */
+#define RTE_VFIO_USER_RECONNECT_BACKOFF_MAX_MS 1000
+
+/** Transparent reconnect of a client device: rte_vfio_user_set_reconnect(). */
+struct rte_vfio_user_reconnect_conf {
+	/** Reconnect when the connection is lost (else it is final). */
+	bool enable;
+	/** How long one reconnect may take, from the loss, in ms (0: the
+	 *  default, RTE_VFIO_USER_RECONNECT_BUDGET_MS). */
+	uint32_t budget_ms;
+	/** First wait between attempts, in ms, doubled after each failed
+	 *  attempt (0: RTE_VFIO_USER_RECONNECT_BACKOFF_MS). */
+	uint32_t backoff_ms;
+	/** Largest wait between attempts, in ms (0:
+	 *  RTE_VFIO_USER_RECONNECT_BACKOFF_MAX_MS). */
+	uint32_t backoff_max_ms;
+};
+
+/** The connection of a client device (rte_vfio_user_get_conn_state()). */
+enum rte_vfio_user_conn_state {
+	/** Connected: calls go to the server. */
+	RTE_VFIO_USER_CONN_UP = 0,
+	/** Lost, being re-established: calls wait (within their timeout). */
+	RTE_VFIO_USER_CONN_RECONNECTING = 1,
+	/** Lost for good: calls fail with -ENOTCONN; detach the device. */
+	RTE_VFIO_USER_CONN_DEAD = 2,
+};
+
+/** What happened to a client device's connection. */
+enum rte_vfio_user_conn_event {
+	/** The connection was lost; a reconnect starts. */
+	RTE_VFIO_USER_CONN_EV_LOST = 0,
+	/** The device is connected again, negotiated and replayed. */
+	RTE_VFIO_USER_CONN_EV_RECONNECTED = 1,
+	/** The reconnect failed: the device is DEAD. err says why: -ENODEV
+	 *  (the server now describes a different device), -ETIMEDOUT (the
+	 *  budget ran out), -ENOTSUP (QEMU mode), or the last attempt's
+	 *  errno. */
+	RTE_VFIO_USER_CONN_EV_FAILED = 2,
+};
+
+/** Counters and state of a client device's connection. */
+struct rte_vfio_user_conn_stats {
+	enum rte_vfio_user_conn_state state; /**< Now. */
+	uint64_t losses;      /**< Connections lost. */
+	uint64_t reconnects;  /**< Reconnects that succeeded. */
+	uint64_t attempts;    /**< Connection attempts of every reconnect. */
+	int last_err;         /**< Why the last reconnect failed (0: none). */
+};
+
+/**
+ * Called on a connection event of a client device with reconnect on, from
+ * the device's reconnect thread (not the application's). It may call the
+ * device's API (calls wait for the reconnect like any other) but must not
+ * detach the device.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @param ev
+ *   The event.
+ * @param err
+ *   0, or the negative errno of RTE_VFIO_USER_CONN_EV_LOST (why it was
+ *   lost) and RTE_VFIO_USER_CONN_EV_FAILED (why it failed).
+ * @param arg
+ *   The application's argument.
+ */
+typedef void (*rte_vfio_user_conn_event_cb_t)(int dev_id,
+		enum rte_vfio_user_conn_event ev, int err, void *arg);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Turn transparent reconnect of a client device on or off. With it on, a
+ * lost connection (the server closed it, died, or broke the protocol) is
+ * not final: a thread of the device connects to the same socket path
+ * again with back-off until the budget runs out, negotiates VERSION,
+ * checks that the server describes the same device (what the application
+ * asked with rte_vfio_user_get_dev_info(), _get_reg_info() and
+ * _get_irq_info()), then replays the DMA maps, the interrupt eventfds and
+ * masks, the writes to the PCI config space and the MSI-X table, dirty
+ * page logging, and asks again for the ioeventfds of the regions it asked
+ * before (see the guide's Reconnect section). Calls made meanwhile wait
+ * within their timeout; calls in flight at the loss are retried if they
+ * are idempotent, else fail with -ECONNRESET. Only what is done after
+ * reconnect is turned on is replayed: turn it on right after attach.
+ * Not for QEMU mode (-ENOTSUP). Thread-safe.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @param conf
+ *   The configuration.
+ * @return
+ *   0 on success; -EINVAL (bad id, conf NULL), -ENOTSUP (QEMU mode),
+ *   -ENOMEM, or the errno of creating the thread.
+ */
+__rte_experimental
+int
+rte_vfio_user_set_reconnect(int dev_id,
+		const struct rte_vfio_user_reconnect_conf *conf);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * Set (or clear, with NULL) the callback of a client device's connection
+ * events. Thread-safe; an event being delivered may still reach the old
+ * callback.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @param cb
+ *   The callback, or NULL.
+ * @param arg
+ *   Passed to it.
+ * @return
+ *   0 on success; -EINVAL (bad id, reconnect never turned on).
+ */
+__rte_experimental
+int
+rte_vfio_user_set_conn_event_cb(int dev_id, rte_vfio_user_conn_event_cb_t cb,
+		void *arg);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * A pollable eventfd of a client device with reconnect on: it becomes
+ * readable (EPOLLIN) after each connection event (lost, reconnected,
+ * failed); read it (8 bytes) to clear it, then look at
+ * rte_vfio_user_get_conn_state(). The fd belongs to the library and stays
+ * valid until rte_vfio_user_detach_dev(). With reconnect on,
+ * rte_vfio_user_get_disconnect_fd() becomes readable only once the
+ * device is DEAD.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @return
+ *   The fd (>= 0); -EINVAL (bad id, reconnect never turned on).
+ */
+__rte_experimental
+int
+rte_vfio_user_get_conn_event_fd(int dev_id);
+
+/**
+ * @warning
+ * @b EXPERIMENTAL: this API may change without prior notice.
+ *
+ * The connection state and counters of a client device. Without
+ * reconnect: UP, or DEAD once the connection is lost, and no counters.
+ * Thread-safe.
+ *
+ * @param dev_id
+ *   Client device id.
+ * @param stats
+ *   Filled in.
+ * @return
+ *   0 on success; -EINVAL (bad id, stats NULL).
+ */
+__rte_experimental
+int
+rte_vfio_user_get_conn_state(int dev_id,
+		struct rte_vfio_user_conn_stats *stats);
+
+/* ------------------------------------------------------------------ */
 /* Wire capture (both halves)                                          */
 /* ------------------------------------------------------------------ */
 

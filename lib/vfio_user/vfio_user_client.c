@@ -130,7 +130,7 @@ vu_cli_tick(void)
 /* attach / detach                                                     */
 /* ------------------------------------------------------------------ */
 
-static int
+int
 vu_cli_connect(const char *path, uint32_t timeout_ms)
 {
 	struct sockaddr_un un = { .sun_family = AF_UNIX };
@@ -178,24 +178,37 @@ rte_vfio_user_set_twin_socket(bool enable)
  * An fd without a grant is closed. Takes *fd.
  */
 static int
-vu_cli_twin_check(struct vu_client *c, bool offered, int *fd)
+vu_cli_twin_check(struct vu_client *c, const struct vu_caps *srv,
+		bool offered, bool again, int *fd)
 {
 	int r;
 
-	if (!c->srv.twin_socket) {
+	if (!srv->twin_socket) {
 		if (*fd >= 0)
 			VU_DLOG(c->path, ERR, "VERSION reply carries an fd "
 				"without twin_socket: closed");
 		vu_close(fd);
+		if (again && offered) {
+			VU_DLOG(c->path, ERR, "reconnect: the server no "
+				"longer grants the twin socket");
+			return -EPROTO;
+		}
 		return 0;
 	}
-	if (!offered || c->srv.twin_fd_index != 0 || *fd < 0) {
+	if (!offered || srv->twin_fd_index != 0 || *fd < 0) {
 		VU_DLOG(c->path, ERR, "VERSION: inconsistent twin_socket "
 			"(%s, fd_index %d, %s fd)", offered ? "offered" :
-			"not offered", c->srv.twin_fd_index,
+			"not offered", srv->twin_fd_index,
 			*fd >= 0 ? "1" : "no");
 		vu_close(fd);
 		return -EPROTO;
+	}
+	if (again) {
+		/* the new socket takes the old one's fd number (its rx was
+		 * emptied by the reconnect thread) */
+		r = dup2(*fd, c->twin_fd) < 0 ? -errno : 0;
+		vu_close(fd);
+		return r;
 	}
 	r = vu_rx_init(&c->twin_rx, vfio_user_max_msg_size(VU_MAX_XFER));
 	if (r < 0) {
@@ -210,10 +223,12 @@ vu_cli_twin_check(struct vu_client *c, bool offered, int *fd)
 	return 0;
 }
 
-static int
-vu_cli_version(struct vu_client *c)
+int
+vu_cli_version(struct vu_client *c, bool again)
 {
-	bool twin = __atomic_load_n(&vu_cli_twin_offer, __ATOMIC_RELAXED);
+	bool twin = again ? c->twin_fd >= 0 :
+		__atomic_load_n(&vu_cli_twin_offer, __ATOMIC_RELAXED);
+	struct vu_caps srv;
 	struct vu_caps ours = {
 		.max_msg_fds = VU_MAX_MSG_FDS,
 		.max_data_xfer_size = VU_MAX_XFER,
@@ -258,17 +273,31 @@ vu_cli_version(struct vu_client *c)
 		vu_close(&fd);
 		return -EPROTO;
 	}
+	memset(&srv, 0, sizeof(srv));
 	r = vu_caps_parse((const char *)rbuf + sizeof(rv), rlen - sizeof(rv),
-		&c->srv);
+		&srv);
 	if (r < 0) {
 		vu_close(&fd);
 		return -EPROTO;
 	}
-	r = vu_cli_twin_check(c, twin, &fd);
+	r = vu_cli_twin_check(c, &srv, twin, again, &fd);
 	if (r < 0)
 		return r;
-	c->major = rv.major;
-	c->minor = rv.minor;
+	/* on a reconnect, written only if they changed: calls of other
+	 * threads may read them */
+	if (!again || srv.max_msg_fds != c->srv.max_msg_fds ||
+			srv.max_data_xfer_size != c->srv.max_data_xfer_size ||
+			srv.max_dma_maps != c->srv.max_dma_maps ||
+			srv.pgsizes != c->srv.pgsizes ||
+			srv.twin_socket != c->srv.twin_socket ||
+			srv.twin_fd_index != c->srv.twin_fd_index ||
+			srv.write_multiple != c->srv.write_multiple ||
+			srv.mig_pgsize != c->srv.mig_pgsize)
+		c->srv = srv;
+	if (c->major != rv.major || c->minor != rv.minor) {
+		c->major = rv.major;
+		c->minor = rv.minor;
+	}
 	VU_DLOG(c->path, DEBUG, "server speaks %u.%u, max xfer %" PRIu64
 		", max fds %u", c->major, c->minor,
 		c->srv.max_data_xfer_size, c->srv.max_msg_fds);
@@ -287,6 +316,7 @@ vu_cli_free(struct vu_client *c)
 	vu_dma_fini(&c->dma);
 	vu_cli_iofd_free(c);
 	vu_qemu_fini(c);
+	vu_rc_free(c);
 	pthread_mutex_destroy(&c->tx_lock);
 	pthread_mutex_destroy(&c->lock);
 	vu_pending_fini(&c->pend);
@@ -369,7 +399,7 @@ rte_vfio_user_attach_dev_opts(const char *sock_addr,
 		goto err;
 	}
 	c->fd = r;
-	r = c->qemu != NULL ? vu_qemu_version(c) : vu_cli_version(c);
+	r = c->qemu != NULL ? vu_qemu_version(c) : vu_cli_version(c, false);
 	if (r < 0)
 		goto err;
 
@@ -449,6 +479,8 @@ rte_vfio_user_detach_dev(int dev_id)
 	shutdown(c->fd, SHUT_RDWR);
 	if (c->twin_fd >= 0)
 		shutdown(c->twin_fd, SHUT_RDWR);
+	/* a reconnect in progress ends; its thread is joined */
+	vu_rc_stop(c);
 
 	pthread_mutex_lock(&vu_cli_lock);
 	while (__atomic_load_n(&vu_cli_refs[dev_id], __ATOMIC_SEQ_CST) > 0)
@@ -557,11 +589,13 @@ rte_vfio_user_get_dev_info(int dev_id, struct vfio_device_info *info)
 		return VU_CLI_EINVAL("no such client device");
 	r = vu_call(c, VFIO_USER_DEVICE_GET_INFO, &iov, 1, NULL, 0, &riov, 1,
 		&rlen, NULL);
+	if (r == 0 && rlen != sizeof(rep))
+		r = -EPROTO;
+	if (r == 0)
+		vu_rc_note_info(c, rep.flags, rep.num_regions, rep.num_irqs);
 	vu_cli_put(c);
 	if (r < 0)
 		return r;
-	if (rlen != sizeof(rep))
-		return -EPROTO;
 	memset(info, 0, sizeof(*info));
 	info->argsz = sizeof(*info);
 	info->flags = rep.flags;
@@ -661,6 +695,7 @@ rte_vfio_user_get_reg_info(int dev_id, struct vfio_region_info *info,
 				__ATOMIC_RELAXED);
 			__atomic_fetch_or(&k->reg_known, 1ull << req.index,
 				__ATOMIC_RELEASE);
+			vu_rc_note_reg(k, req.index, req.size, req.flags);
 			vu_cli_put(k);
 		}
 	}
@@ -697,11 +732,13 @@ rte_vfio_user_get_irq_info(int dev_id, struct vfio_irq_info *info)
 	req.index = info->index;
 	r = vu_call(c, VFIO_USER_DEVICE_GET_IRQ_INFO, &iov, 1, NULL, 0, &riov,
 		1, &rlen, NULL);
+	if (r == 0 && (rlen != sizeof(rep) || rep.index != info->index))
+		r = -EPROTO;
+	if (r == 0)
+		vu_rc_note_irq(c, rep.index, rep.count, rep.flags);
 	vu_cli_put(c);
 	if (r < 0)
 		return r;
-	if (rlen != sizeof(rep) || rep.index != info->index)
-		return -EPROTO;
 	info->argsz = sizeof(*info);
 	info->flags = rep.flags;
 	info->count = rep.count;
@@ -799,6 +836,8 @@ rte_vfio_user_dma_map(int dev_id, struct rte_vfio_user_mem_reg *mem,
 		}
 		r = vu_cli_map_one(c, &mem[i], &req, fd);
 		vu_trace_client_dma_maps(dev_id, &mem[i], 1, r);
+		if (r == 0)
+			vu_rc_note_map(c, &req, fd);
 	}
 	vu_cli_put(c);
 	return r;
@@ -828,6 +867,7 @@ vu_cli_unmap(struct vu_client *c, uint32_t flags, uint64_t gpa,
 	} else {
 		vu_cmap_del(c, gpa, size);
 	}
+	vu_rc_note_unmap(c, flags & VFIO_USER_DMA_UNMAP_F_ALL, gpa, size);
 	return 0;
 }
 
@@ -941,6 +981,8 @@ rte_vfio_user_set_irqs(int dev_id, struct vfio_irq_set *set)
 	else
 		r = vu_cli_irq_msg(c, set, set->start, set->count, set->data,
 			data, NULL, 0);
+	if (r == 0)
+		vu_rc_note_irqs(c, set);
 	vu_cli_put(c);
 	return r;
 }
@@ -1055,9 +1097,12 @@ rte_vfio_user_region_write(int dev_id, uint32_t idx, uint64_t offset,
 
 	if (r < 0 || r == VU_QEMU_DONE)
 		return r;
-	return vu_cli_region_rw(dev_id, idx, offset, size,
+	r = vu_cli_region_rw(dev_id, idx, offset, size,
 		(uint8_t *)(uintptr_t)data,
 		r == VU_QEMU_POST ? VU_RW_POSTED : VU_RW_WRITE);
+	if (r == 0)
+		vu_rc_note_write(dev_id, idx, offset, size, data);
+	return r;
 }
 
 int
@@ -1068,8 +1113,11 @@ rte_vfio_user_region_write_posted(int dev_id, uint32_t idx, uint64_t offset,
 
 	if (r < 0 || r == VU_QEMU_DONE)
 		return r;
-	return vu_cli_region_rw(dev_id, idx, offset, size,
+	r = vu_cli_region_rw(dev_id, idx, offset, size,
 		(uint8_t *)(uintptr_t)data, VU_RW_POSTED);
+	if (r == 0)
+		vu_rc_note_write(dev_id, idx, offset, size, data);
+	return r;
 }
 
 int
@@ -1135,10 +1183,14 @@ rte_vfio_user_region_write_multi(int dev_id,
 		return VU_CLI_EINVAL("no such client device");
 	if (!c->srv.write_multiple) {
 		/* one REGION_WRITE each */
-		for (i = 0; i < n && r == 0; i++)
+		for (i = 0; i < n && r == 0; i++) {
 			r = vu_cli_region_rw(dev_id, w[i].region, w[i].offset,
 				w[i].size, (uint8_t *)(uintptr_t)w[i].data,
 				posted ? VU_RW_POSTED : VU_RW_WRITE);
+			if (r == 0)
+				vu_rc_note_write(dev_id, w[i].region,
+					w[i].offset, w[i].size, w[i].data);
+		}
 		vu_cli_put(c);
 		return r;
 	}
@@ -1167,6 +1219,10 @@ rte_vfio_user_region_write_multi(int dev_id,
 			if (r == 0 && (rlen != sizeof(done) || done != k))
 				r = -EPROTO;
 		}
+		for (j = 0; j < k && r == 0; j++)
+			vu_rc_note_write(dev_id, w[i + j].region,
+				w[i + j].offset, w[i + j].size,
+				w[i + j].data);
 	}
 	vu_cli_put(c);
 	return r;

@@ -64,11 +64,50 @@
  * the control thread may still be serving from it (twin_serving).
  * Without a grant, everything stays on the main socket as above.
  *
+ * Reconnect
+ * ---------
+ * (vfio_user_client_reconn.c, rte_vfio_user_set_reconnect()) c->rc, set
+ * once, holds a connection state (rc->state: UP, RECONNECTING, DEAD), the
+ * records of what the device needs, and one joinable thread per device
+ * (created with the first enable, asleep on rc->cond until a loss).
+ *  - Loss: vu_cli_set_dead() of a device with reconnect on (UP, same
+ *    generation) moves it to RECONNECTING, wakes the thread, fails the
+ *    waiting calls (vu_pending_close(-ECONNRESET)) and drops the
+ *    ioeventfds. An error of a replaced connection (older generation, see
+ *    vu_cli_set_dead_gen()) or one while RECONNECTING is ignored.
+ *  - Calls: vu_call_w() (and posts, vu_call_start()) first wait on
+ *    rc->cond while RECONNECTING, within their own timeout (then
+ *    -ENOTCONN); a call the loss failed is sent again once UP when its
+ *    command is idempotent (vu_rc_retryable()), else -ECONNRESET.
+ *  - The thread: takes the pending module (vu_pending_own(): closed for
+ *    everyone else, a new generation, so nothing of the old connection
+ *    is sent any more; under tx_lock, so a sender of the old generation
+ *    has finished), shuts the sockets down, takes them out of the control
+ *    thread's loop (unwatched = true, vu_evloop_del() waits for a running
+ *    callback; the control thread sees the connection closed and touches
+ *    nothing meanwhile), waits for the reader role to empty rx and
+ *    twin_rx. Then per attempt: connect, dup2() the new socket onto c->fd
+ *    (under tx_lock; the fd numbers c->fd and c->twin_fd never change, so
+ *    no thread ever reads a changing variable), VERSION (c->srv written
+ *    only if it changed), the fingerprint check (-ENODEV: DEAD), the
+ *    replay (as the owner: its calls pass the gate and record nothing),
+ *    back-off on rc->cond until the budget ends. Success:
+ *    vu_pending_disown(0), the socket re-added to the loop (arm with
+ *    unwatched set), UP, broadcast, event. Failure: DEAD, the module
+ *    closed with -ENOTCONN for good, disc_fd signalled, event.
+ *  - Events are delivered by the thread, without any lock held.
+ *
  * Lock order (outer first)
  * ------------------------
  *   vu_cli_lock (registry) -> c->lock -> evloop lock
+ *   rc->lock: alone (records, state, counters; no call is made and no
+ *   other lock taken under it; the gate sleeps on it; the replay works
+ *   on a snapshot with duplicated fds); the thread takes c->tx_lock,
+ *   c->lock and the reader role one at a time, never under rc->lock
  *   c->pend.lock: innermost (nothing is taken under it)
- *   c->tx_lock: alone (no other lock is taken while holding it)
+ *   c->tx_lock: alone (no other lock is taken while holding it), but
+ *   for c->pend.lock (innermost) when the reconnect thread moves the
+ *   connection to a new generation (vu_pending_own())
  *   c->dma's lock: alone (read by the reader while serving, written by
  *   dma_map/unmap callers)
  *   c->iofd_lock: alone (read by register writes, written by
@@ -89,7 +128,13 @@
  * frees (twin_fd likewise: out of the loop, then closed by vu_cli_free()).
  * The control thread's callbacks run with the device registered in
  * the loop, so they never see a freed client. disc_fd (the disconnect
- * eventfd) lives exactly as long as the client.
+ * eventfd) lives exactly as long as the client. With reconnect, disc_fd
+ * fires only once the device is DEAD; detach stops the reconnect thread
+ * (rc->stop, broadcast, shutdown of c->fd under tx_lock so an attempt's
+ * socket is shut too) and joins it before it waits for the references
+ * (the thread's own calls hold some), so a detach in a back-off returns
+ * at once; c->rc, its records (with their fd duplicates) and rc->evfd
+ * are freed with the client.
  */
 
 #include <stdbool.h>
@@ -173,6 +218,9 @@ struct vu_client {
 	bool twin_in_evloop;
 	bool twin_serving;        /* atomic: a request is being served */
 	struct vu_cap_slot cap;   /* wire capture (vfio_user_capture.h) */
+	/* reconnect (vfio_user_client_reconn.c): set once (atomic), freed
+	 * with the client */
+	struct vu_rc *rc;
 };
 
 /* vfio_user_client.c: a reference to client device id, or NULL */
@@ -190,8 +238,21 @@ int vu_cmap_add(struct vu_client *c, uint64_t iova, uint64_t size,
 void vu_cmap_del(struct vu_client *c, uint64_t iova, uint64_t size);
 void vu_cmap_clear(struct vu_client *c);
 
-/* Mark the connection lost: fail every waiting call, signal disc_fd. */
+/* Mark the connection lost: fail every waiting call, signal disc_fd (or,
+ * with reconnect on, start a reconnect). */
 void vu_cli_set_dead(struct vu_client *c, int r);
+/* The same, from a sender that used connection generation gen: ignored
+ * when the connection was replaced since. */
+void vu_cli_set_dead_gen(struct vu_client *c, uint32_t gen, int r);
+/* Watch the socket again from the control thread (c->lock held); false
+ * when that failed (the tick retries). */
+bool vu_cli_arm_locked(struct vu_client *c);
+
+/* vfio_user_client.c, for the reconnect thread too */
+int vu_cli_connect(const char *path, uint32_t timeout_ms);
+/* VERSION; again: on a reconnect (the twin socket is asked for only if
+ * it was granted before, and must be granted again). */
+int vu_cli_version(struct vu_client *c, bool again);
 
 /*
  * Send a request and wait for its reply. The reply payload is scattered
@@ -215,6 +276,8 @@ int vu_call_fds(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 int vu_cli_iofd_write(struct vu_client *c, uint32_t idx, uint64_t offset,
 		uint32_t size, const void *data);
 void vu_cli_iofd_free(struct vu_client *c);
+/* Forget every ioeventfd (any time; the connection was lost). */
+void vu_cli_iofd_drop(struct vu_client *c);
 
 /* Send a command with NO_REPLY; a failed send loses the stream. */
 int vu_cli_post(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
@@ -272,5 +335,45 @@ struct rte_vfio_user_mem_reg;
 /* Several DMA maps, pipelined as QEMU does: all sent, then the replies. */
 int vu_qemu_dma_map(struct vu_client *c, struct rte_vfio_user_mem_reg *mem,
 		const int *fds, uint32_t num);
+
+/* vfio_user_client_reconn.c: reconnect (see "Reconnect" above) */
+struct vfio_irq_set;
+struct rte_vfio_user_dirty_range;
+/* vu_cli_set_dead() with reconnect: true when handled (a reconnect
+ * starts, one runs, or the error is of a replaced connection). */
+bool vu_rc_lost(struct vu_client *c, uint32_t gen, int err);
+/* A call waits here while the device reconnects: 0 (go on) or
+ * -ENOTCONN (its deadline passed, the device is dead or detaching). */
+int vu_rc_gate(struct vu_client *c, int64_t deadline_ms);
+/* Do calls of this thread wait for and retry across reconnects? */
+bool vu_rc_active(struct vu_client *c);
+/* Was the connection of generation gen lost since? */
+bool vu_rc_changed(struct vu_client *c, uint32_t gen);
+/* May this request be sent again after a reconnect? */
+bool vu_rc_retryable(uint16_t cmd, const struct iovec *iov, int iovcnt);
+bool vu_rc_is_thread(struct vu_client *c);
+/* detach: stop and join the thread; then the client may be freed */
+void vu_rc_stop(struct vu_client *c);
+void vu_rc_free(struct vu_client *c);
+/* what is recorded for the fingerprint and the replay */
+void vu_rc_note_info(struct vu_client *c, uint32_t flags, uint32_t regions,
+		uint32_t irqs);
+void vu_rc_note_reg(struct vu_client *c, uint32_t idx, uint64_t size,
+		uint32_t flags);
+void vu_rc_note_irq(struct vu_client *c, uint32_t idx, uint32_t count,
+		uint32_t flags);
+void vu_rc_note_map(struct vu_client *c, const struct vfio_user_dma_map *req,
+		int fd);
+void vu_rc_note_unmap(struct vu_client *c, bool all, uint64_t gpa,
+		uint64_t size);
+void vu_rc_note_irqs(struct vu_client *c, const struct vfio_irq_set *set);
+void vu_rc_note_write(int dev_id, uint32_t idx, uint64_t off, uint32_t size,
+		const void *data);
+void vu_rc_note_dirty(struct vu_client *c, bool on, uint64_t page_size,
+		const struct rte_vfio_user_dirty_range *ranges, uint32_t n);
+/* a dirty report of ranges whose log a dead server took along: all set */
+void vu_rc_dirty_fill(struct vu_client *c, uint64_t iova, uint64_t len,
+		uint64_t page_size, uint64_t *bitmap);
+void vu_rc_note_iofd(struct vu_client *c, uint32_t idx);
 
 #endif /* _VFIO_USER_CLIENT_H_ */

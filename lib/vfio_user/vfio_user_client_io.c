@@ -112,8 +112,10 @@ vu_cli_timeout(const struct vu_client *c)
 	return __atomic_load_n(&c->timeout_ms, __ATOMIC_RELAXED);
 }
 
+/* Send a message of connection generation gen: one of an older connection
+ * (replaced by a reconnect) is not sent at all (-ESTALE). */
 static int
-vu_cli_send(struct vu_client *c, struct vfio_user_hdr *hdr,
+vu_cli_send(struct vu_client *c, uint32_t gen, struct vfio_user_hdr *hdr,
 		const struct iovec *iov, int iovcnt, const int *fds,
 		unsigned int nr_fds)
 {
@@ -121,6 +123,10 @@ vu_cli_send(struct vu_client *c, struct vfio_user_hdr *hdr,
 	int r;
 
 	pthread_mutex_lock(&c->tx_lock);
+	if (gen != vu_pending_gen(&c->pend)) {
+		pthread_mutex_unlock(&c->tx_lock);
+		return -ESTALE;
+	}
 	/* QEMU mode: queued posted writes go first (in order) */
 	r = c->qemu == NULL ? 0 : vu_qemu_flush_locked(c);
 	if (r == 0) {
@@ -134,8 +140,11 @@ vu_cli_send(struct vu_client *c, struct vfio_user_hdr *hdr,
 }
 
 void
-vu_cli_set_dead(struct vu_client *c, int r)
+vu_cli_set_dead_gen(struct vu_client *c, uint32_t gen, int r)
 {
+	/* with reconnect: a reconnect starts (or the error is stale) */
+	if (vu_rc_lost(c, gen, r))
+		return;
 	/* the first to mark the loss logs it and signals disc_fd */
 	if (__atomic_exchange_n(&c->lost, true, __ATOMIC_ACQ_REL))
 		return;
@@ -144,6 +153,12 @@ vu_cli_set_dead(struct vu_client *c, int r)
 	if (c->disc_fd >= 0 && eventfd_write(c->disc_fd, 1) < 0)
 		VU_DLOG(c->path, ERR, "disconnect eventfd: %s",
 			strerror(errno));
+}
+
+void
+vu_cli_set_dead(struct vu_client *c, int r)
+{
+	vu_cli_set_dead_gen(c, vu_pending_gen(&c->pend), r);
 }
 
 static bool
@@ -181,6 +196,12 @@ vu_cli_arm_nolock(struct vu_client *c)
 	return true;
 }
 
+bool
+vu_cli_arm_locked(struct vu_client *c)
+{
+	return vu_cli_arm_nolock(c);
+}
+
 /* Send an unsolicited reply on fd (the main or the twin socket); a failed
  * send loses the stream. The twin socket has one sender, the control
  * thread, and needs no lock. */
@@ -192,7 +213,8 @@ vu_cli_send_reply(struct vu_client *c, int fd, struct vfio_user_hdr *hdr,
 	int r;
 
 	if (fd == c->fd) {
-		r = vu_cli_send(c, hdr, iov, iovcnt, NULL, 0);
+		r = vu_cli_send(c, vu_pending_gen(&c->pend), hdr, iov, iovcnt,
+			NULL, 0);
 	} else {
 		vu_cap_msg(&c->cap, VU_CAP_C2S | VU_CAP_TWIN | VU_CAP_SENT,
 			hdr, iov, iovcnt, 0);
@@ -200,7 +222,7 @@ vu_cli_send_reply(struct vu_client *c, int fd, struct vfio_user_hdr *hdr,
 			tmo == 0 ? -1 : (int)tmo);
 	}
 
-	if (r < 0)
+	if (r < 0 && r != -ESTALE)
 		vu_cli_set_dead(c, r);
 }
 
@@ -653,12 +675,13 @@ vu_cli_read_for(struct vu_client *c, struct vu_preq *q, uint32_t tmo,
 	return r;
 }
 
-/* vu_call(), the reply's fds to w (up to w->max_fds of them) */
+/* One try of vu_call_w(), waiting at most tmo ms (0: forever); *sent
+ * tells whether the request may have gone out. */
 static int
-vu_call_w(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
-		int iovcnt, const int *fds, unsigned int nr_fds,
-		const struct iovec *riov, int riovcnt, uint32_t *rlen,
-		struct vu_cwait *wp)
+vu_call_once(struct vu_client *c, uint32_t tmo, uint16_t cmd,
+		const struct iovec *iov, int iovcnt, const int *fds,
+		unsigned int nr_fds, const struct iovec *riov, int riovcnt,
+		uint32_t *rlen, struct vu_cwait *wp, bool *sent)
 {
 	struct vfio_user_hdr hdr = {
 		.cmd = cmd,
@@ -666,12 +689,12 @@ vu_call_w(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 		.flags = VFIO_USER_F_TYPE_COMMAND,
 	};
 	struct vu_cwait w = *wp;
-	uint32_t tmo = vu_cli_timeout(c);
 	int64_t deadline = -2;   /* not known yet: vu_cli_deadline() */
 	bool held = false;
 	struct vu_preq q;
 	int i, r;
 
+	*sent = false;
 	for (i = 0; i < iovcnt; i++)
 		hdr.size += iov[i].iov_len;
 	for (i = 0; i < riovcnt && i < 2; i++) {
@@ -700,11 +723,13 @@ vu_call_w(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 		return -ENOTCONN;
 	}
 	hdr.msg_id = q.id;
-	r = vu_cli_send(c, &hdr, iov, iovcnt, fds, nr_fds);
+	r = vu_cli_send(c, q.gen, &hdr, iov, iovcnt, fds, nr_fds);
+	*sent = r != -ESTALE;
 	if (r < 0) {
 		/* part of the message may be out: the stream is lost */
 		vu_pending_remove(&c->pend, &q);
-		vu_cli_set_dead(c, r);
+		if (r != -ESTALE)
+			vu_cli_set_dead_gen(c, q.gen, r);
 		if (held)
 			vu_cli_leave(c);
 		return r == -ETIMEDOUT ? r : -ENOTCONN;
@@ -737,6 +762,53 @@ vu_call_w(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 		*rlen = w.rlen;
 	*wp = w;
 	return 0;
+}
+
+/*
+ * vu_call(), the reply's fds to w (up to w->max_fds of them). With
+ * reconnect on, a call waits while the device reconnects (within its
+ * timeout), and one the loss of its connection failed is sent again once
+ * reconnected if it is idempotent, else fails with -ECONNRESET.
+ */
+static int
+vu_call_w(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
+		int iovcnt, const int *fds, unsigned int nr_fds,
+		const struct iovec *riov, int riovcnt, uint32_t *rlen,
+		struct vu_cwait *wp)
+{
+	uint32_t tmo = vu_cli_timeout(c), gen;
+	int64_t deadline, left;
+	struct vu_cwait w0 = *wp;
+	bool sent;
+	int r;
+
+	if (!vu_rc_active(c))
+		return vu_call_once(c, tmo, cmd, iov, iovcnt, fds, nr_fds,
+			riov, riovcnt, rlen, wp, &sent);
+	deadline = tmo == 0 ? -1 : vu_now_ms() + tmo;
+	for (;;) {
+		r = vu_rc_gate(c, deadline);
+		if (r < 0)
+			return r;
+		gen = vu_pending_gen(&c->pend);
+		left = deadline < 0 ? 0 : deadline - vu_now_ms();
+		if (deadline >= 0 && left <= 0)
+			return -ETIMEDOUT;
+		*wp = w0;
+		r = vu_call_once(c, (uint32_t)left, cmd, iov, iovcnt, fds,
+			nr_fds, riov, riovcnt, rlen, wp, &sent);
+		if (r >= 0 || !vu_rc_changed(c, gen))
+			return r;
+		/* never sent: it waits for the reconnect like a new call */
+		if (sent && !vu_rc_retryable(cmd, iov, iovcnt)) {
+			VU_DLOG(c->path, DEBUG, "%s in flight at the loss: "
+				"-ECONNRESET (not retried)",
+				vfio_user_cmd_name(cmd));
+			return -ECONNRESET;
+		}
+		VU_DLOG(c->path, DEBUG, "%s in flight at the loss: retried "
+			"once reconnected", vfio_user_cmd_name(cmd));
+	}
 }
 
 int
@@ -786,21 +858,43 @@ vu_cli_post(struct vu_client *c, uint16_t cmd, const struct iovec *iov,
 		.size = VFIO_USER_HDR_SIZE,
 		.flags = VFIO_USER_F_TYPE_COMMAND | VFIO_USER_F_NO_REPLY,
 	};
+	bool rc = vu_rc_active(c);
+	uint32_t gen, tmo = vu_cli_timeout(c);
+	int64_t deadline = -1;
 	uint16_t id;
 	int i, r;
 
 	for (i = 0; i < iovcnt; i++)
 		hdr.size += iov[i].iov_len;
-	r = vu_pending_new_id(&c->pend, &id);
-	if (r < 0)
-		return -ENOTCONN;
-	hdr.msg_id = id;
-	r = vu_cli_send(c, &hdr, iov, iovcnt, NULL, 0);
-	if (r < 0) {
-		vu_cli_set_dead(c, r);
+	if (rc && tmo != 0)
+		deadline = vu_now_ms() + tmo;
+	for (;;) {
+		/* with reconnect: wait while reconnecting; a write that was
+		 * not sent waits again, one that may have been is never sent
+		 * twice */
+		r = rc ? vu_rc_gate(c, deadline) : 0;
+		if (r < 0)
+			return r;
+		r = vu_pending_new_id_gen(&c->pend, &id, &gen);
+		if (r < 0) {
+			if (rc && vu_rc_changed(c, vu_pending_gen(&c->pend)))
+				continue; /* lost meanwhile: not sent */
+			return -ENOTCONN;
+		}
+		hdr.msg_id = id;
+		r = vu_cli_send(c, gen, &hdr, iov, iovcnt, NULL, 0);
+		if (r == 0)
+			return 0;
+		if (r == -ESTALE) {
+			if (rc)
+				continue; /* replaced meanwhile: not sent */
+			return -ENOTCONN;
+		}
+		vu_cli_set_dead_gen(c, gen, r);
+		if (rc && vu_rc_changed(c, gen))
+			return -ECONNRESET;
 		return r == -ETIMEDOUT ? r : -ENOTCONN;
 	}
-	return 0;
 }
 
 /*
@@ -817,6 +911,7 @@ vu_call_start(struct vu_client *c, struct vu_acall *a, uint16_t cmd,
 		.size = VFIO_USER_HDR_SIZE,
 		.flags = VFIO_USER_F_TYPE_COMMAND,
 	};
+	uint32_t tmo = vu_cli_timeout(c);
 	int i, r;
 
 	memset(a, 0, sizeof(*a));
@@ -824,6 +919,11 @@ vu_call_start(struct vu_client *c, struct vu_acall *a, uint16_t cmd,
 	a->deadline = -2;
 	for (i = 0; i < iovcnt; i++)
 		hdr.size += iov[i].iov_len;
+	if (vu_rc_active(c)) {
+		r = vu_rc_gate(c, tmo == 0 ? -1 : vu_now_ms() + tmo);
+		if (r < 0)
+			return r;
+	}
 	__atomic_add_fetch(&c->calls, 1, __ATOMIC_RELAXED);
 	if (vu_cli_has_msg_maps(c))
 		vu_cli_disarm(c);
@@ -831,10 +931,11 @@ vu_call_start(struct vu_client *c, struct vu_acall *a, uint16_t cmd,
 	if (r < 0)
 		return -ENOTCONN;
 	hdr.msg_id = a->q.id;
-	r = vu_cli_send(c, &hdr, iov, iovcnt, fds, nr_fds);
+	r = vu_cli_send(c, a->q.gen, &hdr, iov, iovcnt, fds, nr_fds);
 	if (r < 0) {
 		vu_pending_remove(&c->pend, &a->q);
-		vu_cli_set_dead(c, r);
+		if (r != -ESTALE)
+			vu_cli_set_dead_gen(c, a->q.gen, r);
 		return r == -ETIMEDOUT ? r : -ENOTCONN;
 	}
 	return 0;

@@ -291,6 +291,7 @@ rte_vfio_user_get_region_io_fds(int dev_id, uint32_t idx,
 	VU_DLOG(c->path, DEBUG, "region %u: %u io fds (%u-byte entries)", idx,
 		h.count, stride);
 	r = (int)h.count;
+	vu_rc_note_iofd(c, idx);
 	goto out;
 out_fds:
 	/* the first users hold rfds' fds; out closes those */
@@ -371,6 +372,23 @@ rte_vfio_user_region_write_ioeventfd(int dev_id, uint32_t idx,
 	r = vu_cli_iofd_write(c, idx, offset, size, data);
 	vu_cli_put(c);
 	return r;
+}
+
+void
+vu_cli_iofd_drop(struct vu_client *c)
+{
+	struct vu_cli_iofd *old;
+	uint32_t i, n;
+
+	rte_rwlock_write_lock(&c->iofd_lock);
+	old = c->iofds;
+	n = c->nr_iofds;
+	c->iofds = NULL;
+	__atomic_store_n(&c->nr_iofds, 0, __ATOMIC_RELEASE);
+	rte_rwlock_write_unlock(&c->iofd_lock);
+	for (i = 0; i < n; i++)
+		vu_close(&old[i].fd);
+	free(old);
 }
 
 void

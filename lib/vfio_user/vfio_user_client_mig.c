@@ -309,6 +309,8 @@ rte_vfio_user_dirty_start(int dev_id, uint64_t page_size,
 			"flags 0x%x", rlen, rep.flags);
 		r = -EPROTO;
 	}
+	if (r == 0)
+		vu_rc_note_dirty(c, true, page_size, ranges, n);
 	vu_cli_put(c);
 	return r;
 }
@@ -323,6 +325,8 @@ rte_vfio_user_dirty_stop(int dev_id)
 		return vu_cli_mig_einval(__func__, "no such client device");
 	r = vu_cli_feature(c, VU_FEATURE_SET | VU_FEATURE_DMA_LOGGING_STOP,
 		NULL, 0, NULL, 0);
+	if (r == 0)
+		vu_rc_note_dirty(c, false, 0, NULL, 0);
 	vu_cli_put(c);
 	return r;
 }
@@ -383,6 +387,8 @@ rte_vfio_user_dirty_report(int dev_id, uint64_t iova, uint64_t len,
 			rep.flags);
 		r = -EPROTO;
 	}
+	if (r == 0)
+		vu_rc_dirty_fill(c, iova, len, page_size, bitmap);
 	vu_cli_put(c);
 	return r;
 }

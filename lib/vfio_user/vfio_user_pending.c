@@ -25,6 +25,18 @@ vu_pending_init(struct vu_pending *p)
 	p->reading = false;
 	p->waiters = 0;
 	p->closed = 0;
+	p->owned = false;
+	p->gen = 0;
+}
+
+/* Is the connection closed for the calling thread? (p->lock held) */
+static int
+vu_pending_closed_nolock(struct vu_pending *p)
+{
+	if (p->closed != 0 && p->owned && pthread_equal(p->owner,
+			pthread_self()))
+		return 0;
+	return p->closed;
 }
 
 void
@@ -45,10 +57,11 @@ vu_pending_add(struct vu_pending *p, struct vu_preq *q, uint16_t cmd,
 	q->done = false;
 	q->err = 0;
 	pthread_mutex_lock(&p->lock);
-	if (p->closed != 0) {
+	if (vu_pending_closed_nolock(p) != 0) {
 		r = p->closed;
 	} else {
 		q->id = p->next_id++;
+		q->gen = p->gen;
 		TAILQ_INSERT_TAIL(&p->reqs, q, next);
 		__atomic_store_n(&p->nr, p->nr + 1, __ATOMIC_RELAXED);
 	}
@@ -59,17 +72,69 @@ vu_pending_add(struct vu_pending *p, struct vu_preq *q, uint16_t cmd,
 static bool vu_pending_reading(struct vu_pending *p);
 
 int
-vu_pending_new_id(struct vu_pending *p, uint16_t *id)
+vu_pending_new_id_gen(struct vu_pending *p, uint16_t *id, uint32_t *gen)
 {
 	int r = 0;
 
 	pthread_mutex_lock(&p->lock);
-	if (p->closed != 0)
+	if (vu_pending_closed_nolock(p) != 0) {
 		r = p->closed;
-	else
+	} else {
 		*id = p->next_id++;
+		*gen = p->gen;
+	}
 	pthread_mutex_unlock(&p->lock);
 	return r;
+}
+
+int
+vu_pending_new_id(struct vu_pending *p, uint16_t *id)
+{
+	uint32_t gen;
+
+	return vu_pending_new_id_gen(p, id, &gen);
+}
+
+uint32_t
+vu_pending_own(struct vu_pending *p)
+{
+	uint32_t gen;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->closed == 0)
+		__atomic_store_n(&p->closed, -ECONNRESET, __ATOMIC_RELEASE);
+	__atomic_store_n(&p->owner, pthread_self(), __ATOMIC_RELAXED);
+	__atomic_store_n(&p->owned, true, __ATOMIC_RELEASE);
+	gen = p->gen + 1;
+	__atomic_store_n(&p->gen, gen, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	return gen;
+}
+
+void
+vu_pending_disown(struct vu_pending *p, int err)
+{
+	struct vu_preq *q;
+
+	pthread_mutex_lock(&p->lock);
+	__atomic_store_n(&p->owned, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&p->closed, err, __ATOMIC_RELEASE);
+	if (err != 0)
+		TAILQ_FOREACH(q, &p->reqs, next)
+			if (!q->done) {
+				q->err = err;
+				__atomic_store_n(&q->done, true,
+					__ATOMIC_RELEASE);
+			}
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+uint32_t
+vu_pending_gen(struct vu_pending *p)
+{
+	return __atomic_load_n(&p->gen, __ATOMIC_ACQUIRE);
 }
 
 bool
@@ -129,7 +194,13 @@ vu_pending_close(struct vu_pending *p, int err)
 int
 vu_pending_closed(struct vu_pending *p)
 {
-	return __atomic_load_n(&p->closed, __ATOMIC_ACQUIRE);
+	int r = __atomic_load_n(&p->closed, __ATOMIC_ACQUIRE);
+
+	if (r != 0 && __atomic_load_n(&p->owned, __ATOMIC_ACQUIRE) &&
+			pthread_equal(__atomic_load_n(&p->owner,
+				__ATOMIC_RELAXED), pthread_self()))
+		return 0;
+	return r;
 }
 
 static void
@@ -177,7 +248,7 @@ vu_pending_lead(struct vu_pending *p, int64_t deadline_ms)
 	pthread_mutex_lock(&p->lock);
 	__atomic_add_fetch(&p->waiters, 1, __ATOMIC_SEQ_CST);
 	for (;;) {
-		if (p->closed != 0) {
+		if (vu_pending_closed_nolock(p) != 0) {
 			r = p->closed;
 			break;
 		}
@@ -232,7 +303,7 @@ vu_pending_follow(struct vu_pending *p, struct vu_preq *q,
 			r = 0;
 			break;
 		}
-		if (p->closed != 0) {
+		if (vu_pending_closed_nolock(p) != 0) {
 			r = p->closed;
 			break;
 		}

@@ -48,6 +48,7 @@ struct vu_preq {
 	bool done;            /* written under lock, atomic: may be read
 			       * without it (then acquire: err is set) */
 	int err;              /* 0 or negative errno, once done */
+	uint32_t gen;         /* the connection's generation at add */
 	void *ctx;            /* the owner's: where the reply goes */
 	TAILQ_ENTRY(vu_preq) next;
 };
@@ -65,6 +66,16 @@ struct vu_pending {
 	int closed;           /* 0, or the negative errno of the close;
 			       * written under lock, atomic: may be read
 			       * without it (vu_pending_closed()) */
+	/*
+	 * A client's reconnect (vfio_user_client_reconn.c): while owned, the
+	 * connection is closed for every thread but owner, which negotiates
+	 * and replays on the new socket. gen counts the connections (or
+	 * attempts): a request added under an older one is never sent on
+	 * a newer one. All written under lock, atomic.
+	 */
+	bool owned;
+	pthread_t owner;
+	uint32_t gen;
 };
 
 void vu_pending_init(struct vu_pending *p);
@@ -94,8 +105,25 @@ void vu_pending_complete_nolock(struct vu_pending *p, struct vu_preq *q,
  * connection is closed. Wakes every waiter.
  */
 void vu_pending_close(struct vu_pending *p, int err);
-/* 0 or the negative errno the connection was closed with (no lock). */
+/* 0 or the negative errno the connection was closed with (no lock); 0
+ * for the owner of a closed connection (vu_pending_own()). */
 int vu_pending_closed(struct vu_pending *p);
+
+/*
+ * Reconnect (client): the calling thread owns the closed connection,
+ * which stays closed for every other thread; gen moves on (requests of
+ * an older generation are not sent: see vu_pending_gen()). Returns the
+ * new generation.
+ */
+uint32_t vu_pending_own(struct vu_pending *p);
+/* The owner is done: open again for every thread (err 0), or closed for
+ * good with err (every request failed with it). */
+void vu_pending_disown(struct vu_pending *p, int err);
+/* The current generation (no lock). */
+uint32_t vu_pending_gen(struct vu_pending *p);
+/* vu_pending_new_id() that also tells the generation of the id. */
+int vu_pending_new_id_gen(struct vu_pending *p, uint16_t *id,
+		uint32_t *gen);
 
 /* Take the reader role if it is free; true if the caller now holds it. */
 bool vu_pending_try_lead(struct vu_pending *p);
