@@ -495,7 +495,7 @@ rte_vfio_user_handover_send(const char *path, uint32_t timeout_ms)
 	struct vu_ho_rec *rec = NULL;
 	struct vu_ho_hello hello;
 	struct vu_ho_ack ack;
-	int64_t deadline;
+	int64_t deadline, paused;
 	int sock, i, n = 0, r;
 
 	if (timeout_ms == 0 || timeout_ms > VU_MAX_TIMEOUT_MS) {
@@ -555,6 +555,7 @@ rte_vfio_user_handover_send(const char *path, uint32_t timeout_ms)
 		r = -ENODEV;
 		goto out;
 	}
+	paused = vu_now_ms();
 	for (i = 0; i < n; i++) {
 		r = vu_ho_quiesce(&out[i], deadline);
 		if (r < 0)
@@ -590,8 +591,9 @@ rte_vfio_user_handover_send(const char *path, uint32_t timeout_ms)
 		goto out;
 	for (i = 0; i < n; i++)
 		vu_ho_release(&out[i]);
-	VU_LOG(INFO, "handed %d device%s over to %s", n, n == 1 ? "" : "s",
-		path);
+	VU_LOG(INFO, "handed %d device%s over to %s (paused %" PRId64
+		" ms up to the commit)", n, n == 1 ? "" : "s", path,
+		vu_now_ms() - paused);
 	r = n;
 out:
 	if (r < 0)
