@@ -643,6 +643,25 @@ test_refused(void)
 		H_LD(w.ok));
 	TEST_ASSERT_EQUAL(tvu_settled_fds(), during, "fds as before");
 
+	/* a client migrating the device (dirty logging on): -EBUSY, and the
+	 * device was never paused */
+	{
+		struct rte_vfio_user_dirty_range rg = { H_IOVA_FD,
+			H_MAP_SIZE };
+		uint32_t arcs = H_LD(h_pre.arcs);
+
+		TEST_ASSERT_SUCCESS(rte_vfio_user_dirty_start(c.dev, 4096,
+			&rg, 1), "dirty logging");
+		TEST_ASSERT_SUCCESS(h_succ_start(&s, &t, hpath, H_REFUSE, 0),
+			"thread");
+		r = rte_vfio_user_handover_send(hpath, H_WAIT_MS);
+		pthread_join(t, NULL);
+		TEST_ASSERT_EQUAL(r, -EBUSY, "while migrating: %d", r);
+		TEST_ASSERT_EQUAL(H_LD(h_pre.arcs), arcs, "nothing paused");
+		TEST_ASSERT_SUCCESS(rte_vfio_user_dirty_stop(c.dev),
+			"dirty logging off");
+		TEST_ASSERT_SUCCESS(h_cli_alive(&c, 0x5a5a5a5a), "served on");
+	}
 	/* a device that cannot move its state: refused before any pause */
 	{
 		struct h_dev *nm = &h_suc;

@@ -37,6 +37,7 @@ struct vu_ho_out {
 	struct vu_sdev *d;
 	struct vu_sconn *c;     /* quiesced connection, or NULL */
 	bool quiesced;
+	bool unwatched;         /* its ioeventfd callbacks are out */
 	bool had_conn;          /* for the trace point */
 };
 
@@ -125,7 +126,10 @@ vu_ho_resume(struct vu_ho_out *o)
 		vu_conn_put(o->c);
 		o->c = NULL;
 	}
-	vu_iofd_watch(d);
+	if (o->unwatched && vu_iofd_watch(d) < 0)
+		VU_DLOG(d->path, ERR, "hand-over: the ioeventfd callbacks "
+			"could not be watched again");
+	o->unwatched = false;
 	pthread_mutex_lock(&d->lock);
 	__atomic_store_n(&d->handing, false, __ATOMIC_SEQ_CST);
 	if (d->conn == NULL && !d->poll_mode && d->listen_fd >= 0)
@@ -163,16 +167,9 @@ vu_ho_quiesce(struct vu_ho_out *o, int64_t deadline_ms)
 		sched_yield();
 	}
 	vu_iofd_unwatch(d);
+	o->unwatched = true;
 	o->c = vu_conn_get_live(d);
 	if (o->c != NULL) {
-		if (o->c->mig_paused) {
-			VU_DLOG(d->path, ERR, "hand-over: a migration arc "
-				"waits for the device");
-			vu_conn_put(o->c);
-			o->c = NULL;
-			vu_ho_resume(o);
-			return -EBUSY;
-		}
 		r = vu_conn_quiesce(o->c, deadline_ms);
 		if (r < 0) {
 			VU_DLOG(d->path, ERR, "hand-over: cannot quiesce the "
@@ -182,12 +179,27 @@ vu_ho_quiesce(struct vu_ho_out *o, int64_t deadline_ms)
 			vu_ho_resume(o);
 			return r;
 		}
+		/* the serving context is parked: what it owns is ours */
+		if (o->c->mig_paused) {
+			VU_DLOG(d->path, ERR, "hand-over: a migration arc "
+				"waits for the device");
+			vu_ho_resume(o);
+			return -EBUSY;
+		}
 		if (o->c->twin_fd >= 0 && o->c->twin_rx.len > 0) {
 			VU_DLOG(d->path, ERR, "hand-over: unread bytes on the "
 				"twin socket");
 			vu_ho_resume(o);
 			return -EBUSY;
 		}
+	}
+	/* the client may have begun a migration since the first check */
+	if (__atomic_load_n(&d->mig_state, __ATOMIC_ACQUIRE) !=
+			VU_MIG_RUNNING || vu_dirty_on(&d->dirty)) {
+		VU_DLOG(d->path, ERR, "hand-over: the client began migrating "
+			"the device");
+		vu_ho_resume(o);
+		return -EBUSY;
 	}
 	saved = vu_serving_dev();
 	vu_set_serving_dev(d->id);
