@@ -17,8 +17,8 @@
  *   record's socket is the device's listening socket (same path), the
  *   CONN record's socket is connected to this process (our client), the
  *   MAP record carries the client's memfd (same inode), the IRQ record the
- *   client's eventfd, the IOFD record the ioeventfd, MIG the device state
- *   byte for byte. The test records the stream and commits.
+ *   client's eventfd, the IOFD record the ioeventfd, DIRTY the dirty page
+ *   log the client started, MIG the device state byte for byte. The test records the stream and commits.
  * - taken: the recorded stream is replayed to a successor device
  *   registered on the same path (the predecessor unregistered): every cut
  *   and every corruption (lengths, fd counts, a different device) is
@@ -62,7 +62,7 @@
 /* the wire of vfio_user_server_handover.c, as far as the test reads it */
 #define H_MAGIC 0x4f484656u
 enum { H_HELLO = 1, H_DEV, H_CONN, H_RX, H_DEFER, H_MAP, H_IRQ, H_IOFD,
-	H_MIG, H_DEVEND, H_END, H_ACK, H_COMMIT };
+	H_MIG, H_DEVEND, H_END, H_ACK, H_COMMIT, H_DIRTY };
 struct h_hdr {
 	uint32_t magic;
 	uint16_t type;
@@ -643,23 +643,22 @@ test_refused(void)
 		H_LD(w.ok));
 	TEST_ASSERT_EQUAL(tvu_settled_fds(), during, "fds as before");
 
-	/* a client migrating the device (dirty logging on): -EBUSY, and the
+	/* a client migrating the device (state STOP): -EBUSY, and the
 	 * device was never paused */
 	{
-		struct rte_vfio_user_dirty_range rg = { H_IOVA_FD,
-			H_MAP_SIZE };
-		uint32_t arcs = H_LD(h_pre.arcs);
+		uint32_t arcs;
 
-		TEST_ASSERT_SUCCESS(rte_vfio_user_dirty_start(c.dev, 4096,
-			&rg, 1), "dirty logging");
+		TEST_ASSERT_SUCCESS(rte_vfio_user_mig_set_state(c.dev,
+			RTE_VFIO_USER_MIG_STOP), "client: STOP");
+		arcs = H_LD(h_pre.arcs);
 		TEST_ASSERT_SUCCESS(h_succ_start(&s, &t, hpath, H_REFUSE, 0),
 			"thread");
 		r = rte_vfio_user_handover_send(hpath, H_WAIT_MS);
 		pthread_join(t, NULL);
 		TEST_ASSERT_EQUAL(r, -EBUSY, "while migrating: %d", r);
 		TEST_ASSERT_EQUAL(H_LD(h_pre.arcs), arcs, "nothing paused");
-		TEST_ASSERT_SUCCESS(rte_vfio_user_dirty_stop(c.dev),
-			"dirty logging off");
+		TEST_ASSERT_SUCCESS(rte_vfio_user_mig_set_state(c.dev,
+			RTE_VFIO_USER_MIG_RUNNING), "client: RUNNING");
 		TEST_ASSERT_SUCCESS(h_cli_alive(&c, 0x5a5a5a5a), "served on");
 	}
 	/* a device that cannot move its state: refused before any pause */
@@ -711,7 +710,7 @@ h_same_file(int a, int b)
 static int
 h_check_records(const struct h_cli *c, const char *path)
 {
-	uint32_t mig = 0, maps = 0, irqs = 0, iofds = 0;
+	uint32_t mig = 0, maps = 0, irqs = 0, iofds = 0, dirty = 0;
 	unsigned int i;
 	bool dev = false, conn = false;
 
@@ -761,6 +760,9 @@ h_check_records(const struct h_cli *c, const char *path)
 		case H_IOFD:
 			iofds++;
 			break;
+		case H_DIRTY:
+			dirty++;
+			break;
 		case H_MIG:
 			TEST_ASSERT(mig + h->len <= H_STATE_LEN, "MIG: size");
 			TEST_ASSERT(memcmp(h_pre.state + mig, r->buf +
@@ -775,6 +777,7 @@ h_check_records(const struct h_cli *c, const char *path)
 	TEST_ASSERT_EQUAL(maps, 2, "two maps");
 	TEST_ASSERT_EQUAL(irqs, 1, "one vector with an eventfd");
 	TEST_ASSERT_EQUAL(iofds, 1, "one ioeventfd");
+	TEST_ASSERT_EQUAL(dirty, 1, "the dirty log of one range");
 	TEST_ASSERT_EQUAL(mig, H_STATE_LEN, "the whole state");
 	TEST_ASSERT_EQUAL(h_rec_hdr(&h_recs[h_nr_recs - 1])->type, H_END,
 		"END last");
@@ -912,6 +915,17 @@ test_taken(void)
 	TEST_ASSERT_SUCCESS(h_cli_setup(&c, path), "client");
 	TEST_ASSERT_SUCCESS(h_cli_alive(&c, 0x3c3c3c3c), "alive");
 
+	/* the client logs dirty pages; the predecessor dirties page 1 */
+	{
+		struct rte_vfio_user_dirty_range rg = { H_IOVA_FD,
+			H_MAP_SIZE };
+
+		TEST_ASSERT_SUCCESS(rte_vfio_user_dirty_start(c.dev, 4096,
+			&rg, 1), "dirty logging");
+		memset(pat, 0x11, sizeof(pat));
+		TEST_ASSERT_SUCCESS(rte_vfio_user_dma_write(h_pre.id,
+			H_IOVA_FD + 4096, pat, 16), "DMA before");
+	}
 	/* the predecessor hands over to the test, which records it, while
 	 * a worker does message DMA: it waits during the pause and fails
 	 * once the device is gone (-ENOTCONN, or -EFAULT when the maps went
@@ -991,6 +1005,19 @@ test_taken(void)
 		pat, sizeof(pat)), "DMA into the fd map");
 	TEST_ASSERT_SUCCESS(rte_vfio_user_dma_write(h_suc.id, H_IOVA_MSG + 64,
 		pat, sizeof(pat)), "DMA by message");
+	/* the log moved: page 1 (the predecessor's write) and page 0 (the
+	 * successor's), nothing else */
+	{
+		uint64_t bm[(H_MAP_SIZE / 4096 + 63) / 64];
+
+		memset(bm, 0xff, sizeof(bm));
+		TEST_ASSERT_SUCCESS(rte_vfio_user_dirty_report(c.dev,
+			H_IOVA_FD, H_MAP_SIZE, 4096, bm), "dirty report");
+		TEST_ASSERT_EQUAL(bm[0], 0x3, "dirty pages 0x%" PRIx64
+			" (0x3: one before, one after the hand-over)", bm[0]);
+		TEST_ASSERT_SUCCESS(rte_vfio_user_dirty_stop(c.dev),
+			"dirty logging off");
+	}
 	TEST_ASSERT_EQUAL(pread(c.memfd, got, sizeof(got), 64),
 		(ssize_t)sizeof(got), "read back");
 	TEST_ASSERT(memcmp(got, pat, sizeof(pat)) == 0, "fd map content");

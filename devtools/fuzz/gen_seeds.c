@@ -1053,6 +1053,14 @@ gs_handover(bool with_client)
 		memcpy(set->data, &efd, sizeof(efd));
 		if (rte_vfio_user_set_irqs(cli, set) < 0)
 			FZ_FATAL("hand-over client irq");
+		/* a dirty page log moves too (DIRTY records) */
+		{
+			struct rte_vfio_user_dirty_range rg = {
+				FZ_FD_IOVA(0), 65536 };
+
+			if (rte_vfio_user_dirty_start(cli, 4096, &rg, 1) < 0)
+				FZ_FATAL("hand-over client dirty log");
+		}
 	}
 	unlink(g.path);
 	strcpy(un.sun_path, g.path);
@@ -1101,6 +1109,10 @@ main(int argc, char **argv)
 			FZ_FATAL("mkdir %s: %s", path, strerror(errno));
 	}
 	fz_eal_init(argv[0]);
+	/* first, while the hand-over's device is the only one started (a
+	 * predecessor hands over every started device) */
+	gs_handover(false);
+	gs_handover(true);
 	snprintf(gs_srv_path, sizeof(gs_srv_path), "/tmp/fz-gen-%d-srv.sock",
 		(int)getpid());
 	snprintf(gs_proxy_path, sizeof(gs_proxy_path),
@@ -1120,8 +1132,6 @@ main(int argc, char **argv)
 	gs_session(gs_errors, RTE_DIM(gs_errors));
 	gs_handmade();
 	gs_caps();
-	gs_handover(false);
-	gs_handover(true);
 
 	printf("seeds: %u server, %u client, %u caps, %u handover in %s "
 		"(device %d)\n", gs_nr_seeds[0], gs_nr_seeds[1],

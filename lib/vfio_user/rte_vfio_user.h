@@ -756,8 +756,9 @@ rte_vfio_user_get_mig_state(int dev_id);
  * socket file or the client's connection.
  *
  * Every device must be migratable, keep its DMA map fds
- * (RTE_VFIO_USER_LIMIT_F_HANDOVER), be in RUNNING without dirty page logging,
- * served by the control thread or rte_vfio_user_poll() (not by a thread in
+ * (RTE_VFIO_USER_LIMIT_F_HANDOVER), be in RUNNING (a dirty page log the
+ * client started moves with it, bits included), be served by the control
+ * thread or rte_vfio_user_poll() (not by a thread in
  * rte_vfio_user_serve()), with transition() completing arcs at once. The
  * device callbacks run on the calling thread.
  *
@@ -767,12 +768,12 @@ rte_vfio_user_get_mig_state(int dev_id);
  *   Time limit of the whole hand-over, 1 to 60000.
  * @return
  *   The number of devices handed over; -EINVAL (bad argument),
- *   -ENODEV (no started device), -ENOTSUP (a device that cannot be handed
- *   over: not migratable, fd-backed maps without
- *   RTE_VFIO_USER_LIMIT_F_HANDOVER, or in rte_vfio_user_serve()), -EBUSY (a device
- *   is migrating), -EDEADLK (called from a device callback), -EPROTO,
- *   -ETIMEDOUT, -ECONNRESET or another errno of the successor or the
- *   socket: nothing was handed over.
+ *   -ENODEV (no started device), -ENOTSUP (a device that cannot be
+ *   handed over: not migratable, fd-backed maps without
+ *   RTE_VFIO_USER_LIMIT_F_HANDOVER, or in rte_vfio_user_serve()),
+ *   -EBUSY (a device is migrating: not in RUNNING), -EDEADLK (called
+ *   from a device callback), -EPROTO, -ETIMEDOUT, -ECONNRESET or another
+ *   errno of the successor or the socket: nothing was handed over.
  */
 __rte_experimental
 int

@@ -283,3 +283,70 @@ out:
 	rte_rwlock_read_unlock(&l->lock);
 	return r;
 }
+
+uint64_t
+vu_dirty_range_words(struct vu_dirty_log *l, uint32_t i)
+{
+	struct vu_dirty *d;
+	uint64_t w = 0;
+
+	rte_rwlock_read_lock(&l->lock);
+	d = __atomic_load_n(&l->cur, __ATOMIC_ACQUIRE);
+	if (d != NULL && i < d->nr)
+		w = (d->r[i].nr_pages + 63) / 64;
+	rte_rwlock_read_unlock(&l->lock);
+	return w;
+}
+
+int
+vu_dirty_get(struct vu_dirty_log *l, uint32_t i, uint32_t *page_shift,
+		uint64_t *iova, uint64_t *len, uint64_t *bits, uint64_t words)
+{
+	struct vu_dirty *d;
+	uint64_t k, w;
+	int r = 0;
+
+	rte_rwlock_read_lock(&l->lock);
+	d = __atomic_load_n(&l->cur, __ATOMIC_ACQUIRE);
+	if (d == NULL) {
+		r = -EINVAL;
+	} else if (i >= d->nr) {
+		r = -ENOENT;
+	} else {
+		w = (d->r[i].nr_pages + 63) / 64;
+		if (w > words) {
+			r = -E2BIG;
+		} else {
+			*page_shift = d->page_shift;
+			*iova = d->r[i].iova;
+			*len = d->r[i].len;
+			for (k = 0; k < w; k++)
+				bits[k] = __atomic_load_n(&d->r[i].bits[k],
+					__ATOMIC_RELAXED);
+		}
+	}
+	rte_rwlock_read_unlock(&l->lock);
+	return r;
+}
+
+int
+vu_dirty_merge(struct vu_dirty_log *l, uint32_t i, uint64_t iova,
+		uint64_t len, const uint64_t *bits, uint64_t words)
+{
+	struct vu_dirty *d;
+	uint64_t k;
+	int r = 0;
+
+	rte_rwlock_read_lock(&l->lock);
+	d = __atomic_load_n(&l->cur, __ATOMIC_ACQUIRE);
+	if (d == NULL || i >= d->nr || d->r[i].iova != iova ||
+			d->r[i].len != len ||
+			(d->r[i].nr_pages + 63) / 64 != words)
+		r = -EINVAL;
+	else
+		for (k = 0; k < words; k++)
+			__atomic_fetch_or(&d->r[i].bits[k], bits[k],
+				__ATOMIC_RELAXED);
+	rte_rwlock_read_unlock(&l->lock);
+	return r;
+}

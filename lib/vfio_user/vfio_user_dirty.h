@@ -62,6 +62,20 @@ void vu_dirty_mark(struct vu_dirty_log *l, uint64_t iova, uint64_t len);
  */
 int vu_dirty_report(struct vu_dirty_log *l, uint64_t iova, uint64_t len,
 		uint64_t page_size, uint64_t *bitmap, const char **why);
+/*
+ * A live hand-over moves the log as it is: range i of the log in *r
+ * (its bits copied into bits, room for words 64-bit words), -ENOENT past
+ * the last range, -EINVAL when not logging (read side, any thread);
+ * and on the other side, or[i] ORed into range i of a log just started
+ * with the same ranges (-EINVAL if they differ).
+ */
+int vu_dirty_get(struct vu_dirty_log *l, uint32_t i, uint32_t *page_shift,
+		uint64_t *iova, uint64_t *len, uint64_t *bits, uint64_t words);
+int vu_dirty_merge(struct vu_dirty_log *l, uint32_t i, uint64_t iova,
+		uint64_t len, const uint64_t *bits, uint64_t words);
+/* 64-bit words of range i of the log (0 if none). */
+uint64_t vu_dirty_range_words(struct vu_dirty_log *l, uint32_t i);
+
 /* 64-bit words of a report of len bytes at page_size (0 if too big). */
 uint64_t vu_dirty_words(uint64_t len, uint64_t page_size);
 

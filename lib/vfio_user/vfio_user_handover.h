@@ -5,7 +5,47 @@
 #ifndef _VFIO_USER_HANDOVER_H_
 #define _VFIO_USER_HANDOVER_H_
 
-
+/*
+ * Live hand-over of server devices from one process to its successor
+ * (rte_vfio_user_handover_send() in vfio_user_server_handover.c,
+ * rte_vfio_user_handover_recv() in vfio_user_server_takeover.c): the
+ * records of its socket (vfio_user_handover.c).
+ *
+ * The successor listens on a SOCK_SEQPACKET UNIX socket (one record per
+ * datagram, fds with SCM_RIGHTS); the predecessor connects to it.
+ *
+ *   successor                         predecessor
+ *   HELLO (magic, version)  ------->
+ *                                     pause every started device
+ *                           <-------  per device: DEV (listening socket),
+ *                                     [CONN (client socket, twin socket),
+ *                                      RX (bytes read, not yet handled),
+ *                                      DEFER (commands queued),
+ *                                      MAP (one per DMA map, its fd),
+ *                                      IRQ (one per vector with state)],
+ *                                     IOFD (one per ioeventfd, its fd),
+ *                                     DIRTY (one per logged range, with
+ *                                     its bitmap, while the client logs),
+ *                                     MIG (the device state, save()),
+ *                                     DEVEND
+ *                           <-------  END
+ *   check, load, map; ACK   ------->
+ *                           <-------  COMMIT
+ *   serve                             let go (no shutdown(2): the sockets
+ *                                     live on in the successor)
+ *
+ * RX, DEFER, DIRTY and MIG are blobs: records of at most VU_HO_CHUNK bytes
+ * with VU_HO_F_MORE on all but the last (MIG: one record per save()).
+ * Until the predecessor has sent COMMIT it can go back: a successor that
+ * sends anything but a good HELLO or ACK, refuses, goes silent past the
+ * time limit or disconnects leaves every device served by the
+ * predecessor as before (its migration state walked back to RUNNING).
+ * The successor takes nothing it has not checked: every record's size,
+ * type and order, its fd count, the device (same path, same regions,
+ * IRQs, limits, ioeventfds; registered and not started), indexes and
+ * sizes. On any failure it closes every fd it received and leaves its
+ * devices unstarted.
+ */
 
 #include <stdint.h>
 #include <sys/un.h>
@@ -33,9 +73,10 @@ enum vu_ho_type {
 	VU_HO_END,
 	VU_HO_ACK,
 	VU_HO_COMMIT,
+	VU_HO_DIRTY,
 };
 
-#define VU_HO_F_MORE 1u   /* a blob (RX, DEFER) goes on in the next record */
+#define VU_HO_F_MORE 1u   /* a blob goes on in the next record */
 
 struct vu_ho_hdr {
 	uint32_t magic;
@@ -119,6 +160,17 @@ struct vu_ho_defer {
 	uint32_t fd_error;
 	uint32_t pad;
 	/* then the message: header and payload */
+};
+
+/* the fixed part of a DIRTY blob; the bitmap's words follow */
+struct vu_ho_dirty {
+	uint32_t page_shift;
+	uint32_t nr_ranges;
+	uint32_t index;         /* of the range, 0 .. nr_ranges - 1 */
+	uint32_t pad;
+	uint64_t iova;
+	uint64_t len;
+	uint64_t words;
 };
 
 struct vu_ho_ack {

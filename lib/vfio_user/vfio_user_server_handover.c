@@ -96,11 +96,11 @@ vu_ho_check_dev(struct vu_sdev *d)
 			"kept (RTE_VFIO_USER_LIMIT_F_HANDOVER)");
 		return -ENOTSUP;
 	}
+	/* dirty page logging in RUNNING moves with the device */
 	s = __atomic_load_n(&d->mig_state, __ATOMIC_ACQUIRE);
-	if (s != VU_MIG_RUNNING || vu_dirty_on(&d->dirty)) {
+	if (s != VU_MIG_RUNNING) {
 		VU_DLOG(d->path, ERR, "hand-over: the client is migrating the "
-			"device (%s%s)", vu_mig_name(s),
-			vu_dirty_on(&d->dirty) ? ", dirty page logging" : "");
+			"device (%s)", vu_mig_name(s));
 		return -EBUSY;
 	}
 	return 0;
@@ -195,7 +195,7 @@ vu_ho_quiesce(struct vu_ho_out *o, int64_t deadline_ms)
 	}
 	/* the client may have begun a migration since the first check */
 	if (__atomic_load_n(&d->mig_state, __ATOMIC_ACQUIRE) !=
-			VU_MIG_RUNNING || vu_dirty_on(&d->dirty)) {
+			VU_MIG_RUNNING) {
 		VU_DLOG(d->path, ERR, "hand-over: the client began migrating "
 			"the device");
 		vu_ho_resume(o);
@@ -376,6 +376,37 @@ vu_ho_send_conn(int sock, struct vu_sconn *c)
 	return 0;
 }
 
+/* The dirty page log, a DIRTY blob per range, while the client logs. */
+static int
+vu_ho_send_dirty(int sock, struct vu_sdev *d)
+{
+	struct vu_ho_dirty hd = { .nr_ranges = 0 };
+	uint64_t *bits = NULL;
+	uint32_t i, n = 0;
+	int r = 0;
+
+	while (vu_dirty_range_words(&d->dirty, n) > 0)
+		n++;
+	for (i = 0; i < n && r == 0; i++) {
+		uint64_t w = vu_dirty_range_words(&d->dirty, i);
+
+		free(bits);
+		bits = malloc(w * sizeof(*bits));
+		if (bits == NULL)
+			return -ENOMEM;
+		hd = (struct vu_ho_dirty){ .nr_ranges = n, .index = i,
+			.words = w };
+		r = vu_dirty_get(&d->dirty, i, &hd.page_shift, &hd.iova,
+			&hd.len, bits, w);
+		if (r == 0)
+			r = vu_ho_send_blob(sock, VU_HO_DIRTY, &hd, sizeof(hd),
+				(const uint8_t *)bits, w * sizeof(*bits), NULL,
+				0);
+	}
+	free(bits);
+	return r;
+}
+
 /* The device's state from save(), in MIG records; the last one without
  * VU_HO_F_MORE. */
 static int
@@ -458,6 +489,8 @@ vu_ho_send_dev(int sock, struct vu_ho_out *o)
 
 		r = vu_ho_send(sock, VU_HO_IOFD, 0, &hi, sizeof(hi), &e->fd, 1);
 	}
+	if (r == 0 && vu_dirty_on(&d->dirty))
+		r = vu_ho_send_dirty(sock, d);
 	if (r == 0)
 		r = vu_ho_send_state(sock, d);
 	if (r == 0)

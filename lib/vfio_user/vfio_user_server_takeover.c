@@ -41,6 +41,13 @@ struct vu_ho_in {
 	uint32_t nr_iofd_got;
 	bool resuming;     /* the device walked to RESUMING */
 	bool loaded;       /* ... and back to STOP with its state */
+	/* the dirty page log (DIRTY blobs), started at DEVEND */
+	uint32_t dirty_shift;
+	uint32_t nr_dirty;           /* ranges announced, 0: none */
+	uint32_t dirty_got;          /* ranges received, in order */
+	uint64_t (*dirty_ranges)[2];
+	uint64_t **dirty_bits;       /* words of range i */
+	uint64_t dirty_bytes;
 };
 
 struct vu_ho_rx {
@@ -50,6 +57,20 @@ struct vu_ho_rx {
 	struct vu_ho_in in[RTE_VFIO_USER_MAX_DEVICES];
 	int n;
 };
+
+static void
+vu_ho_dirty_free(struct vu_ho_in *h)
+{
+	uint32_t i;
+
+	for (i = 0; i < h->dirty_got; i++)
+		free(h->dirty_bits[i]);
+	free(h->dirty_bits);
+	free(h->dirty_ranges);
+	h->dirty_bits = NULL;
+	h->dirty_ranges = NULL;
+	h->nr_dirty = h->dirty_got = 0;
+}
 
 /* Give up a device being taken: nothing of the predecessor's stays. */
 static void
@@ -73,6 +94,8 @@ vu_ho_undo(struct vu_ho_in *h)
 	vu_close(&h->listen_fd);
 	for (i = 0; i < RTE_DIM(h->iofd_fd); i++)
 		vu_close(&h->iofd_fd[i]);
+	vu_dirty_stop(&d->dirty);
+	vu_ho_dirty_free(h);
 	pthread_mutex_lock(&d->lock);
 	d->adopting = false;
 	pthread_mutex_unlock(&d->lock);
@@ -428,6 +451,88 @@ vu_ho_take_state(struct vu_ho_in *h, struct vu_ho_rec *rec)
 	return 0;
 }
 
+/* A DIRTY blob: range dirty_got of the log, kept until DEVEND. */
+static int
+vu_ho_take_dirty(struct vu_ho_rx *x, struct vu_ho_in *h)
+{
+	struct vu_ho_rec *rec = x->rec;
+	struct vu_ho_dirty hd;
+	unsigned int nfds;
+	uint8_t *buf;
+	uint64_t cap;
+	int64_t len;
+	int fds[1];
+
+	if (vu_ho_expect(rec, VU_HO_DIRTY, 0, 0) < 0 ||
+			rec->hdr.len < sizeof(hd))
+		return -EPROTO;
+	memcpy(&hd, rec->body, sizeof(hd));
+	if (hd.nr_ranges == 0 || hd.nr_ranges > 4096 ||
+			(h->nr_dirty != 0 && (hd.nr_ranges != h->nr_dirty ||
+			hd.page_shift != h->dirty_shift)) ||
+			hd.index != h->dirty_got || hd.page_shift < 12 ||
+			hd.page_shift > 30 || hd.words == 0 ||
+			hd.words > VU_DIRTY_MAX_BYTES / 8 - h->dirty_bytes / 8)
+		return -EPROTO;
+	/* the words the range needs at its page size, and no other */
+	if (hd.len == 0 || hd.iova + hd.len < hd.iova ||
+			hd.words != ((((hd.iova + hd.len - 1) >> hd.page_shift) -
+			(hd.iova >> hd.page_shift) + 1) + 63) / 64)
+		return -EPROTO;
+	if (h->nr_dirty == 0) {
+		h->nr_dirty = hd.nr_ranges;
+		h->dirty_shift = hd.page_shift;
+		h->dirty_ranges = calloc(hd.nr_ranges,
+			sizeof(*h->dirty_ranges));
+		h->dirty_bits = calloc(hd.nr_ranges, sizeof(*h->dirty_bits));
+		if (h->dirty_ranges == NULL || h->dirty_bits == NULL)
+			return -ENOMEM;
+	}
+	cap = sizeof(hd) + hd.words * 8;
+	buf = malloc(cap);
+	if (buf == NULL)
+		return -ENOMEM;
+	len = vu_ho_blob(x, VU_HO_DIRTY, buf, cap, fds, &nfds, 0);
+	if (len != (int64_t)cap) {
+		free(buf);
+		return len < 0 ? (int)len : -EPROTO;
+	}
+	/* the bitmap moves to the front: the buffer becomes the words */
+	memmove(buf, buf + sizeof(hd), hd.words * 8);
+	h->dirty_ranges[h->dirty_got][0] = hd.iova;
+	h->dirty_ranges[h->dirty_got][1] = hd.len;
+	h->dirty_bits[h->dirty_got++] = (uint64_t *)(void *)buf;
+	h->dirty_bytes += hd.words * 8;
+	return 0;
+}
+
+/* DEVEND: log what the predecessor logged, its bits included. */
+static int
+vu_ho_start_dirty(struct vu_ho_in *h)
+{
+	struct vu_sdev *d = h->d;
+	const char *why = NULL;
+	uint32_t i;
+	int r;
+
+	if (h->nr_dirty == 0)
+		return 0;
+	if (h->dirty_got != h->nr_dirty)
+		return -EPROTO;
+	/* the ranges came in the log's order: sorted, so index i stays i */
+	r = vu_dirty_start(&d->dirty, 1ull << h->dirty_shift,
+		(const uint64_t (*)[2])h->dirty_ranges, h->nr_dirty, &why);
+	for (i = 0; i < h->nr_dirty && r == 0; i++)
+		r = vu_dirty_merge(&d->dirty, i, h->dirty_ranges[i][0],
+			h->dirty_ranges[i][1], h->dirty_bits[i],
+			vu_dirty_range_words(&d->dirty, i));
+	if (r < 0)
+		VU_DLOG(d->path, ERR, "hand-over: dirty page log: %s",
+			why != NULL ? why : strerror(-r));
+	vu_ho_dirty_free(h);
+	return r < 0 ? -EPROTO : 0;
+}
+
 /* One device's records, DEV to DEVEND. */
 static int
 vu_ho_take_one(struct vu_ho_rx *x)
@@ -466,6 +571,9 @@ vu_ho_take_one(struct vu_ho_rx *x)
 		case VU_HO_IOFD:
 			r = vu_ho_take_iofd(h, rec);
 			break;
+		case VU_HO_DIRTY:
+			r = vu_ho_take_dirty(x, h);
+			break;
 		case VU_HO_MIG:
 			r = vu_ho_take_state(h, rec);
 			if (r == 0 && !(rec->hdr.flags & VU_HO_F_MORE))
@@ -477,6 +585,8 @@ vu_ho_take_one(struct vu_ho_rx *x)
 					h->nr_iofd_got != h->d->nr_iofds))
 				r = -EPROTO;
 			vu_ho_rec_close(rec);
+			if (r == 0)
+				r = vu_ho_start_dirty(h);
 			if (r < 0)
 				return r;
 			/* the device checks what it got */
