@@ -55,10 +55,15 @@ for h in $harnesses; do
 	rc=0
 	# -print_funcs=0: symbolizing new functions would start a helper
 	# process mid-run (the fd checks would see its pipes)
+	# inputs that once found a fault run first, as seeds
+	regress=()
+	if [ -d "$root/devtools/fuzz/regress/$h" ]; then
+		regress=("$root/devtools/fuzz/regress/$h")
+	fi
 	"$builddir/fuzz_$h" -max_total_time="$secs" -timeout=30 \
 		-rss_limit_mb=4096 -print_funcs=0 -print_final_stats=1 \
 		-artifact_prefix="$builddir/artifacts/fuzz_$h-" \
-		"$corpus" "$seeds/$h" > "$log" 2>&1 || rc=$?
+		"$corpus" "$seeds/$h" "${regress[@]}" > "$log" 2>&1 || rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
 	units=$(find "$corpus" -type f | wc -l)

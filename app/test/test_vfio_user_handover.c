@@ -792,6 +792,8 @@ enum h_spoil {
 	H_NOFDS,      /* record k without its fds */
 	H_IRQS,       /* the DEV record says one more IRQ type */
 	H_NOCOMMIT,   /* every record, then disconnect instead of COMMIT */
+	H_DEADCONN,   /* as H_WHOLE, with a listening socket of its own and
+		       * a client connection whose peer is gone */
 };
 
 struct h_recv_arg {
@@ -808,6 +810,47 @@ h_recv_main(void *arg)
 	a->result = rte_vfio_user_handover_recv(a->path, H_WAIT_MS);
 	H_ST(a->done, 1);
 	return NULL;
+}
+
+/* H_DEADCONN: the DEV record with a listening socket of its own (the
+ * recorded one stays untouched), the CONN record with sockets whose peer
+ * has gone. */
+static int
+h_send_dead(int fd, const struct h_hdr *h, const struct h_rec *rec)
+{
+	int fds[H_MAX_FDS], sv[2];
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < h->nr_fds; i++) {
+		fds[i] = -1;
+		if (h->type == H_DEV) {
+			struct sockaddr_un un = { .sun_family = AF_UNIX };
+
+			/* autobound to an abstract name: no file */
+			fds[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+			if (fds[i] >= 0 && (bind(fds[i], (struct sockaddr *)&un,
+					sizeof(sa_family_t)) < 0 ||
+					listen(fds[i], 1) < 0)) {
+				close(fds[i]);
+				fds[i] = -1;
+			}
+		} else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+				SOCK_NONBLOCK, 0, sv) == 0) {
+			close(sv[1]);
+			fds[i] = sv[0];
+		}
+		if (fds[i] < 0) {
+			while (i-- > 0)
+				close(fds[i]);
+			return -EMFILE;
+		}
+	}
+	r = h_send_rec(fd, h->type, h->flags, rec->buf + sizeof(*h), h->len,
+		fds, h->nr_fds);
+	for (i = 0; i < h->nr_fds; i++)
+		close(fds[i]);
+	return r;
 }
 
 /* Replay the recorded stream to a successor in h_recv_main(). */
@@ -860,6 +903,9 @@ h_replay(const char *hpath, enum h_spoil spoil, unsigned int k)
 				h.len, rec->fds, rec->nr_fds);
 			v--;
 			memcpy(rec->buf + sizeof(h) + 116, &v, sizeof(v));
+		} else if (spoil == H_DEADCONN && (h.type == H_DEV ||
+				h.type == H_CONN)) {
+			r = h_send_dead(fd, &h, rec);
 		} else {
 			r = h_send_rec(fd, h.type, h.flags, rec->buf + sizeof(h),
 				h.len, h.nr_fds > 0 ? rec->fds : NULL,
@@ -870,7 +916,7 @@ h_replay(const char *hpath, enum h_spoil spoil, unsigned int k)
 	}
 	if (h_recv_rec(fd, &tmp, H_WAIT_MS) == 0) { /* the ACK */
 		h_rec_close(&tmp);
-		if (spoil == H_WHOLE)
+		if (spoil == H_WHOLE || spoil == H_DEADCONN)
 			h_send_rec(fd, H_COMMIT, 0, NULL, 0, NULL, 0);
 	}
 out:
@@ -986,6 +1032,22 @@ test_taken(void)
 	r = h_replay(hpath, H_NOCOMMIT, 0);
 	TEST_ASSERT(r < 0, "no COMMIT: %d", r);
 	TEST_ASSERT(h_unstarted(path), "unstarted");
+
+	/*
+	 * A connection whose client is gone by the time it is served: the
+	 * serving context tears it down while the take-over kicks it (a
+	 * use-after-free fuzz_handover found). Many times, for the race;
+	 * the device then has no client and is registered anew.
+	 */
+	for (k = 0; k < 50; k++) {
+		r = h_replay(hpath, H_DEADCONN, 0);
+		TEST_ASSERT_EQUAL(r, 1, "dead connection %u: taken: %d", k, r);
+		rte_vfio_user_unregister(path);
+		memset(&h_suc, 0, sizeof(h_suc));
+		TEST_ASSERT(h_create(&h_suc, path, false, true, 4) >= 0,
+			"successor again");
+		H_ST(h_suc.no_check, true);
+	}
 
 	/* the whole stream: taken over, the state checked on the way */
 	H_ST(h_suc.no_check, false);

@@ -1283,18 +1283,27 @@ vu_conn_adopt_free(struct vu_sconn *c)
 	vu_conn_free(c);
 }
 
-/* Serve an adopted connection (d->conn is c already): watch it and look
- * at what it holds at once. */
+/*
+ * Serve an adopted connection (d->conn is c already): watch it and look
+ * at what it holds at once. From the watch on, its serving context may
+ * tear it down (a client that left meanwhile): the reference taken
+ * before keeps c until the kick is given. If it cannot be watched, it
+ * is torn down here.
+ */
 int
 vu_conn_adopt_serve(struct vu_sdev *d, struct vu_sconn *c)
 {
 	int r;
 
 	pthread_mutex_lock(&d->lock);
+	c->refs++;
 	r = vu_conn_watch(d, c);
 	pthread_mutex_unlock(&d->lock);
-	if (r < 0)
+	if (r < 0) {
+		vu_conn_teardown(d, c, 1);
 		return r;
+	}
 	vu_conn_handoff(c, true);
+	vu_conn_put(c);
 	return 0;
 }
