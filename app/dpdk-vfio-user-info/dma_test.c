@@ -652,8 +652,17 @@ run_cases(struct dma_ctx *ctx)
 	return 0;
 }
 
-int
-info_dma_test(struct info_dev *dev, uint64_t size, unsigned int repeat)
+static int
+run_reconnect(struct dma_ctx *ctx, unsigned int seconds, uint32_t budget_ms);
+
+/*
+ * Set the engine up (device checks, doorbell, MSI-X, memory, interrupts),
+ * run what run says (repeat transfers, or seconds with budget_ms of
+ * reconnect), tear down.
+ */
+static int
+dma_session(struct info_dev *dev, uint64_t size, unsigned int repeat,
+		unsigned int seconds, uint32_t budget_ms, bool reconnect)
 {
 	struct dma_ctx ctx = {
 		.dev = dev,
@@ -679,10 +688,17 @@ info_dma_test(struct info_dev *dev, uint64_t size, unsigned int repeat)
 	if (r == 0)
 		r = setup_irq(&ctx);
 	if (r == 0)
-		r = run_cases(&ctx);
+		r = reconnect ? run_reconnect(&ctx, seconds, budget_ms) :
+			run_cases(&ctx);
 	teardown(&ctx);
 	free(ctx.cfg);
 	return r;
+}
+
+int
+info_dma_test(struct info_dev *dev, uint64_t size, unsigned int repeat)
+{
+	return dma_session(dev, size, repeat, 0, 0, false);
 }
 
 /* ------------------------------------------------------------------ */
@@ -822,34 +838,7 @@ int
 info_dma_reconnect(struct info_dev *dev, uint64_t size, unsigned int seconds,
 		uint32_t budget_ms)
 {
-	struct dma_ctx ctx = {
-		.dev = dev,
-		.size = size,
-		.repeat = 1,
-		.memfd = -1,
-		.msix_efd = -1,
-		.intx_efd = -1,
-		.msix_cap = -1,
-	};
-	int r;
-
-	ctx.cfg = malloc(sizeof(*ctx.cfg));
-	if (ctx.cfg == NULL)
-		return -ENOMEM;
-	r = check_device(&ctx);
-	if (r == 0)
-		r = find_doorbell(&ctx);
-	if (r == 0)
-		r = find_msix(&ctx);
-	if (r == 0)
-		r = setup_memory(&ctx);
-	if (r == 0)
-		r = setup_irq(&ctx);
-	if (r == 0)
-		r = run_reconnect(&ctx, seconds, budget_ms);
-	teardown(&ctx);
-	free(ctx.cfg);
-	return r;
+	return dma_session(dev, size, 1, seconds, budget_ms, true);
 }
 
 /* ------------------------------------------------------------------ */
