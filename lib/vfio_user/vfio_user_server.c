@@ -158,7 +158,7 @@ vu_find_path_nolock(const char *path)
 }
 
 /* A reference to the device registered on path, or NULL (logged). */
-static struct vu_sdev *
+struct vu_sdev *
 vu_dev_get_path(const char *path, const char *what)
 {
 	struct vu_sdev *d;

@@ -288,6 +288,9 @@ struct vu_sdev {
 extern struct vu_sdev *vu_sdevs[RTE_VFIO_USER_MAX_DEVICES];
 struct vu_sdev *vu_dev_get(int dev_id);
 void vu_dev_put(struct vu_sdev *d);
+/* A reference to the device registered on path, or NULL (logged as
+ * "what: not registered"). */
+struct vu_sdev *vu_dev_get_path(const char *path, const char *what);
 /* The device the calling thread is serving (in a callback), or -1. */
 int vu_serving_dev(void);
 void vu_set_serving_dev(int dev_id);

@@ -159,19 +159,9 @@ vu_ho_take_dev(struct vu_ho_rx *x)
 		return -EPROTO;
 	if (x->n >= RTE_VFIO_USER_MAX_DEVICES)
 		return -EPROTO;
-	d = NULL;
-	for (i = 0; i < RTE_VFIO_USER_MAX_DEVICES && d == NULL; i++) {
-		d = vu_dev_get((int)i);
-		if (d != NULL && strcmp(d->path, hd.path) != 0) {
-			vu_dev_put(d);
-			d = NULL;
-		}
-	}
-	if (d == NULL) {
-		VU_DLOG(hd.path, ERR, "hand-over: no such device registered "
-			"here");
+	d = vu_dev_get_path(hd.path, "hand-over");
+	if (d == NULL)
 		return -ENOENT;
-	}
 	pthread_mutex_lock(&d->lock);
 	r = __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != VU_DEV_SETUP ||
 		d->adopting ? -EBUSY : vu_ho_match(d, &hd);
