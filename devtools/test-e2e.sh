@@ -26,27 +26,10 @@ INFO=$BUILD/app/dpdk-vfio-user-info/dpdk-vfio-user-info
 T="timeout -k 5 60"
 PY=${PY:-/usr/bin/python3}
 
-PASSED=0
-FAILED=0
-FAILS=()
+# pass, fail, report
+source "$ROOT/devtools/check-lib.sh"
 EMU_PIDS=()
 TMP=
-
-pass()
-{
-	PASSED=$((PASSED + 1))
-	echo "PASS: $1"
-}
-
-fail()
-{
-	FAILED=$((FAILED + 1))
-	FAILS+=("$1")
-	echo "FAIL: $1: $2"
-	if [ -n "${3:-}" ] && [ -s "$3" ]; then
-		sed 's/^/    | /' "$3" | tail -n 20
-	fi
-}
 
 cleanup()
 {
@@ -648,14 +631,7 @@ main()
 	check_migration
 	check_handover
 
-	echo "e2e: $PASSED passed, $FAILED failed"
-	if [ -n "${STEP_COUNTS:-}" ]; then
-		echo "$PASSED $FAILED 0" > "$STEP_COUNTS"
-		for f in "${FAILS[@]}"; do
-			echo "FAIL e2e/$f" >> "$STEP_COUNTS"
-		done
-	fi
-	[ "$FAILED" -eq 0 ]
+	report e2e
 }
 
 main

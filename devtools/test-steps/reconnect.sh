@@ -36,9 +36,8 @@ EMU=$BUILD/app/dpdk-vfio-user-emu/dpdk-vfio-user-emu
 INFO=$BUILD/app/dpdk-vfio-user-info/dpdk-vfio-user-info
 PY=${PY:-/usr/bin/python3}
 
-PASSED=0
-FAILED=0
-FAILS=()
+# pass, fail, report
+source "$ROOT/devtools/check-lib.sh"
 PIDS=()
 TMP=$(mktemp -d /tmp/vfio-user-reconnect.XXXXXX)
 
@@ -51,24 +50,6 @@ cleanup()
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-pass()
-{
-	PASSED=$((PASSED + 1))
-	echo "PASS: $1"
-}
-
-fail()
-{
-	FAILED=$((FAILED + 1))
-	FAILS+=("$1")
-	echo "FAIL: $1: $2"
-	local f
-	for f in "${@:3}"; do
-		[ -s "$f" ] && sed "s#^#    $(basename "$f"): #" "$f" |
-			tail -n 15
-	done
-}
 
 # wait_line FILE REGEX TENTHS: wait for a line of FILE to match
 wait_line()
@@ -256,13 +237,4 @@ done
 check_resume
 check_refused
 
-if [ -n "${STEP_COUNTS:-}" ]; then
-	{
-		echo "$PASSED $FAILED 0"
-		for f in "${FAILS[@]}"; do
-			echo "FAIL reconnect/$f"
-		done
-	} > "$STEP_COUNTS"
-fi
-echo "reconnect: $PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+report reconnect
