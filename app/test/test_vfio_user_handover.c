@@ -11,7 +11,8 @@
  *   served on, and a worker's message DMA, in flight all along, never
  *   fails (with and without the twin socket) (the client's region read works, the device went
  *   RUNNING -> STOP -> STOP_COPY and back to RUNNING), fds back to
- *   baseline. A device that is not migratable is refused before any
+ *   baseline. A device that is not migratable, or that did not keep its
+ *   DMA map fds (RTE_VFIO_USER_LIMIT_F_HANDOVER), is refused before any
  *   device is paused.
  * - records: what the predecessor sends is what it holds: the DEV
  *   record's socket is the device's listening socket (same path), the
@@ -90,6 +91,8 @@ static struct h_dev h_pre, h_suc;
 /* the predecessor is served by a thread of the test in
  * rte_vfio_user_poll() instead of the control thread */
 static bool h_poll;
+/* the device does not keep its DMA map fds (no LIMIT_F_HANDOVER) */
+static bool h_no_keep;
 
 /* one recorded record */
 struct h_rec {
@@ -178,7 +181,8 @@ h_create(struct h_dev *d, const char *path, bool start, bool migratable,
 		uint32_t msix)
 {
 	struct rte_vfio_user_limits lim = {
-		.flags = migratable ? RTE_VFIO_USER_LIMIT_F_HANDOVER : 0,
+		.flags = migratable && !h_no_keep ?
+			RTE_VFIO_USER_LIMIT_F_HANDOVER : 0,
 	};
 	struct rte_vfio_user_mig_ops mig = {
 		.flags = RTE_VFIO_USER_MIG_F_STOP_COPY,
@@ -660,6 +664,35 @@ test_refused(void)
 		TEST_ASSERT_SUCCESS(rte_vfio_user_mig_set_state(c.dev,
 			RTE_VFIO_USER_MIG_RUNNING), "client: RUNNING");
 		TEST_ASSERT_SUCCESS(h_cli_alive(&c, 0x5a5a5a5a), "served on");
+	}
+	/* a device whose DMA map fds were not kept: refused before any
+	 * pause */
+	{
+		struct h_cli c2 = { .dev = -1, .memfd = -1, .efd = -1 };
+		struct h_dev *nk = &h_suc;
+		char kpath[108];
+		uint32_t arcs = H_LD(h_pre.arcs);
+		bool poll = h_poll;
+
+		h_path(kpath, sizeof(kpath), "nokeep");
+		memset(nk, 0, sizeof(*nk));
+		/* served by the control thread: nobody polls this one */
+		h_poll = false;
+		h_no_keep = true;
+		r = h_create(nk, kpath, true, true, 4);
+		h_no_keep = false;
+		h_poll = poll;
+		TEST_ASSERT(r >= 0, "nokeep");
+		TEST_ASSERT_SUCCESS(h_cli_setup(&c2, kpath), "its client");
+		TEST_ASSERT_SUCCESS(h_succ_start(&s, &t, hpath, H_REFUSE, 0),
+			"thread");
+		r = rte_vfio_user_handover_send(hpath, H_WAIT_MS);
+		pthread_join(t, NULL);
+		TEST_ASSERT_EQUAL(r, -ENOTSUP, "map fds not kept: %d", r);
+		TEST_ASSERT_EQUAL(H_LD(h_pre.arcs), arcs, "nothing paused");
+		TEST_ASSERT_EQUAL(H_LD(nk->arcs), 0, "nothing paused");
+		h_cli_free(&c2);
+		rte_vfio_user_unregister(kpath);
 	}
 	/* a device that cannot move its state: refused before any pause */
 	{
